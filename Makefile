@@ -1,0 +1,32 @@
+# kfsym — the two commands of the README: `make run` (main job) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.kfsym-installed
+
+.PHONY: run test lint prove codegen render clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	touch $(STAMP)
+
+## run: create the venv, install, prove every derivation, render them, say where they went
+run: $(STAMP)
+	$(BIN)/kfsym prove
+	$(BIN)/kfsym render
+
+## test: the whole test suite (proofs, mutants, numerics, references, CLI, drift)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict kfsym
+
+codegen: $(STAMP)
+	$(BIN)/kfsym codegen
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,440 @@
+"""The one-dimensional Gaussian: density, moments, product (update) and sum (prediction).
+
+Every variance appears as ``sigma**2`` with ``sigma`` a *positive* symbol, so
+the densities below are provably positive and square roots simplify; means and
+the variable are *real*. Each derivation is built by a small factory whose
+arguments are the formulas under test, so the tests can feed it wrong formulas
+(mutants) and watch the proof fail.
+
+References: the product and sum identities are textbook (e.g. Bromiley,
+"Products and convolutions of Gaussian probability density functions", 2003);
+here every step is checked by SymPy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from kfsym.derive.core import Derivation, Result, Step
+from kfsym.derive.registry import register, register_topic
+
+TOPIC = register_topic("gaussian", "The one-dimensional Gaussian", order=30)
+
+x, t, tau, z = sp.symbols("x t tau z", real=True)
+mu, mu1, mu2, m = sp.symbols("mu mu_1 mu_2 m", real=True)
+sigma, sigma1, sigma2, s = sp.symbols("sigma sigma_1 sigma_2 s", positive=True)
+K = sp.Symbol("K", positive=True)
+oo = sp.oo
+
+
+def normal_pdf(at: Any, mean: Any, variance: Any) -> Any:
+    """N(at; mean, variance) = exp(-(at - mean)**2 / (2 variance)) / sqrt(2 pi variance)."""
+    return sp.exp(-((at - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+
+def standard_pdf(at: Any) -> Any:
+    """The standard normal density phi(at) = exp(-at**2/2) / sqrt(2 pi)."""
+    return sp.exp(-(at**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+def _unevaluated(*factors: Any) -> Any:
+    return sp.Mul(*factors, evaluate=False)
+
+
+# The textbook product formulas (what the tutorial states without proof).
+PRODUCT_MEAN = (mu1 * sigma2**2 + mu2 * sigma1**2) / (sigma1**2 + sigma2**2)
+PRODUCT_VARIANCE = sigma1**2 * sigma2**2 / (sigma1**2 + sigma2**2)
+EVIDENCE_VARIANCE = sigma1**2 + sigma2**2
+
+_GAUSSIAN_PARAMS = (("x", x), ("mean", mu), ("var", sigma**2))
+_PAIR_PARAMS = (("mean1", mu1), ("var1", sigma1**2), ("mean2", mu2), ("var2", sigma2**2))
+
+
+# --------------------------------------------------------------------------- density
+def normalisation(density: Any = None) -> Derivation:
+    """The density integrates to one (``density`` defaults to N(x; mu, sigma**2))."""
+    density = normal_pdf(x, mu, sigma**2) if density is None else density
+    return Derivation(
+        name="gaussian.normalisation",
+        title="the Gaussian density integrates to 1",
+        lhs=sp.Integral(density, (x, -oo, oo)),
+        rhs=sp.Integer(1),
+        steps=(
+            Step(
+                sp.Integral(standard_pdf(z), (z, -oo, oo)),
+                "substitute z = (x - mu)/sigma, dx = sigma dz (sigma > 0 keeps the limits)",
+            ),
+            Step(
+                _unevaluated(1 / sp.sqrt(2 * sp.pi), sp.sqrt(2 * sp.pi)),
+                "Gaussian integral: the integral of exp(-z^2/2) over the real line is sqrt(2 pi)",
+            ),
+            Step(sp.Integer(1), "cancel"),
+        ),
+    )
+
+
+def mean(density: Any = None) -> Derivation:
+    """The first moment of N(x; mu, sigma**2) is mu."""
+    density = normal_pdf(x, mu, sigma**2) if density is None else density
+    return Derivation(
+        name="gaussian.mean",
+        title="the mean of N(mu, sigma^2) is mu",
+        lhs=sp.Integral(x * density, (x, -oo, oo)),
+        rhs=mu,
+        steps=(
+            Step(sp.Integral((mu + sigma * z) * standard_pdf(z), (z, -oo, oo)), "substitute x = mu + sigma z"),
+            Step(
+                mu * sp.Integral(standard_pdf(z), (z, -oo, oo))
+                + sigma * sp.Integral(z * standard_pdf(z), (z, -oo, oo)),
+                "linearity of the integral",
+            ),
+            Step(
+                sp.Add(_unevaluated(mu, 1), _unevaluated(sigma, 0), evaluate=False),
+                "phi integrates to 1; z phi(z) is odd, so its integral is 0",
+            ),
+            Step(mu, "collect"),
+        ),
+    )
+
+
+def variance(density: Any = None) -> Derivation:
+    """The second central moment of N(x; mu, sigma**2) is sigma**2."""
+    density = normal_pdf(x, mu, sigma**2) if density is None else density
+    return Derivation(
+        name="gaussian.variance",
+        title="the variance of N(mu, sigma^2) is sigma^2 (the parameter is the variance)",
+        lhs=sp.Integral((x - mu) ** 2 * density, (x, -oo, oo)),
+        rhs=sigma**2,
+        steps=(
+            Step(sigma**2 * sp.Integral(z**2 * standard_pdf(z), (z, -oo, oo)), "substitute x = mu + sigma z"),
+            Step(
+                sigma**2 * sp.Integral(standard_pdf(z), (z, -oo, oo)),
+                "integrate by parts: the integral of z^2 phi(z) equals the integral of phi(z)",
+            ),
+            Step(_unevaluated(sigma**2, 1), "phi integrates to 1"),
+            Step(sigma**2, "collect"),
+        ),
+    )
+
+
+def pdf(stable: Any = None) -> Derivation:
+    """The density written in the overflow-safe form codegen prints."""
+    stable = sp.exp(-(z**2) / 2) / (sp.sqrt(2 * sp.pi) * sigma) if stable is None else stable
+    return Derivation(
+        name="gaussian.pdf",
+        title="the Gaussian density in standardised form",
+        lhs=normal_pdf(x, mu, sigma**2),
+        rhs=stable,
+        where=((z, (x - mu) / sigma),),
+        steps=(
+            Step(
+                sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi * sigma**2),
+                "(x - mu)^2/sigma^2 = z^2 with z = (x - mu)/sigma",
+                method="log_ratio",
+            ),
+            Step(stable, "sqrt(2 pi sigma^2) = sqrt(2 pi) sigma because sigma > 0", method="log_ratio"),
+        ),
+        notes=(
+            "Standardising first avoids forming 2 pi sigma^2, which overflows for variances near the largest "
+            "double; the generated kernel evaluates exp(-z^2/2) / (sqrt(2 pi) sigma)."
+        ),
+        results=(
+            Result("gaussian_pdf", _GAUSSIAN_PARAMS, (("density", stable),), "Gaussian density N(x; mean, var)."),
+        ),
+    )
+
+
+def logpdf(stable: Any = None) -> Derivation:
+    """log N(x; mu, sigma**2) as a sum of terms that cannot overflow."""
+    stable = -(z**2) / 2 - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
+    return Derivation(
+        name="gaussian.logpdf",
+        title="the log-density, finite where the density underflows",
+        lhs=sp.log(normal_pdf(x, mu, sigma**2)),
+        rhs=stable,
+        where=((z, (x - mu) / sigma),),
+        steps=(
+            Step(
+                -((x - mu) ** 2) / (2 * sigma**2) - sp.log(2 * sp.pi * sigma**2) / 2,
+                "log(exp(a)/b) = a - log b for real a and b > 0",
+            ),
+            Step(stable, "log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both factors are positive"),
+        ),
+        results=(Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density."),),
+    )
+
+
+def cdf(closed_form: Any = None) -> Derivation:
+    """The distribution function in terms of ``erfc`` (accurate in both tails)."""
+    w = sp.Symbol("w", real=True)
+    closed_form = sp.erfc(w) / 2 if closed_form is None else closed_form
+    return Derivation(
+        name="gaussian.cdf",
+        title="the Gaussian distribution function via erfc",
+        lhs=sp.Integral(normal_pdf(t, mu, sigma**2), (t, -oo, x)),
+        rhs=closed_form,
+        where=((w, (mu - x) / (sp.sqrt(2) * sigma)),),
+        steps=(
+            Step(
+                sp.Integral(standard_pdf(t), (t, -oo, -sp.sqrt(2) * w)),
+                "substitute t -> mu + sigma t; the upper limit becomes (x - mu)/sigma = -sqrt(2) w",
+            ),
+            Step(closed_form, "the integral of phi from -oo to -sqrt(2) w is erfc(w)/2"),
+        ),
+        notes=(
+            "erfc(w)/2 with w = (mu - x)/(sqrt 2 sigma) keeps full relative accuracy in the lower tail, "
+            "where 1 + erf(-w) would cancel to 0; in the upper tail the value is close to 1 anyway."
+        ),
+        results=(Result("gaussian_cdf", _GAUSSIAN_PARAMS, (("probability", closed_form),), "Gaussian CDF."),),
+    )
+
+
+# --------------------------------------------------------------------------- product
+def product(mean: Any = PRODUCT_MEAN, var: Any = PRODUCT_VARIANCE, evidence_var: Any = EVIDENCE_VARIANCE) -> Derivation:
+    """N(x; mu1, s1^2) N(x; mu2, s2^2) = N(mu1; mu2, evidence_var) N(x; mean, var)."""
+    lhs = normal_pdf(x, mu1, sigma1**2) * normal_pdf(x, mu2, sigma2**2)
+    rhs = normal_pdf(mu1, mu2, evidence_var) * normal_pdf(x, mu, sigma**2)
+    return Derivation(
+        name="gaussian.product",
+        title="product of two Gaussian densities (the Bayes measurement update)",
+        lhs=lhs,
+        rhs=rhs,
+        where=((mu, mean), (sigma**2, var)),
+        steps=(
+            Step(
+                sp.exp(-((x - mu1) ** 2) / (2 * sigma1**2) - (x - mu2) ** 2 / (2 * sigma2**2))
+                / (2 * sp.pi * sigma1 * sigma2),
+                "multiply the exponentials; sqrt(sigma_i^2) = sigma_i",
+                method="log_ratio",
+            ),
+            Step(
+                sp.exp(-((x - mu) ** 2) / (2 * sigma**2) - (mu1 - mu2) ** 2 / (2 * (sigma1**2 + sigma2**2)))
+                / (2 * sp.pi * sigma1 * sigma2),
+                "complete the square in x: the exponent is a quadratic with curvature 1/sigma^2 and vertex mu",
+                method="log_ratio",
+            ),
+            Step(
+                rhs,
+                "split the x-free part off as a density in mu_1: 2 pi sigma_1 sigma_2 = "
+                "sqrt(2 pi (sigma_1^2 + sigma_2^2)) sqrt(2 pi sigma^2)",
+                method="log_ratio",
+            ),
+        ),
+        notes=(
+            "The normalised product is the Bayes posterior of a prior N(mu_1, sigma_1^2) and a measurement "
+            "N(mu_2, sigma_2^2); the factor N(mu_1; mu_2, sigma_1^2 + sigma_2^2) is the evidence. "
+            "Each step compares logarithms, which is sound because both sides are provably positive."
+        ),
+    )
+
+
+def product_gain(gain: Any = sigma1**2 / (sigma1**2 + sigma2**2)) -> Derivation:
+    """Kalman-gain form of the product's mean and variance."""
+    return Derivation(
+        name="gaussian.product_gain",
+        title="the product in Kalman-gain form: mu = mu_1 + K (mu_2 - mu_1), sigma^2 = (1 - K) sigma_1^2",
+        lhs=sp.Matrix([mu1 + K * (mu2 - mu1), (1 - K) * sigma1**2]),
+        rhs=sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]),
+        where=((K, gain),),
+        steps=(
+            Step(
+                sp.Matrix(
+                    [
+                        (mu1 * (sigma1**2 + sigma2**2) + sigma1**2 * (mu2 - mu1)) / (sigma1**2 + sigma2**2),
+                        sigma2**2 * sigma1**2 / (sigma1**2 + sigma2**2),
+                    ]
+                ),
+                "substitute K and put each entry over the denominator sigma_1^2 + sigma_2^2",
+                method="cancel",
+            ),
+            Step(sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]), "the mu_1 sigma_1^2 terms cancel", method="cancel"),
+        ),
+    )
+
+
+def product_information(var: Any = PRODUCT_VARIANCE) -> Derivation:
+    """Information (precision) form: precisions add, precision-weighted means add."""
+    information = sp.Matrix(
+        [1 / sigma1**2 + 1 / sigma2**2, (mu1 / sigma1**2 + mu2 / sigma2**2) / (1 / sigma1**2 + 1 / sigma2**2)]
+    )
+    return Derivation(
+        name="gaussian.product_information",
+        title="the product in information form: 1/sigma^2 = 1/sigma_1^2 + 1/sigma_2^2",
+        lhs=information,
+        rhs=sp.Matrix([1 / var, PRODUCT_MEAN]),
+        steps=(
+            Step(
+                sp.Matrix(
+                    [
+                        (sigma1**2 + sigma2**2) / (sigma1**2 * sigma2**2),
+                        (mu1 * sigma2**2 + mu2 * sigma1**2) / (sigma1**2 + sigma2**2),
+                    ]
+                ),
+                "common denominator sigma_1^2 sigma_2^2",
+                method="cancel",
+            ),
+            Step(sp.Matrix([1 / var, PRODUCT_MEAN]), "the reciprocal of the textbook variance", method="cancel"),
+        ),
+    )
+
+
+def product_stable(var: Any = None) -> Derivation:
+    """The overflow-free form the numeric ``multiply`` is generated from."""
+    low, high = sp.Min(sigma1**2, sigma2**2), sp.Max(sigma1**2, sigma2**2)
+    var = low / (1 + low / high) if var is None else var
+    weighted_mean = mu1 / (1 + sigma1**2 / sigma2**2) + mu2 / (1 + sigma2**2 / sigma1**2)
+    ordered = (
+        {low: sigma1**2, high: sigma2**2},  # case sigma_1^2 <= sigma_2^2
+        {low: sigma2**2, high: sigma1**2},  # case sigma_1^2 >= sigma_2^2
+    )
+    return Derivation(
+        name="gaussian.product_stable",
+        title="the product in a form that neither overflows nor underflows",
+        lhs=sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]),
+        rhs=sp.Matrix([weighted_mean, var]),
+        steps=(
+            Step(
+                sp.Matrix([weighted_mean, PRODUCT_VARIANCE]),
+                "divide the two mean terms by sigma_2^2 and sigma_1^2: weights 1/(1 + ratio) lie in [0, 1]",
+                method="cancel",
+            ),
+            Step(
+                sp.Matrix([weighted_mean, var]),
+                "the variance is symmetric in sigma_1^2, sigma_2^2; divide by the larger one, so the ratio "
+                "is at most 1 (proved in both cases: sigma_1^2 <= sigma_2^2 and sigma_1^2 >= sigma_2^2)",
+                method="cancel",
+                cases=ordered,
+            ),
+        ),
+        notes=(
+            "sigma_1^2 sigma_2^2 overflows for variances above about 1e154 and the ratio sigma_1^2/sigma_2^2 "
+            "can overflow too; min/(1 + min/max) only forms a ratio at most 1, so the posterior variance is "
+            "finite and accurate for any two positive normal doubles, e.g. (1e300, 1e-300)."
+        ),
+        results=(
+            Result(
+                "gaussian_product",
+                _PAIR_PARAMS,
+                (("mean", weighted_mean), ("var", var)),
+                "Mean and variance of the normalised product of two Gaussian densities.",
+            ),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- sum
+def mgf(closed_form: Any = None) -> Derivation:
+    """The moment generating function of N(mu, sigma**2)."""
+    closed_form = sp.exp(mu * t + sigma**2 * t**2 / 2) if closed_form is None else closed_form
+    shifted = normal_pdf(x, mu + sigma**2 * t, sigma**2)
+    return Derivation(
+        name="gaussian.mgf",
+        title="the moment generating function E[exp(tX)] = exp(mu t + sigma^2 t^2 / 2)",
+        lhs=sp.Integral(sp.exp(t * x) * normal_pdf(x, mu, sigma**2), (x, -oo, oo)),
+        rhs=closed_form,
+        steps=(
+            Step(
+                sp.Integral(sp.exp(mu * t + sigma**2 * t**2 / 2) * shifted, (x, -oo, oo)),
+                "complete the square: t x - (x - mu)^2/(2 sigma^2) "
+                "= mu t + sigma^2 t^2/2 - (x - mu - sigma^2 t)^2/(2 sigma^2)",
+                method="integrand",
+            ),
+            Step(
+                sp.exp(mu * t + sigma**2 * t**2 / 2) * sp.Integral(shifted, (x, -oo, oo)),
+                "the factor does not depend on x",
+                method="integrand",
+            ),
+            Step(closed_form, "a Gaussian density integrates to 1 (gaussian.normalisation)"),
+        ),
+    )
+
+
+def sum_mgf(mean: Any = mu1 + mu2, var: Any = sigma1**2 + sigma2**2) -> Derivation:
+    """X ~ N(mu1, s1^2), Y ~ N(mu2, s2^2) independent: X + Y ~ N(mean, var)."""
+    y = sp.Symbol("y", real=True)
+    mgf_x = sp.Integral(sp.exp(t * x) * normal_pdf(x, mu1, sigma1**2), (x, -oo, oo))
+    mgf_y = sp.Integral(sp.exp(t * y) * normal_pdf(y, mu2, sigma2**2), (y, -oo, oo))
+    closed = sp.exp(mean * t + var * t**2 / 2)
+    return Derivation(
+        name="gaussian.sum_mgf",
+        title="sum of independent Gaussians (the prediction step), by moment generating functions",
+        lhs=_unevaluated(mgf_x, mgf_y),
+        rhs=closed,
+        steps=(
+            Step(
+                sp.exp(mu1 * t + sigma1**2 * t**2 / 2) * sp.exp(mu2 * t + sigma2**2 * t**2 / 2),
+                "the MGF of each Gaussian (gaussian.mgf)",
+            ),
+            Step(closed, "add the exponents", method="expand"),
+        ),
+        notes=(
+            "For independent X and Y, E[exp(t(X+Y))] = E[exp(tX)] E[exp(tY)], the left side. The result is the "
+            "MGF of N(mu_1 + mu_2, sigma_1^2 + sigma_2^2), and an MGF that is finite near t = 0 determines the "
+            "distribution, so X + Y is that Gaussian."
+        ),
+        results=(
+            Result(
+                "gaussian_sum",
+                _PAIR_PARAMS,
+                (("mean", mean), ("var", var)),
+                "Mean and variance of the sum of two independent Gaussian variables.",
+            ),
+        ),
+    )
+
+
+def sum_convolution(var: Any = sigma1**2 + sigma2**2) -> Derivation:
+    """The convolution of two Gaussian densities, by the product identity."""
+    first = normal_pdf(tau, mu1, sigma1**2)
+    evidence = normal_pdf(mu1, x - mu2, sigma1**2 + sigma2**2)
+    inner = normal_pdf(tau, m, s**2)
+    return Derivation(
+        name="gaussian.sum_convolution",
+        title="sum of independent Gaussians, by the convolution integral",
+        lhs=sp.Integral(first * normal_pdf(x - tau, mu2, sigma2**2), (tau, -oo, oo)),
+        rhs=normal_pdf(x, mu1 + mu2, var),
+        where=(
+            (m, (mu1 * sigma2**2 + (x - mu2) * sigma1**2) / (sigma1**2 + sigma2**2)),
+            (s**2, sigma1**2 * sigma2**2 / (sigma1**2 + sigma2**2)),
+        ),
+        steps=(
+            Step(
+                sp.Integral(first * normal_pdf(tau, x - mu2, sigma2**2), (tau, -oo, oo)),
+                "N(x - tau; mu_2, sigma_2^2) = N(tau; x - mu_2, sigma_2^2): only the square (x - tau - mu_2)^2 enters",
+                method="integrand",
+            ),
+            Step(
+                sp.Integral(evidence * inner, (tau, -oo, oo)),
+                "product of two Gaussian densities in tau (gaussian.product)",
+                method="integrand",
+            ),
+            Step(evidence * sp.Integral(inner, (tau, -oo, oo)), "the first factor is free of tau", method="integrand"),
+            Step(evidence, "a Gaussian density integrates to 1 (gaussian.normalisation)"),
+            Step(
+                normal_pdf(x, mu1 + mu2, var),
+                "(mu_1 - (x - mu_2))^2 = (x - (mu_1 + mu_2))^2",
+                method="log_ratio",
+            ),
+        ),
+        notes="The density of X + Y is the convolution of the densities of independent X and Y.",
+    )
+
+
+for _factory in (
+    normalisation,
+    mean,
+    variance,
+    pdf,
+    logpdf,
+    cdf,
+    product,
+    product_gain,
+    product_information,
+    product_stable,
+    mgf,
+    sum_mgf,
+    sum_convolution,
+):
+    register(_factory())

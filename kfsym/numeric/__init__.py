@@ -1,0 +1,16 @@
+"""Validated, broadcasting NumPy functions generated from kfsym's proved derivations.
+
+This package imports NumPy only — never SymPy, SciPy or matplotlib — so it is
+as cheap to import as NumPy itself. Variances (not standard deviations) are the
+parameters everywhere.
+
+>>> from kfsym.numeric import multiply, add
+>>> multiply(0.0, 2.0, 10.0, 2.0)        # measurement update
+Gaussian(mean=5.0, var=1.0)
+>>> add(5.0, 1.0, 10.0, 1.0)             # prediction
+Gaussian(mean=15.0, var=2.0)
+"""
+
+from kfsym.numeric.gaussian import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
+
+__all__ = ["Gaussian", "add", "cdf", "evidence", "logpdf", "multiply", "pdf"]
