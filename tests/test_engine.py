@@ -1,0 +1,234 @@
+"""The proof engine itself: errors, time limits, soundness guards, output, compile."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from kfsym.derive import Derivation, ProofError, Result, Step, get, prove_equal
+from kfsym.derive.checks import CheckTimeout, residual, run_with_time_limit
+
+a, b = sp.symbols("a b", real=True)
+p, q = sp.symbols("p q", positive=True)
+x = sp.Symbol("x", real=True)
+
+
+def square(steps: tuple[Step, ...], rhs: object = None) -> Derivation:
+    return Derivation(
+        name="test.square",
+        title="square of a sum",
+        lhs=(a + b) ** 2,
+        rhs=a**2 + 2 * a * b + b**2 if rhs is None else rhs,
+        steps=steps,
+    )
+
+
+def test_valid_chain_verifies_with_timings() -> None:
+    d = square((Step((a + b) * (a + b), "definition of a square"), Step(a**2 + 2 * a * b + b**2, "expand", "expand")))
+    report = d.verify()
+    assert report.steps == 2
+    assert len(report.step_seconds) == 2
+    assert report.seconds >= 0
+
+
+def test_wrong_step_names_derivation_step_and_residual() -> None:
+    d = square((Step(a**2 + b**2, "forgot the cross term", "expand"), Step(a**2 + 2 * a * b + b**2, "add it back")))
+    with pytest.raises(ProofError) as caught:
+        d.verify()
+    error = caught.value
+    assert (error.derivation, error.step) == ("test.square", 1)
+    assert sp.expand(error.residual - 2 * a * b) == 0
+    assert "test.square, step 1" in str(error)
+    assert "2*a*b" in str(error)
+
+
+def test_chain_must_end_at_the_claim() -> None:
+    d = square((Step((a + b) * (a + b), "definition of a square"),))
+    with pytest.raises(ProofError, match="does not end at the claim") as caught:
+        d.verify()
+    assert caught.value.step is None
+
+
+def test_a_wrong_lemma_fails_even_off_the_chain() -> None:
+    lemma = Step(a**2, "bogus lemma", "expand", lhs=(a + 1) ** 2)
+    d = square((lemma, Step(a**2 + 2 * a * b + b**2, "expand", "expand")))
+    with pytest.raises(ProofError) as caught:
+        d.verify()
+    assert caught.value.step == 1
+
+
+def test_check_timeout_is_a_failure_not_a_hang() -> None:
+    t = sp.Symbol("t", real=True)
+    slow = sp.Integral(sp.exp(-(t**2) / 2 - t * x) * sp.sin(t) ** 3 / (1 + t**2), (t, -sp.oo, sp.oo))
+    d = Derivation(name="test.slow", title="slow", lhs=slow, rhs=sp.Integer(0), steps=(Step(0, "hard"),), timeout=0.2)
+    with pytest.raises(ProofError, match=r"timed out after 0\.2 s"):
+        d.verify()
+
+
+def test_timeout_also_applies_off_the_main_thread() -> None:
+    caught: list[BaseException] = []
+
+    def hang() -> None:
+        threading.Event().wait(5)
+
+    def worker() -> None:
+        try:
+            run_with_time_limit(hang, 0.1)
+        except CheckTimeout as error:
+            caught.append(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(3)
+    assert len(caught) == 1
+
+
+def test_time_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        run_with_time_limit(lambda: 1, 0)
+
+
+def test_log_ratio_refuses_sides_not_provably_positive() -> None:
+    # log(a*b) = log a + log b is false for negative a, b: the method must not assume it.
+    left = residual(a * b, b * a * sp.exp(0), "log_ratio", {})
+    assert left != 0
+    assert residual(p * q, q * p, "log_ratio", {}) == 0
+
+
+def test_integrand_method_rejects_a_constant_that_depends_on_the_variable() -> None:
+    t = sp.Symbol("t", positive=True)
+    left = t * sp.Integral(sp.exp(-(t**2)), (t, 0, 1))  # t outside *is not* constant in the integral's t
+    right = sp.Integral(t * sp.exp(-(t**2)), (t, 0, 1))
+    assert residual(left, right, "integrand", {}) != 0
+
+
+def test_cases_must_all_hold_and_the_failing_case_is_named() -> None:
+    low, high = sp.Min(p, q), sp.Max(p, q)
+    both = ({low: p, high: q}, {low: q, high: p})
+    good = Derivation(
+        name="test.cases",
+        title="harmonic form",
+        lhs=p * q / (p + q),
+        rhs=low / (1 + low / high),
+        steps=(Step(low / (1 + low / high), "by cases", "cancel", cases=both),),
+    )
+    good.verify()
+    bad = replace(
+        good, rhs=low / (1 + high / low), steps=(Step(low / (1 + high / low), "by cases", "cancel", cases=both),)
+    )
+    with pytest.raises(ProofError, match="case"):
+        bad.verify()
+
+
+def test_definition_must_satisfy_the_symbols_assumptions() -> None:
+    s = sp.Symbol("s", positive=True)
+    d = Derivation(
+        name="test.definition",
+        title="a positive symbol defined as a difference",
+        lhs=s,
+        rhs=p - q,
+        where=((s, p - q),),
+        steps=(Step(p - q, "definition"),),
+    )
+    with pytest.raises(ProofError, match="not provably positive") as caught:
+        d.verify()
+    assert caught.value.step is None
+
+
+def test_definitions_are_substituted_in_the_checks() -> None:
+    m = sp.Symbol("m", real=True)
+    d = Derivation(
+        name="test.where",
+        title="named mean",
+        lhs=2 * m,
+        rhs=a + b,
+        where=((m, (a + b) / 2),),
+        steps=(Step(a + b, "definition of m", "expand"),),
+    )
+    d.verify()
+    wrong = replace(d, where=((m, (a - b) / 2),))
+    with pytest.raises(ProofError):
+        wrong.verify()
+
+
+def test_unknown_method_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown check method 'magic'"):
+        residual(a, a, "magic", {})
+
+
+def test_malformed_derivations_are_rejected_at_construction() -> None:
+    with pytest.raises(ValueError, match=r"topic\.name"):
+        Derivation(name="nodot", title="t", lhs=a, rhs=a, steps=(Step(a, "same"),))
+    with pytest.raises(ValueError, match="chained step"):
+        Derivation(name="t.lemmas", title="t", lhs=a, rhs=a, steps=(Step(a, "same", lhs=a),))
+    with pytest.raises(ValueError, match="definition must name a symbol"):
+        Derivation(name="t.def", title="t", lhs=a, rhs=a, steps=(Step(a, "same"),), where=((a + b, 1),))
+
+
+def test_prove_equal_passes_and_fails_with_the_residual() -> None:
+    prove_equal(p * q / (p + q), 1 / (1 / p + 1 / q), method="cancel")
+    with pytest.raises(ProofError) as caught:
+        prove_equal(p * q / (p + q), p + q, method="cancel")
+    assert caught.value.derivation == "prove_equal"
+    assert caught.value.residual != 0
+
+
+def test_prove_equal_on_matrices() -> None:
+    m = sp.Matrix([[p, 1], [0, q]])
+    prove_equal(m * m.inv(), sp.eye(2), method="cancel")
+    with pytest.raises(ProofError):
+        prove_equal(m * m.T, m.T * m, method="cancel")
+
+
+def test_latex_is_an_align_block_with_escaped_reasons() -> None:
+    d = square((Step(a**2 + 2 * a * b + b**2, "50% of a_b & more", "expand"),))
+    text = d.latex()
+    assert text.startswith("\\begin{align*}") and text.endswith("\\end{align*}")
+    assert r"\text{50\% of a\_b \& more}" in text
+    assert d._repr_latex_() == text
+
+
+def test_text_form_lists_claim_assumptions_and_steps() -> None:
+    text = str(get("gaussian.product"))
+    assert text.startswith("gaussian.product — product of two Gaussian densities")
+    assert "assuming" in text and "positive" in text
+    assert "(1) multiply the exponentials" in text
+    assert "(3)" in text and "where" in text
+
+
+def test_compile_a_user_derivation() -> None:
+    d = square((Step(a**2 + 2 * a * b + b**2, "expand", "expand"),))
+    f = d.compile()
+    assert f(a=1.0, b=2.0) == 9.0
+    np.testing.assert_array_equal(f(np.array([0.0, 1.0]), 1.0), [1.0, 4.0])
+    assert "def test_square" in f.__source__  # type: ignore[attr-defined]
+
+
+def test_compile_named_result_with_several_outputs() -> None:
+    result = Result("sum_and_product", (("first", p), ("second", q)), (("total", p + q), ("prod", p * q)), "both")
+    d = Derivation(name="test.two", title="t", lhs=p, rhs=p, steps=(Step(p, "same"),), results=(result,))
+    total, product = d.compile("sum_and_product")(2.0, 3.0)
+    assert (total, product) == (5.0, 6.0)
+    with pytest.raises(ValueError, match="no result 'nope'"):
+        d.compile("nope")
+
+
+def test_compile_uses_the_variance_parameter_for_sigma_squared() -> None:
+    pdf = get("gaussian.pdf").compile()
+    assert pdf(0.0, 0.0, 4.0) == pytest.approx(1 / np.sqrt(2 * np.pi * 4.0), rel=1e-15)
+
+
+def test_registry_lookup_suggests_close_names() -> None:
+    with pytest.raises(KeyError, match=r"did you mean gaussian\.product"):
+        get("gaussian.prodct")
+
+
+def test_registering_twice_is_an_error() -> None:
+    from kfsym.derive import register
+
+    with pytest.raises(ValueError, match="already registered"):
+        register(get("gaussian.product"))
