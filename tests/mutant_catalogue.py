@@ -76,3 +76,81 @@ MUTANTS: dict[str, list[Mutant]] = {
         ("product variance in place of the sum", lambda: g.sum_convolution(var=_s1 * _s2 / (_s1 + _s2)), 5),
     ],
 }
+
+# ----------------------------------------------------------------------------- moments and CLT
+from kfsym.derive import clt as c  # noqa: E402
+from kfsym.derive import expectation as m  # noqa: E402
+
+_a, _b = m.a, m.b
+
+MUTANTS.update(
+    {
+        "moments.discrete_expectation": [
+            ("the tutorial's probabilities summing to 0.8", lambda: m.discrete_expectation(total=sp.Rational(4, 5)), 2),
+        ],
+        "moments.uniform": [("variance (b-a)^2/6", lambda: m.uniform_moments((_b - _a) ** 2 / 6), 2)],
+        "moments.linearity": [
+            ("constant dropped", lambda: m.linearity(_a * m.E(m.x[m.i]) + _b * m.E(m.y[m.i])), 2),
+        ],
+        "moments.variance_moments": [
+            ("E[X^2] + E[X]^2", lambda: m.variance_moments(m.E(m.x[m.i] ** 2) + m.mu_x**2), 2),
+        ],
+        "moments.variance_affine": [("a in place of a^2", lambda: m.variance_affine(_a), 2)],
+        "moments.variance_sum": [
+            ("missing 2 Cov term", lambda: m.variance_sum(0), 2),
+            ("Cov counted once", lambda: m.variance_sum(1), 2),
+        ],
+        "moments.covariance_moments": [
+            ("+ E[X]E[Y]", lambda: m.covariance_moments(m.E(m.x[m.i] * m.y[m.i]) + m.mu_x * m.mu_y), 2),
+        ],
+        "moments.covariance_bilinear": [("a^2 in place of a", lambda: m.covariance_bilinear(_a**2), 2)],
+        "moments.covariance_matrix": [
+            (
+                "quadratic form without the off-diagonal terms",
+                lambda: m.covariance_matrix(quadratic_form=sum(w**2 for w in sp.symbols("w_1:4", real=True))),
+                2,
+            ),
+        ],
+        "moments.covariance_transform": [
+            ("A Sigma in place of A Sigma A^T", lambda: m.covariance_transform(transform=lambda A, S: A * S), 2),
+            (
+                "A^T Sigma A in place of A Sigma A^T",
+                lambda: m.covariance_transform(transform=lambda A, S: A.T * S * A),
+                2,
+            ),
+        ],
+        "moments.correlation_bound": [
+            (
+                "Var X Var Y - 2 Cov^2",
+                lambda: m.correlation_bound(
+                    m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
+                    - 2 * m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                ),
+                3,
+            ),
+        ],
+        "moments.sample_variance_bias": [
+            ("1/N claimed unbiased", lambda: m.sample_variance_bias(m.N), 3),
+            ("1/(N-2)", lambda: m.sample_variance_bias(m.N - 2), 3),
+        ],
+        "moments.sample_variance_small_n": [
+            (
+                "1/N claimed unbiased for N = 2..5",
+                lambda: m.sample_variance_small_n((2, 3, 4, 5), divisor=lambda k: k),
+                1,
+            ),
+        ],
+        "clt.mean_of_draws": [("variance sigma^2/N^2", lambda: c.mean_of_draws_moments(m.sigma**2 / m.N**2), 2)],
+        "clt.uniform_mean_of_draws": [
+            ("(b-a)^2/(12 sqrt N)", lambda: c.uniform_mean_of_draws((c.high - c.low) ** 2 / (12 * sp.sqrt(m.N))), 2),
+            (
+                "(b-a)/(12N): a std where a variance belongs",
+                lambda: c.uniform_mean_of_draws((c.high - c.low) / (12 * m.N)),
+                2,
+            ),
+        ],
+        "clt.cumulant_limit": [("limit exp(t^2)", lambda: c.cumulant_limit(sp.exp(c.t**2)), 2)],
+        "clt.uniform_limit": [("limit exp(t^2/4)", lambda: c.uniform_limit(sp.exp(c.t**2 / 4)), 2)],
+        "clt.exponential_limit": [("limit exp(t)", lambda: c.exponential_limit(sp.exp(c.t)), 2)],
+    }
+)

@@ -19,6 +19,19 @@ Methods (pick the cheapest one that is reliable for the step, see
     two integrals over the same limits (a factor free of the integration
     variable may stand outside): their integrands are compared with
     ``log_ratio``, without evaluating either integral.
+``sums``
+    identities between finite sums ``Sum(p[i]*f(x[i]), (i, 1, n))`` with a
+    symbolic number of terms: sums are expanded over their summands, factors
+    free of the summation index are pulled out, and the derivation's stated
+    facts (such as ``Sum(p[i], (i, 1, n)) = 1``) are applied, until nothing
+    changes; the rest is reduced with ``cancel``.
+``expectation``
+    like ``sums``, after pushing ``E[...]`` through sums and constants and
+    applying the stated moment facts (rules listed in
+    :mod:`kfsym.derive.operators`).
+``nonnegative``
+    the inequality ``a >= b``: SymPy must prove ``a - b`` nonnegative from the
+    symbol assumptions (e.g. a probability-weighted sum of squares).
 ``log_ratio``
     products of positive factors such as Gaussian densities:
     ``expand_log(log a) - expand_log(log b)`` reduced with ``cancel``. Splitting
@@ -39,6 +52,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sympy as sp
+
+from kfsym.derive.operators import expectation_residual, normal_sums
 
 __all__ = ["CHECK_METHODS", "CheckTimeout", "residual", "run_with_time_limit"]
 
@@ -161,15 +176,37 @@ def _integrand(a: Any, b: Any) -> Any:
     return _log_ratio(left[0], right[0])
 
 
-CHECK_METHODS: dict[str, Callable[[Any, Any], Any]] = {
-    "expand": _expand,
-    "cancel": _cancel,
-    "simplify": _simplify,
-    "log_ratio": _log_ratio,
-    "integrand": _integrand,
+def _sums(a: Any, b: Any, facts: dict[Any, Any]) -> Any:
+    difference = normal_sums(a - b, facts)
+    return sp.cancel(sp.together(sp.expand(difference)))
+
+
+def _nonnegative(a: Any, b: Any) -> Any:
+    difference = sp.factor_terms(a - b)
+    if difference.is_nonnegative:
+        return sp.Integer(0)
+    return sp.Symbol(f"<not provably nonnegative: {difference}>")
+
+
+def _ignore_facts(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any, dict[Any, Any]], Any]:
+    def check(a: Any, b: Any, facts: dict[Any, Any]) -> Any:
+        return method(a, b)
+
+    return check
+
+
+CHECK_METHODS: dict[str, Callable[[Any, Any, dict[Any, Any]], Any]] = {
+    "expand": _ignore_facts(_expand),
+    "cancel": _ignore_facts(_cancel),
+    "simplify": _ignore_facts(_simplify),
+    "log_ratio": _ignore_facts(_log_ratio),
+    "integrand": _ignore_facts(_integrand),
+    "sums": _sums,
+    "expectation": expectation_residual,
+    "nonnegative": _ignore_facts(_nonnegative),
 }
-# Methods that compare unevaluated integrals instead of evaluating them first.
-_KEEP_UNEVALUATED = {"integrand"}
+# Methods that compare unevaluated integrals or sums instead of evaluating them first.
+_KEEP_UNEVALUATED = {"integrand", "sums", "expectation", "nonnegative"}
 
 
 def _is_matrix(obj: Any) -> bool:
@@ -179,28 +216,32 @@ def _is_matrix(obj: Any) -> bool:
 def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any]) -> Any:
     """Return what is left of ``a == b`` after ``method``; zero means proved.
 
-    Parameters
-    ----------
-    a, b : sympy expression or Matrix
-        The two sides. Unevaluated integrals and sums are evaluated first.
-    method : str
-        A key of :data:`CHECK_METHODS`.
-    substitutions : dict
-        Definitions applied after evaluation (``{mu: (mu1*v2 + mu2*v1)/(v1+v2)}``).
+        Parameters
+        ----------
+        a, b : sympy expression or Matrix
+            The two sides. Unevaluated integrals and sums are evaluated first.
+        method : str
+            A key of :data:`CHECK_METHODS`.
+        substitutions : dict
+            Definitions and stated facts, applied after evaluation
+            (``{mu: (mu1*v2 + mu2*v1)/(v1+v2)}``); the ``sums`` method applies them
+            again after each normalisation.
 
-    Returns
-    -------
-    sympy expression or Matrix
-        ``0`` (or a zero matrix) when the identity is proved.
+        Returns
+        -------
+        sympy expression or Matrix
+            ``0`` (or a zero matrix) when the identity is proved.
 
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> x = sp.Symbol("x")
-    >>> residual((x + 1)**2, x**2 + 2*x + 1, "expand", {})
-    0
-    >>> residual((x + 1)**2, x**2 + 1, "expand", {})
-    2*x
+        Examples
+        --------
+        >>> import sympy as sp
+
+    from kfsym.derive.operators import expectation_residual, normal_sums
+        >>> x = sp.Symbol("x")
+        >>> residual((x + 1)**2, x**2 + 2*x + 1, "expand", {})
+        0
+        >>> residual((x + 1)**2, x**2 + 1, "expand", {})
+        2*x
     """
     try:
         check = CHECK_METHODS[method]
@@ -213,8 +254,9 @@ def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any]) -> Any:
     if _is_matrix(left) or _is_matrix(right):
         if not (_is_matrix(left) and _is_matrix(right)) or left.shape != right.shape:
             return sp.Symbol(f"<shape mismatch: {getattr(left, 'shape', ())} vs {getattr(right, 'shape', ())}>")
-        return sp.ImmutableMatrix(left.rows, left.cols, [check(p, q) for p, q in zip(left, right, strict=True)])
-    return check(left, right)
+        entries = [check(p, q, substitutions) for p, q in zip(left, right, strict=True)]
+        return sp.ImmutableMatrix(left.rows, left.cols, entries)
+    return check(left, right, substitutions)
 
 
 def is_zero(value: Any) -> bool:

@@ -194,6 +194,11 @@ class Derivation:
         side is a symbol or the square of a positive symbol. Later definitions
         may use earlier ones. The definition must satisfy the assumptions of
         the symbol it defines (real, positive), which :meth:`verify` checks.
+    given : tuple of (expression, expression)
+        Facts of the setting, stated and used as rewrite rules in every check:
+        ``(Sum(p[i], (i, 1, n)), 1)`` (probabilities sum to one), or the moment
+        rule ``(E(x[i]*x[j]), mu**2 + sigma**2*KroneckerDelta(i, j))``. They are
+        hypotheses, shown with the derivation, not things it proves.
     results : tuple of Result
         Formulas for code generation.
     notes : str
@@ -224,22 +229,27 @@ class Derivation:
     rhs: Any
     steps: tuple[Step, ...]
     where: tuple[tuple[Any, Any], ...] = ()
+    given: tuple[tuple[Any, Any], ...] = ()
     results: tuple[Result, ...] = ()
     notes: str = ""
     timeout: float = DEFAULT_TIMEOUT
     _substitutions: dict[Any, Any] = field(init=False, repr=False, compare=False)
+    _rules: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if "." not in self.name:
             raise ValueError(f"derivation name {self.name!r} must look like 'topic.name'")
         if not any(step.chained for step in self.steps):
             raise ValueError(f"derivation {self.name!r} needs at least one chained step")
+        if any(step.chained and step.method == "nonnegative" for step in self.steps):
+            raise ValueError(f"derivation {self.name!r}: an inequality ('nonnegative') step must be a lemma (lhs=...)")
         substitutions: dict[Any, Any] = {}
         for lhs, rhs in self.where:
             symbol, transform = _definition_symbol(lhs)
             value = sp.sympify(rhs).xreplace(substitutions)
             substitutions[symbol] = transform(value) if transform is not None else value
         object.__setattr__(self, "_substitutions", substitutions)
+        object.__setattr__(self, "_rules", {**substitutions, **dict(self.given)})
 
     # ------------------------------------------------------------------ facts
     @property
@@ -262,7 +272,7 @@ class Derivation:
         """The free symbols of the claim and the definitions, sorted by name."""
         found: set[Any] = set()
         for expr in (self.lhs, self.rhs, *(rhs for _, rhs in self.where)):
-            found |= sp.sympify(expr).free_symbols
+            found |= {s for s in sp.sympify(expr).free_symbols if isinstance(s, sp.Symbol)}
         found -= set(self._substitutions)
         return tuple(sorted(found, key=lambda s: s.name))
 
@@ -313,7 +323,7 @@ class Derivation:
                 sp.sympify(before),
                 sp.sympify(step.expr),
                 step,
-                substitutions=self._substitutions,
+                substitutions=self._rules,
                 timeout=self.timeout,
             )
             if step.chained:

@@ -67,7 +67,8 @@ def derivation_latex(derivation: Derivation) -> str:
     for step in derivation.steps:
         reason = rf"&& \text{{{latex_text_escape(step.why)}}}"
         if not step.chained:
-            rows.append(rf"{_latex(step.lhs)} &= {_latex(step.expr)} {reason}")
+            relation = r"\geq" if step.method == "nonnegative" else "="
+            rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(step.expr)} {reason}")
             show_current = True
             continue
         start = _latex(current) if show_current else ""
@@ -75,6 +76,8 @@ def derivation_latex(derivation: Derivation) -> str:
         current, show_current = step.expr, False
     for lhs, rhs in derivation.where:
         rows.append(rf"\text{{where }} {_latex(lhs)} &= {_latex(rhs)}")
+    for lhs, rhs in derivation.given:
+        rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(rhs)}")
     body = " \\\\\n".join(rows)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
 
@@ -91,14 +94,16 @@ def derivation_text(derivation: Derivation) -> str:
         lines.append(f"  assuming  {assumptions}")
     lines.append("  claim")
     lines.append(textwrap.indent(_pretty(derivation.claim), "      "))
-    if derivation.where:
-        lines.append("  where")
-        for lhs, rhs in derivation.where:
-            lines.append(textwrap.indent(_pretty(sp.Eq(lhs, rhs, evaluate=False)), "      "))
+    for label, pairs in (("where", derivation.where), ("given", derivation.given)):
+        if pairs:
+            lines.append(f"  {label}")
+            for lhs, rhs in pairs:
+                lines.append(textwrap.indent(_pretty(sp.Eq(lhs, rhs, evaluate=False)), "      "))
     for number, step in enumerate(derivation.steps, start=1):
         kind = "" if step.chained else " [lemma]"
         lines.append(f"  ({number}) {step.why}{kind}   · checked by {step.method}")
-        shown = step.expr if step.chained else sp.Eq(step.lhs, step.expr, evaluate=False)
+        relation = sp.GreaterThan if step.method == "nonnegative" else sp.Eq
+        shown = step.expr if step.chained else relation(step.lhs, step.expr, evaluate=False)
         prefix = "= " if step.chained else ""
         block = _pretty(shown)
         lines.append(textwrap.indent(_prefix_block(prefix, block), "      "))

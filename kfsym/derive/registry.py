@@ -29,7 +29,7 @@ class Topic:
 
 _DERIVATIONS: dict[str, Derivation] = {}
 _TOPICS: dict[str, Topic] = {}
-_INFRASTRUCTURE = {"core", "checks", "display", "printing", "registry"}
+_INFRASTRUCTURE = {"checks", "core", "display", "operators", "printing", "registry"}
 _STATE = {"loaded": False}
 
 
