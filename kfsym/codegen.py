@@ -39,7 +39,7 @@ def generate_source() -> str:
             if result.name in names:
                 raise ValueError(f"two derivations generate a kernel called {result.name!r}")
             names.add(result.name)
-            kernels.append(kernel_source(result, derivation.substitutions, derivation.name))
+            kernels.append(kernel_source(result, derivation.where, derivation.name))
     exports = ", ".join(f'"{name}"' for name in sorted(names))
     parts = [BANNER, PRELUDE, f"__all__ = [{exports}]\n", *kernels]
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"

@@ -34,7 +34,7 @@ MUTANTS: dict[str, list[Mutant]] = {
     "gaussian.pdf": [
         (
             "sigma^2 in place of sigma in the normaliser",
-            lambda: g.pdf(sp.exp(-(g.z**2) / 2) / (sp.sqrt(2 * sp.pi) * g.sigma**2)),
+            lambda: g.pdf(sp.exp(-(g.z**2) / 2 - sp.log(g.sigma**2) - sp.log(2 * sp.pi) / 2)),
             2,
         ),
     ],

@@ -374,7 +374,7 @@ class Derivation:
         """
         from kfsym.derive.printing import compile_result
 
-        return compile_result(self._pick_result(result), self._substitutions)
+        return compile_result(self._pick_result(result), self.where, self.name)
 
     def _pick_result(self, name: str | None) -> Result:
         if name is None and not self.results:

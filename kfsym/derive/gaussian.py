@@ -121,24 +121,30 @@ def variance(density: Any = None) -> Derivation:
 
 def pdf(stable: Any = None) -> Derivation:
     """The density written in the overflow-safe form codegen prints."""
-    stable = sp.exp(-(z**2) / 2) / (sp.sqrt(2 * sp.pi) * sigma) if stable is None else stable
+    log_normaliser = sp.Symbol("c", real=True)
+    stable = sp.exp(-(z**2) / 2 - log_normaliser) if stable is None else stable
     return Derivation(
         name="gaussian.pdf",
-        title="the Gaussian density in standardised form",
+        title="the Gaussian density as one exponential of its logarithm",
         lhs=normal_pdf(x, mu, sigma**2),
         rhs=stable,
-        where=((z, (x - mu) / sigma),),
+        where=((z, (x - mu) / sigma), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
         steps=(
             Step(
                 sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi * sigma**2),
                 "(x - mu)^2/sigma^2 = z^2 with z = (x - mu)/sigma",
                 method="log_ratio",
             ),
-            Step(stable, "sqrt(2 pi sigma^2) = sqrt(2 pi) sigma because sigma > 0", method="log_ratio"),
+            Step(
+                stable,
+                "move the normaliser into the exponent: sqrt(2 pi sigma^2) = exp(log sigma + log(2 pi)/2), sigma > 0",
+                method="log_ratio",
+            ),
         ),
         notes=(
-            "Standardising first avoids forming 2 pi sigma^2, which overflows for variances near the largest "
-            "double; the generated kernel evaluates exp(-z^2/2) / (sqrt(2 pi) sigma)."
+            "One exponential of the log-density: 2 pi sigma^2 is never formed (it overflows for variances near "
+            "the largest double), and exp(-z^2/2) is never formed on its own (it underflows for z^2/2 > 708 even "
+            "where the density, scaled by 1/sigma, is a normal double)."
         ),
         results=(
             Result("gaussian_pdf", _GAUSSIAN_PARAMS, (("density", stable),), "Gaussian density N(x; mean, var)."),

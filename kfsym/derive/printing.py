@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy
@@ -78,36 +78,57 @@ def _parameter_map(result: Result) -> dict[Any, Any]:
     return mapping
 
 
-def numeric_outputs(result: Result, substitutions: Mapping[Any, Any]) -> list[tuple[str, Any]]:
-    """The outputs as expressions in the argument symbols, constants folded.
+def _definition(lhs: Any, rhs: Any) -> tuple[Any, Any]:
+    """``(symbol, value)`` of a ``where`` pair; ``sigma**2 = v`` defines ``sigma = sqrt(v)``."""
+    if isinstance(lhs, sp.Pow):
+        return lhs.base, sp.sqrt(rhs)
+    return lhs, sp.sympify(rhs)
+
+
+def lowered(result: Result, where: Sequence[tuple[Any, Any]]) -> tuple[list[tuple[Any, Any]], list[tuple[str, Any]]]:
+    """The kernel as assignments: needed ``where`` definitions, then the outputs.
+
+    Definitions are kept as named temporaries (``_z = (x - mean)/sqrt(var)``)
+    instead of being substituted, so SymPy cannot re-canonicalise the stable
+    form (it would rewrite ``exp(a - log(s))`` back into ``exp(a)/s``).
+    Constants are folded to correctly rounded floats.
 
     Raises
     ------
     ValueError
-        When an output depends on a symbol that no parameter provides.
+        When an output depends on a symbol that no parameter or definition provides.
     """
     mapping = _parameter_map(result)
-    arguments = {name for name, _ in result.params}
-    outputs = []
-    for name, expr in result.outputs:
-        value = sp.sympify(expr).xreplace(dict(substitutions)).xreplace(mapping)
+    definitions = [_definition(lhs, rhs) for lhs, rhs in where]
+    needed: set[Any] = set().union(*(sp.sympify(expr).free_symbols for _, expr in result.outputs))
+    for symbol, value in reversed(definitions):
+        if symbol in needed:
+            needed |= value.free_symbols
+    renamed = {symbol: sp.Symbol(f"_{symbol.name}", real=True) for symbol, _ in definitions if symbol in needed}
+    allowed = {name for name, _ in result.params} | {temp.name for temp in renamed.values()}
+
+    def lower(label: str, expr: Any) -> Any:
+        value = sp.expand_log(sp.sympify(expr).xreplace(mapping).xreplace(renamed))  # log(sqrt v) -> log(v)/2
         value = sp.nfloat(value, n=_CONSTANT_DIGITS, exponent=False)
-        missing = sorted(s.name for s in value.free_symbols if s.name not in arguments)
+        missing = sorted(s.name for s in value.free_symbols if s.name not in allowed)
         if missing:
-            raise ValueError(f"result {result.name}: output {name!r} depends on {missing}, which are not parameters")
-        outputs.append((name, value))
-    return outputs
+            raise ValueError(f"result {result.name}: {label!r} depends on {missing}, which are not parameters")
+        return value
+
+    temporaries = [(renamed[symbol], lower(str(symbol), value)) for symbol, value in definitions if symbol in renamed]
+    outputs = [(name, lower(name, expr)) for name, expr in result.outputs]
+    return temporaries, outputs
 
 
-def kernel_source(result: Result, substitutions: Mapping[Any, Any], origin: str) -> str:
+def kernel_source(result: Result, where: Sequence[tuple[Any, Any]], origin: str) -> str:
     """Python source of one kernel function.
 
     Parameters
     ----------
     result : Result
         What to print.
-    substitutions : mapping
-        The derivation's expanded ``where`` definitions.
+    where : sequence of (expression, expression)
+        The derivation's ``where`` definitions.
     origin : str
         Name of the derivation, quoted in the docstring.
 
@@ -118,15 +139,16 @@ def kernel_source(result: Result, substitutions: Mapping[Any, Any], origin: str)
         and states the formula.
     """
     printer = KernelPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
-    outputs = numeric_outputs(result, substitutions)
-    temporaries, reduced = sp.cse([value for _, value in outputs], symbols=sp.numbered_symbols("_t"))
+    definitions, outputs = lowered(result, where)
+    common, reduced = sp.cse([value for _, value in outputs], symbols=sp.numbered_symbols("_t"))
     arguments = ", ".join(f"{name}: Any" for name, _ in result.params)
     returns = "Any" if len(outputs) == 1 else f"tuple[{', '.join('Any' for _ in outputs)}]"
     mapping = _parameter_map(result)
     shown = [(name, sp.sympify(expr)) for name, expr in result.outputs]
-    used = set().union(*(expr.free_symbols for _, expr in shown))
-    shown += [(str(symbol), value) for symbol, value in substitutions.items() if symbol in used]
-    formula = "\n".join(f"{name} = {sp.sstr(expr.xreplace(mapping))}" for name, expr in shown)
+    defined = {temp.name for temp, _ in definitions}
+    pairs = (_definition(lhs, rhs) for lhs, rhs in where)
+    shown += [(symbol.name, value) for symbol, value in pairs if f"_{symbol}" in defined]
+    formula = "\n".join(f"{name} = {sp.sstr(sp.sympify(expr).xreplace(mapping))}" for name, expr in shown)
     lines = [
         f"def {result.name}({arguments}) -> {returns}:",
         f'    """{result.summary}',
@@ -136,7 +158,7 @@ def kernel_source(result: Result, substitutions: Mapping[Any, Any], origin: str)
         textwrap.indent(formula, "        "),
         '    """',
     ]
-    for symbol, value in temporaries:
+    for symbol, value in [*definitions, *common]:
         lines.append(f"    {symbol} = {printer.doprint(value)}")
     for (name, _), value in zip(outputs, reduced, strict=True):
         lines.append(f"    {name} = {printer.doprint(value)}")
@@ -144,9 +166,9 @@ def kernel_source(result: Result, substitutions: Mapping[Any, Any], origin: str)
     return "\n".join(lines) + "\n"
 
 
-def compile_result(result: Result, substitutions: Mapping[Any, Any], origin: str = "<user>") -> Callable[..., Any]:
+def compile_result(result: Result, where: Sequence[tuple[Any, Any]], origin: str = "<user>") -> Callable[..., Any]:
     """Execute :func:`kernel_source` and return the function it defines."""
-    source = PRELUDE + "\n\n" + kernel_source(result, substitutions, origin)
+    source = PRELUDE + "\n\n" + kernel_source(result, where, origin)
     namespace: dict[str, Any] = {"__name__": f"kfsym.compiled.{result.name}", "numpy": numpy, "math": math}
     exec(compile(source, f"<kfsym compiled {result.name}>", "exec"), namespace)
     function: Callable[..., Any] = namespace[result.name]

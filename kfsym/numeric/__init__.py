@@ -11,6 +11,23 @@ Gaussian(mean=5.0, var=1.0)
 Gaussian(mean=15.0, var=2.0)
 """
 
+from kfsym.numeric.clt import clt_limit, clt_sample_means
 from kfsym.numeric.gaussian import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
+from kfsym.numeric.moments import correlation, covariance, expectation, std, variance
 
-__all__ = ["Gaussian", "add", "cdf", "evidence", "logpdf", "multiply", "pdf"]
+__all__ = [
+    "Gaussian",
+    "add",
+    "cdf",
+    "clt_limit",
+    "clt_sample_means",
+    "correlation",
+    "covariance",
+    "evidence",
+    "expectation",
+    "logpdf",
+    "multiply",
+    "pdf",
+    "std",
+    "variance",
+]

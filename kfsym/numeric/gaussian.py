@@ -46,6 +46,12 @@ class Gaussian(NamedTuple):
         return float(root) if np.ndim(root) == 0 else root
 
 
+# Far in a tail z^2 overflows to inf and the density underflows to 0 (or logpdf to -inf): the
+# correctly rounded results. NumPy's warnings about those intermediate steps carry no information.
+def _far_tails() -> np.errstate:
+    return np.errstate(over="ignore", under="ignore")
+
+
 def _density_args(
     x: ArrayLike, mean: ArrayLike, var: ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray, tuple[int, ...]]:
@@ -89,7 +95,8 @@ def pdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     array([0.014645, 0.178412])
     """
     xs, means, variances, shape = _density_args(x, mean, var)
-    return to_output(_generated.gaussian_pdf(xs, means, variances), shape)
+    with _far_tails():
+        return to_output(_generated.gaussian_pdf(xs, means, variances), shape)
 
 
 def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -105,7 +112,8 @@ def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOr
     -800.9189385332047
     """
     xs, means, variances, shape = _density_args(x, mean, var)
-    return to_output(_generated.gaussian_logpdf(xs, means, variances), shape)
+    with _far_tails():
+        return to_output(_generated.gaussian_logpdf(xs, means, variances), shape)
 
 
 def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -123,7 +131,8 @@ def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     '4.9067139271e-198'
     """
     xs, means, variances, shape = _density_args(x, mean, var)
-    return to_output(_generated.gaussian_cdf(xs, means, variances), shape)
+    with _far_tails():
+        return to_output(_generated.gaussian_cdf(xs, means, variances), shape)
 
 
 def _pair_args(
@@ -166,6 +175,12 @@ def multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
     with np.errstate(over="ignore", under="ignore"):
         mean, var = _generated.gaussian_product(m1, v1, m2, v2)
+        if not np.all(np.isfinite(mean)):
+            # Both weighted terms near the largest double. The mean is linear in (mean1, mean2): halve
+            # them (exact) and double the result. It is a convex combination of mean1 and mean2
+            # (weights 1/(1 + r) and 1/(1 + 1/r) sum to 1), so a rounding excursion is clipped back.
+            halved = 2.0 * _generated.gaussian_product(0.5 * m1, v1, 0.5 * m2, v2)[0]
+            mean = np.clip(halved, np.minimum(m1, m2), np.maximum(m1, m2))
     return Gaussian(to_output(mean, shape), to_output(var, shape))
 
 
@@ -175,14 +190,22 @@ def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     It is the likelihood of the measurement under the prior, used to compare
     models or to gate outliers.
 
+    Raises
+    ------
+    OverflowError
+        When ``var1 + var2`` exceeds the largest double.
+
     Examples
     --------
     >>> evidence(0.0, 2.0, 10.0, 2.0) == pdf(0.0, 10.0, 4.0)
     True
     """
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
-    total = v1 + v2
-    return to_output(_generated.gaussian_pdf(m1, m2, total), shape)
+    with _far_tails():
+        total = v1 + v2
+        if not np.all(np.isfinite(total)):
+            raise OverflowError("var1 + var2 exceeds the largest double")
+        return to_output(_generated.gaussian_pdf(m1, m2, total), shape)
 
 
 def add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:

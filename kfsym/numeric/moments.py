@@ -1,0 +1,269 @@
+"""Expectation, variance, covariance and correlation of data or of a finite distribution.
+
+The formulas are the ones proved in the ``moments`` topic of :mod:`kfsym.derive`:
+``E[X] = sum p_i x_i`` (``moments.discrete_expectation``), the two-pass
+variance ``E[(X - mu)^2]`` (equal to ``E[X^2] - E[X]^2`` by
+``moments.variance_moments``, but without its cancellation), and the
+``1/(N - ddof)`` scatter normalisation (``moments.sample_variance_bias``:
+``ddof=1`` is unbiased, ``ddof=0`` is biased by ``-sigma^2/N``). Layouts follow
+NumPy: :func:`variance` reduces like :func:`numpy.var`, :func:`covariance` and
+:func:`correlation` like :func:`numpy.cov` and :func:`numpy.corrcoef`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kfsym.numeric._validate import FloatArray, FloatOrArray, finite
+
+__all__ = ["PROBABILITY_TOLERANCE", "correlation", "covariance", "expectation", "std", "variance"]
+
+#: Probabilities must sum to 1 within this absolute tolerance.
+PROBABILITY_TOLERANCE = 1e-9
+
+
+def _output(value: Any) -> FloatOrArray:
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array
+
+
+def _data(x: ArrayLike, name: str = "x") -> FloatArray:
+    values = finite(x, name)
+    if values.size == 0:
+        raise ValueError(f"{name} is empty; at least one value is needed")
+    return values
+
+
+def _axis(values: FloatArray, axis: int | None) -> int | None:
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int or None, got {type(axis).__name__}")
+    if not -values.ndim <= axis < values.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for x with {values.ndim} dimension(s)")
+    return int(axis)
+
+
+def _probabilities(p: ArrayLike, values: FloatArray, axis: int | None) -> FloatArray:
+    """Validate ``p`` against ``values``; returns it broadcast to ``values.shape``."""
+    weights = finite(p, "p")
+    if axis is None:
+        if weights.shape != values.shape:
+            raise ValueError(f"p has shape {weights.shape} but x has shape {values.shape}; they must match")
+    elif weights.ndim == 1 and values.ndim > 1:
+        if weights.shape[0] != values.shape[axis]:
+            raise ValueError(f"p has length {weights.shape[0]} but x has {values.shape[axis]} values along axis {axis}")
+        shape = [1] * values.ndim
+        shape[axis] = weights.shape[0]
+        weights = np.broadcast_to(weights.reshape(shape), values.shape)
+    elif weights.shape != values.shape:
+        raise ValueError(f"p has shape {weights.shape} but x has shape {values.shape}; they must match")
+    if (weights < 0).any():
+        raise ValueError(f"p must be non-negative; got {float(weights.min())!r}")
+    totals = weights.sum(axis=axis)
+    worst = float(np.max(np.abs(totals - 1.0)))
+    if worst > PROBABILITY_TOLERANCE:
+        bad = float(np.ravel(totals)[int(np.argmax(np.abs(np.ravel(totals) - 1.0)))])
+        raise ValueError(f"p must sum to 1 (within {PROBABILITY_TOLERANCE:g}); they sum to {bad:.12g}")
+    return weights
+
+
+def expectation(x: ArrayLike, p: ArrayLike | None = None, *, axis: int | None = None) -> FloatOrArray:
+    """Expected value: the probability-weighted sum ``sum p_i x_i``, or the mean of ``x``.
+
+    Parameters
+    ----------
+    x : array_like
+        Finite values.
+    p : array_like, optional
+        Probabilities of the values, same shape as ``x`` (or, with ``axis``,
+        one per position along it); non-negative, summing to 1 within
+        :data:`PROBABILITY_TOLERANCE`. Without ``p`` every value weighs equally.
+    axis : int, optional
+        Reduce along this axis; by default over all elements, like NumPy.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> expectation([1, 2, 3, 4, 5, 6])
+    3.5
+    >>> expectation([3, 1, 2], [0.1, 0.3, 0.6])
+    1.8
+    >>> expectation([3, 1, 2], [0.1, 0.3, 0.4])
+    Traceback (most recent call last):
+    ...
+    ValueError: p must sum to 1 (within 1e-09); they sum to 0.8
+    """
+    values = _data(x)
+    reduce = _axis(values, axis)
+    if p is None:
+        return _output(values.mean(axis=reduce))
+    weights = _probabilities(p, values, reduce)
+    # E[X] = sum_i p_i x_i                                  (moments.discrete_expectation)
+    return _output((weights * values).sum(axis=reduce))
+
+
+def _ddof(ddof: float, count: int) -> float:
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"ddof must be a number, got {type(ddof).__name__}")
+    if not np.isfinite(ddof) or ddof < 0:
+        raise ValueError(f"ddof must be a finite number >= 0, got {ddof!r}")
+    if ddof >= count:
+        raise ValueError(f"ddof={ddof!r} must be smaller than the number of samples N={count}")
+    return float(ddof)
+
+
+def variance(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis: int | None = None) -> FloatOrArray:
+    """Variance ``E[(X - E[X])^2]``: population (``ddof=0``), sample (``ddof=1``) or weighted.
+
+    Parameters
+    ----------
+    x : array_like
+        Finite values.
+    p : array_like, optional
+        Probabilities (see :func:`expectation`); then ``ddof`` must be 0,
+        because a distribution has no sample size to correct.
+    ddof : float
+        Divide the scatter by ``N - ddof``; ``ddof=1`` gives the unbiased
+        sample variance (proved in ``moments.sample_variance_bias``).
+    axis : int, optional
+        As in :func:`numpy.var`.
+
+    Returns
+    -------
+    float or ndarray
+        Equal to ``numpy.var(x, ddof=ddof, axis=axis)`` without ``p``.
+
+    Examples
+    --------
+    >>> variance([1, 2, 3, 4])
+    1.25
+    >>> variance([1, 2, 3, 4], ddof=1)
+    1.6666666666666667
+    >>> variance([0, 10], p=[0.5, 0.5])
+    25.0
+    """
+    values = _data(x)
+    reduce = _axis(values, axis)
+    if p is not None:
+        if ddof != 0:
+            raise ValueError("ddof applies to equally weighted samples only; with probabilities p leave ddof=0")
+        weights = _probabilities(p, values, reduce)
+        mean = (weights * values).sum(axis=reduce, keepdims=True)
+        # Var X = E[(X - mu)^2], the two-pass form of E[X^2] - E[X]^2   (moments.variance_moments)
+        return _output((weights * (values - mean) ** 2).sum(axis=reduce))
+    count = values.size if reduce is None else values.shape[reduce]
+    divisor = count - _ddof(ddof, count)
+    mean = values.mean(axis=reduce, keepdims=True)
+    # s^2 = sum (x_i - xbar)^2 / (N - ddof)                  (moments.sample_variance_bias)
+    return _output(((values - mean) ** 2).sum(axis=reduce) / divisor)
+
+
+def std(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis: int | None = None) -> FloatOrArray:
+    """Standard deviation: the square root of :func:`variance` (same arguments).
+
+    Examples
+    --------
+    >>> std([2, 4, 4, 4, 5, 5, 7, 9])
+    2.0
+    """
+    return _output(np.sqrt(variance(x, p, ddof, axis=axis)))
+
+
+def _variables(x: ArrayLike, name: str) -> FloatArray:
+    values = finite(x, name)
+    if values.ndim > 2:
+        raise ValueError(f"{name} must be 1-D (one variable) or 2-D (rows are variables), got {values.ndim}-D")
+    values = np.atleast_2d(values)
+    if values.shape[1] == 0 or values.shape[0] == 0:
+        raise ValueError(f"{name} is empty; at least one observation is needed")
+    return values
+
+
+def _stacked(x: ArrayLike, y: ArrayLike | None) -> FloatArray:
+    rows = _variables(x, "x")
+    if y is None:
+        return rows
+    others = _variables(y, "y")
+    if others.shape[1] != rows.shape[1]:
+        raise ValueError(f"x has {rows.shape[1]} observations but y has {others.shape[1]}; they must match")
+    return np.vstack([rows, others])
+
+
+def _covariance_matrix(rows: FloatArray, ddof: float) -> FloatArray:
+    count = rows.shape[1]
+    divisor = count - _ddof(ddof, count)
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    # Sigma_kl = sum_i (x_ki - xbar_k)(x_li - xbar_l) / (N - ddof)   (moments.covariance_matrix)
+    product = centred @ centred.T / divisor
+    # Symmetric by moments.covariance_matrix; make the rounding respect it exactly.
+    result: FloatArray = 0.5 * (product + product.T)
+    return result
+
+
+def covariance(x: ArrayLike, y: ArrayLike | None = None, ddof: float = 1) -> FloatOrArray:
+    """Covariance matrix in :func:`numpy.cov`'s layout: rows are variables, columns observations.
+
+    Parameters
+    ----------
+    x : array_like, shape (N,) or (k, N)
+        One variable, or k variables as rows.
+    y : array_like, shape (N,) or (m, N), optional
+        More variables, stacked below ``x``.
+    ddof : float
+        ``1`` (default, unbiased, ``numpy.cov``) or ``0`` (population,
+        ``numpy.cov(..., bias=True)``).
+
+    Returns
+    -------
+    float or ndarray, shape (k + m, k + m)
+        A float for a single variable (its variance); otherwise an exactly
+        symmetric matrix.
+
+    Examples
+    --------
+    >>> covariance([1, 2, 3, 4], [2, 4, 6, 9])
+    array([[1.66666667, 3.83333333],
+           [3.83333333, 8.91666667]])
+    >>> float(covariance([1, 2, 3, 4], [2, 4, 6, 9], ddof=0)[0, 1])
+    2.875
+    """
+    return _output(np.squeeze(_covariance_matrix(_stacked(x, y), ddof)))
+
+
+def correlation(x: ArrayLike, y: ArrayLike | None = None) -> FloatOrArray:
+    """Correlation matrix ``rho_kl = Sigma_kl / (sigma_k sigma_l)``, as :func:`numpy.corrcoef`.
+
+    Entries lie in [-1, 1] (``moments.correlation_bound``); rounding is
+    clipped to that interval and the diagonal is exactly 1.
+
+    Raises
+    ------
+    ValueError
+        When a variable is constant (zero variance): its correlation is undefined.
+
+    Examples
+    --------
+    >>> correlation([1, 2, 3, 4], [2, 4, 6, 8])
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    rows = _stacked(x, y)
+    if rows.shape[1] < 2:
+        raise ValueError("correlation needs at least two observations")
+    sigma = _covariance_matrix(rows, ddof=1)
+    variances = np.diag(sigma)
+    if (variances <= 0).any():
+        row = int(np.flatnonzero(variances <= 0)[0])
+        raise ValueError(f"variable {row} (row of x, then y) is constant: its correlation is undefined")
+    scale = np.sqrt(variances)
+    # rho = sigma_xy / (sigma_x sigma_y), |rho| <= 1          (moments.correlation_bound)
+    rho = np.clip(sigma / np.outer(scale, scale), -1.0, 1.0)
+    np.fill_diagonal(rho, 1.0)
+    return _output(np.squeeze(rho))
