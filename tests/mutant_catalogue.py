@@ -154,3 +154,46 @@ MUTANTS.update(
         "clt.exponential_limit": [("limit exp(t)", lambda: c.exponential_limit(sp.exp(c.t)), 2)],
     }
 )
+
+# ----------------------------------------------------------------------------- multivariate and Kalman
+from kfsym.derive import kalman as kf  # noqa: E402
+from kfsym.derive import multivariate as mv  # noqa: E402
+
+MUTANTS.update(
+    {
+        "multivariate.pdf_2d": [("Sigma_22 = k, not k + b^2/a", lambda: mv.pdf_2d(covariance_entry=mv.k), 2)],
+        "multivariate.bivariate": [
+            ("det with (1 - rho)", lambda: mv.bivariate(mv.sigma_x**2 * mv.sigma_y**2 * (1 - mv.rho)), 1),
+        ],
+        "multivariate.pdf_general": [("det(Sigma)^{-1} normaliser", lambda: mv.pdf_general(sp.Integer(1)), 3)],
+        "multivariate.product_general": [
+            ("S_1 + S_2 as the product covariance", lambda: mv.product_general(mv.S1 + mv.S2), 1),
+            ("S_1 P^{-1} S_1", lambda: mv.product_general(mv.S1 * mv.P_inv * mv.S1), 1),
+        ],
+        "multivariate.product_concrete": [
+            ("S_1 + S_2 as the product covariance", lambda: mv.product_concrete(mv.Sig1 + mv.Sig2), 4),
+        ],
+        "multivariate.linear_transform": [("A S in place of A S A^T", lambda: mv.linear_transform(mv.A * mv.Sv), 2)],
+        "multivariate.sum": [("S_1 S_2 for independent sum", lambda: mv.sum_independent(mv.Sv * mv.Sv2), 1)],
+        "kalman.predict": [("F P + Q", lambda: kf.predict(kf.F * kf.P + kf.Q), 2)],
+        "kalman.joseph_general": [
+            ("a non-optimal gain 2K", lambda: kf.joseph_general(2 * kf.K, 2 * kf.KT), 2),
+            ("gain without S^{-1}", lambda: kf.joseph_general(kf.P * kf.HT, kf.H * kf.P), 2),
+        ],
+        "kalman.update_general": [("P as the Schur-complement inverse", lambda: kf.conditional_general(kf.P), 1)],
+        "kalman.update_concrete": [
+            (
+                "Joseph form without K R K^T",
+                lambda: kf.update_concrete((kf.In - kf._gain() * kf.Hm) * kf.Pm * (kf.In - kf._gain() * kf.Hm).T),
+                3,
+            ),
+        ],
+        "kalman.scalar": [
+            (
+                "gain with the measurement variance on top",
+                lambda: kf.scalar(kf.noise_var / (kf.prior_var + kf.noise_var)),
+                1,
+            )
+        ],
+    }
+)

@@ -53,6 +53,7 @@ from typing import Any, TypeVar
 
 import sympy as sp
 
+from kfsym.derive.linalg import matrix_residual, rewrite_residual
 from kfsym.derive.operators import expectation_residual, normal_sums
 
 __all__ = ["CHECK_METHODS", "CheckTimeout", "residual", "run_with_time_limit"]
@@ -181,6 +182,43 @@ def _sums(a: Any, b: Any, facts: dict[Any, Any]) -> Any:
     return sp.cancel(sp.together(sp.expand(difference)))
 
 
+def _exponents_expanded(expr: Any) -> Any:
+    return expr.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(sp.cancel(sp.expand(e.args[0]))))
+
+
+def _all_infinite(limits: Any) -> bool:
+    return all(len(limit) == 3 and limit[1] == -sp.oo and limit[2] == sp.oo for limit in limits)
+
+
+def change_of_variables(a: Any, b: Any, change: tuple[tuple[Any, Any], ...]) -> Any:
+    """``a`` over old variables equals ``b`` over new ones under the affine map ``change``.
+
+    Both sides are (a constant times) one integral over the whole space. The
+    map ``old = f(new)`` must be affine with a Jacobian determinant SymPy can
+    prove non-zero, so it is a bijection of R^k; then
+    ``integral f(x) dx = integral f(g(z)) |det J| dz`` and the integrands are
+    compared (exponents expanded, then ``cancel``).
+    """
+    left, right = _single_integral(a), _single_integral(b)
+    if left is None or right is None:
+        return sp.Symbol("<both sides must be a constant times one integral>")
+    if not (_all_infinite(left[1]) and _all_infinite(right[1])):
+        return sp.Symbol("<change of variables needs integrals over the whole space>")
+    mapping = dict(change)
+    old = [limit[0] for limit in left[1]]
+    new = [limit[0] for limit in right[1]]
+    if set(mapping) != set(old) or len(old) != len(new):
+        return sp.Symbol(f"<the map must give each of {old} in terms of {new}>")
+    jacobian = sp.Matrix([[sp.diff(mapping[o], n) for n in new] for o in old])
+    if any(entry.free_symbols & set(new) for entry in jacobian):
+        return sp.Symbol("<the change of variables is not affine>")
+    determinant = sp.factor(jacobian.det())
+    if determinant.is_zero is not False:
+        return sp.Symbol(f"<Jacobian determinant {determinant} not provably non-zero>")
+    transformed = left[0].xreplace(mapping) * sp.Abs(determinant)
+    return sp.cancel(sp.together(_exponents_expanded(transformed) - _exponents_expanded(right[0])))
+
+
 def _nonnegative(a: Any, b: Any) -> Any:
     difference = sp.factor_terms(a - b)
     if difference.is_nonnegative:
@@ -204,59 +242,76 @@ CHECK_METHODS: dict[str, Callable[[Any, Any, dict[Any, Any]], Any]] = {
     "sums": _sums,
     "expectation": expectation_residual,
     "nonnegative": _ignore_facts(_nonnegative),
+    "matrices": matrix_residual,
+    "rewrite": rewrite_residual,
 }
 # Methods that compare unevaluated integrals or sums instead of evaluating them first.
-_KEEP_UNEVALUATED = {"integrand", "sums", "expectation", "nonnegative"}
+_KEEP_UNEVALUATED = {"integrand", "sums", "expectation", "nonnegative", "matrices", "rewrite", "change_of_variables"}
 
 
 def _is_matrix(obj: Any) -> bool:
     return isinstance(obj, sp.MatrixBase)
 
 
-def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any]) -> Any:
+def residual(
+    a: Any, b: Any, method: str, substitutions: dict[Any, Any], change: tuple[tuple[Any, Any], ...] = ()
+) -> Any:
     """Return what is left of ``a == b`` after ``method``; zero means proved.
 
-        Parameters
-        ----------
-        a, b : sympy expression or Matrix
-            The two sides. Unevaluated integrals and sums are evaluated first.
-        method : str
-            A key of :data:`CHECK_METHODS`.
-        substitutions : dict
-            Definitions and stated facts, applied after evaluation
-            (``{mu: (mu1*v2 + mu2*v1)/(v1+v2)}``); the ``sums`` method applies them
-            again after each normalisation.
+            Parameters
+            ----------
+            a, b : sympy expression or Matrix
+                The two sides. Unevaluated integrals and sums are evaluated first.
+            method : str
+                A key of :data:`CHECK_METHODS`.
+            substitutions : dict
+                Definitions and stated facts, applied after evaluation
+                (``{mu: (mu1*v2 + mu2*v1)/(v1+v2)}``); the ``sums`` method applies them
+                again after each normalisation.
 
-        Returns
-        -------
-        sympy expression or Matrix
-            ``0`` (or a zero matrix) when the identity is proved.
+            Returns
+            -------
+            sympy expression or Matrix
+                ``0`` (or a zero matrix) when the identity is proved.
 
-        Examples
-        --------
-        >>> import sympy as sp
+            Examples
+            --------
+            >>> import sympy as sp
 
+        from kfsym.derive.linalg import matrix_residual, rewrite_residual
     from kfsym.derive.operators import expectation_residual, normal_sums
-        >>> x = sp.Symbol("x")
-        >>> residual((x + 1)**2, x**2 + 2*x + 1, "expand", {})
-        0
-        >>> residual((x + 1)**2, x**2 + 1, "expand", {})
-        2*x
+            >>> x = sp.Symbol("x")
+            >>> residual((x + 1)**2, x**2 + 2*x + 1, "expand", {})
+            0
+            >>> residual((x + 1)**2, x**2 + 1, "expand", {})
+            2*x
     """
+    if method == "change_of_variables":
+        return _elementwise(
+            lambda p, q, _facts: change_of_variables(p, q, change),
+            sp.sympify(a).xreplace(substitutions),
+            sp.sympify(b).xreplace(substitutions),
+            substitutions,
+        )
     try:
         check = CHECK_METHODS[method]
     except KeyError:
-        known = ", ".join(sorted(CHECK_METHODS))
+        known = ", ".join(sorted([*CHECK_METHODS, "change_of_variables"]))
         raise ValueError(f"unknown check method {method!r}; use one of {known}") from None
     prepare = sp.sympify if method in _KEEP_UNEVALUATED else _evaluate
-    left = prepare(a).xreplace(substitutions)
-    right = prepare(b).xreplace(substitutions)
+    if method == "matrices":  # matrix expressions are instantiated, not substituted into
+        return check(prepare(a), prepare(b), substitutions)
+    return _elementwise(check, prepare(a).xreplace(substitutions), prepare(b).xreplace(substitutions), substitutions)
+
+
+def _elementwise(check: Callable[[Any, Any, dict[Any, Any]], Any], left: Any, right: Any, facts: dict[Any, Any]) -> Any:
+    """Apply ``check`` to two expressions, or entry by entry to two explicit matrices."""
     if _is_matrix(left) or _is_matrix(right):
         if not (_is_matrix(left) and _is_matrix(right)) or left.shape != right.shape:
             return sp.Symbol(f"<shape mismatch: {getattr(left, 'shape', ())} vs {getattr(right, 'shape', ())}>")
-        entries = [check(p, q, substitutions) for p, q in zip(left, right, strict=True)]
+        entries = [check(p, q, facts) for p, q in zip(left, right, strict=True)]
         return sp.ImmutableMatrix(left.rows, left.cols, entries)
-    return check(left, right, substitutions)
+    return check(left, right, facts)
 
 
 def is_zero(value: Any) -> bool:

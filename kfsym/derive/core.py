@@ -84,7 +84,10 @@ class Step:
         the chain) instead of a link of the chain.
     cases : sequence of dict, optional
         Proof by exhaustive cases: the step is checked once per substitution,
-        e.g. ``({Min(a, b): a, Max(a, b): b}, {Min(a, b): b, Max(a, b): a})``.
+        e.g. ``({Min(a, b): a, Max(a, b): b}, {Min(a, b): b, Max(a, b): a})``,
+        or once per matrix size (``({n: 2}, {n: 3}, {n: 4})``).
+    change : tuple of (symbol, expression), optional
+        For ``method="change_of_variables"``: the affine map ``old = f(new)``.
 
     Examples
     --------
@@ -99,6 +102,7 @@ class Step:
     method: str = "simplify"
     lhs: Any = None
     cases: tuple[Mapping[Any, Any], ...] = ()
+    change: tuple[tuple[Any, Any], ...] = ()
 
     @property
     def chained(self) -> bool:
@@ -162,7 +166,7 @@ def _check_step(
     for case in cases:
 
         def compute(case: Mapping[Any, Any] = case) -> Any:
-            return residual(lhs.xreplace(case), rhs.xreplace(case), step.method, substitutions)
+            return residual(lhs.xreplace(case), rhs.xreplace(case), step.method, substitutions, step.change)
 
         try:
             left_over = run_with_time_limit(compute, timeout)
