@@ -13,10 +13,20 @@ Gaussian(mean=15.0, var=2.0)
 
 from kfsym.numeric.clt import clt_limit, clt_sample_means
 from kfsym.numeric.gaussian import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
+from kfsym.numeric.kalman import kf_predict, kf_update
 from kfsym.numeric.moments import correlation, covariance, expectation, std, variance
+from kfsym.numeric.multivariate import (
+    MultivariateGaussian,
+    mahalanobis,
+    mvn_add,
+    mvn_logpdf,
+    mvn_multiply,
+    mvn_pdf,
+)
 
 __all__ = [
     "Gaussian",
+    "MultivariateGaussian",
     "add",
     "cdf",
     "clt_limit",
@@ -25,8 +35,15 @@ __all__ = [
     "covariance",
     "evidence",
     "expectation",
+    "kf_predict",
+    "kf_update",
     "logpdf",
+    "mahalanobis",
     "multiply",
+    "mvn_add",
+    "mvn_logpdf",
+    "mvn_multiply",
+    "mvn_pdf",
     "pdf",
     "std",
     "variance",

@@ -13,14 +13,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "SYMMETRY_RTOL",
     "FloatArray",
     "FloatOrArray",
     "broadcast_shape",
+    "broadcast_shapes",
+    "covariance",
     "finite",
     "not_nan",
     "positive",
     "real",
+    "same_size",
+    "square_matrices",
     "to_output",
+    "vectors",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -119,19 +125,23 @@ def broadcast_shape(**arrays: FloatArray) -> tuple[int, ...]:
     ...
     ValueError: x with shape (3,) and mean with shape (2,) cannot be broadcast together
     """
+    return broadcast_shapes(**{name: array.shape for name, array in arrays.items()})
+
+
+def broadcast_shapes(**shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The common broadcast shape of named shapes (``x=(3,), mean=(2, 1)``), naming clashes."""
     shape: tuple[int, ...] = ()
     seen: list[str] = []
-    for name, array in arrays.items():
+    for name, current in shapes.items():
         try:
-            shape = np.broadcast_shapes(shape, array.shape)
+            shape = np.broadcast_shapes(shape, current)
         except ValueError:
-            clash = next((other for other in seen if not _compatible(arrays[other].shape, array.shape)), None)
+            clash = next((other for other in seen if not _compatible(shapes[other], current)), None)
             if clash is None:
-                others = ", ".join(f"{other} {arrays[other].shape}" for other in seen)
-                raise ValueError(f"{name} with shape {array.shape} cannot be broadcast with {others}") from None
+                others = ", ".join(f"{other} {shapes[other]}" for other in seen)
+                raise ValueError(f"{name} with shape {current} cannot be broadcast with {others}") from None
             raise ValueError(
-                f"{clash} with shape {arrays[clash].shape} and {name} with shape {array.shape} "
-                "cannot be broadcast together"
+                f"{clash} with shape {shapes[clash]} and {name} with shape {current} cannot be broadcast together"
             ) from None
         seen.append(name)
     return shape
@@ -153,3 +163,98 @@ def to_output(value: Any, shape: tuple[int, ...]) -> FloatOrArray:
     if array.shape != shape:
         array = np.array(np.broadcast_to(array, shape))
     return array
+
+
+# Relative tolerance for symmetry of covariance matrices and for eigenvalues of semi-definite ones.
+SYMMETRY_RTOL = 1e-10
+
+
+def _batch_index(shape: tuple[int, ...], flat: int) -> str:
+    if not shape:
+        return ""
+    index = tuple(int(i) for i in np.unravel_index(flat, shape))
+    return f" at batch index {index}"
+
+
+def square_matrices(value: ArrayLike, name: str) -> FloatArray:
+    """Finite real matrices ``(..., n, n)``."""
+    array = finite(value, name)
+    if array.ndim < 2 or array.shape[-1] != array.shape[-2]:
+        raise ValueError(f"{name} must be a square matrix (..., n, n), got shape {array.shape}")
+    if array.shape[-1] == 0:
+        raise ValueError(f"{name} is an empty matrix")
+    return array
+
+
+def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
+    """Symmetric positive-definite (``definite=True``) or semi-definite covariance matrices.
+
+    Symmetry is checked to a relative tolerance of :data:`SYMMETRY_RTOL` of
+    the largest entry; definiteness by a Cholesky factorisation, or for
+    semi-definite matrices by eigenvalues not below ``-SYMMETRY_RTOL * n``
+    times the largest one.
+
+    Examples
+    --------
+    >>> covariance([[2.0, 0.9], [0.9, 0.5]], "cov", definite=True).shape
+    (2, 2)
+    >>> covariance([[1.0, 2.0], [2.0, 1.0]], "cov", definite=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: cov must be positive definite; it is not
+    """
+    matrices = square_matrices(value, name)
+    scale = np.max(np.abs(matrices), axis=(-2, -1))
+    asymmetry = np.max(np.abs(matrices - np.swapaxes(matrices, -1, -2)), axis=(-2, -1))
+    bad = asymmetry > SYMMETRY_RTOL * scale
+    if bad.any():
+        where = _batch_index(bad.shape, int(np.flatnonzero(bad)[0]))
+        raise ValueError(f"{name} must be symmetric{where}; |A - A^T| reaches {float(np.max(asymmetry)):.3g}")
+    if definite:
+        try:
+            np.linalg.cholesky(matrices)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"{name} must be positive definite{_first_indefinite(matrices)}; it is not") from None
+        return matrices
+    eigenvalues = np.linalg.eigvalsh(matrices)
+    floor = -SYMMETRY_RTOL * matrices.shape[-1] * np.maximum(np.max(np.abs(eigenvalues), axis=-1), 1e-300)
+    bad = eigenvalues[..., 0] < floor
+    if bad.any():
+        where = _batch_index(bad.shape, int(np.flatnonzero(bad)[0]))
+        raise ValueError(
+            f"{name} must be positive semi-definite{where}; an eigenvalue is {float(eigenvalues[..., 0].min()):.3g}"
+        )
+    return matrices
+
+
+def _first_indefinite(matrices: FloatArray) -> str:
+    """Locate the first batch element whose Cholesky factorisation fails (error path only)."""
+    batch = matrices.shape[:-2]
+    if not batch:
+        return ""
+    flat = matrices.reshape(-1, *matrices.shape[-2:])
+    for position, matrix in enumerate(flat):
+        try:
+            np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            return _batch_index(batch, position)
+    return ""
+
+
+def vectors(value: ArrayLike, name: str, *, allow_inf: bool = False) -> FloatArray:
+    """Real vectors ``(..., n)``: finite, or with ±inf allowed (data of a density)."""
+    array = not_nan(value, name) if allow_inf else finite(value, name)
+    if array.ndim < 1:
+        raise ValueError(f"{name} must be a vector (..., n), got a scalar")
+    if array.shape[-1] == 0:
+        raise ValueError(f"{name} is an empty vector")
+    return array
+
+
+def same_size(size: int, **arrays: tuple[FloatArray, int]) -> None:
+    """Each ``name=(array, axis)`` must have length ``size`` along ``axis``."""
+    for name, (array, axis) in arrays.items():
+        if array.shape[axis] != size:
+            raise ValueError(
+                f"{name} has size {array.shape[axis]} along axis {axis} but {size} is needed (shape {array.shape})"
+            )

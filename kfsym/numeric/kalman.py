@@ -1,0 +1,181 @@
+"""Kalman filter predict and update steps, batched over leading axes.
+
+Shapes: state ``x (..., n)``, covariance ``P (..., n, n)``, transition
+``F (..., n, n)``, process noise ``Q (..., n, n)``, control ``B (..., n, k)``
+with ``u (..., k)``, measurement ``z (..., m)``, ``H (..., m, n)``,
+``R (..., m, m)``. A singular (semi-definite) ``P``, ``Q`` or ``R`` is
+legitimate; the innovation covariance ``S = H P H^T + R`` must be positive
+definite. The update uses the Joseph form, proved equal to ``(I - K H) P`` for
+the optimal gain (``kalman.joseph_general``, ``kalman.update_concrete``), and a
+linear solve for the gain, never an explicit inverse.
+
+With n = m = 1, ``F = 1`` and ``H = 1`` the filter is the 1-D one
+(``kalman.scalar``): predict returns exactly :func:`kfsym.numeric.add` and
+update exactly :func:`kfsym.numeric.multiply`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kfsym.numeric import _generated
+from kfsym.numeric._validate import (
+    FloatArray,
+    broadcast_shapes,
+    covariance,
+    finite,
+    same_size,
+    vectors,
+)
+from kfsym.numeric.multivariate import MultivariateGaussian, symmetrized
+
+__all__ = ["kf_predict", "kf_update"]
+
+
+def _matrices(value: ArrayLike, name: str, rows: int, cols: int) -> FloatArray:
+    array = finite(value, name)
+    if array.ndim < 2 or array.shape[-2:] != (rows, cols):
+        raise ValueError(f"{name} must have shape (..., {rows}, {cols}), got {array.shape}")
+    return array
+
+
+def _apply(matrix: FloatArray, vector: FloatArray) -> FloatArray:
+    result: FloatArray = np.einsum("...ij,...j->...i", matrix, vector)
+    return result
+
+
+def _result(mean: FloatArray, cov: FloatArray, batch: tuple[int, ...]) -> MultivariateGaussian:
+    """Mean and covariance broadcast to the batch shape of all the inputs."""
+    size = cov.shape[-1]
+    return MultivariateGaussian(
+        np.array(np.broadcast_to(mean, (*batch, size))), np.array(np.broadcast_to(cov, (*batch, size, size)))
+    )
+
+
+def kf_predict(
+    x: ArrayLike,
+    P: ArrayLike,
+    F: ArrayLike,
+    Q: ArrayLike,
+    *,
+    B: ArrayLike | None = None,
+    u: ArrayLike | None = None,
+) -> MultivariateGaussian:
+    """Predict step: x' = F x + B u, P' = F P F^T + Q (``kalman.predict``).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n)
+        State mean.
+    P : array_like, shape (..., n, n)
+        State covariance, symmetric positive semi-definite.
+    F : array_like, shape (..., n, n)
+        State transition.
+    Q : array_like, shape (..., n, n)
+        Process noise covariance, symmetric positive semi-definite.
+    B, u : array_like, optional (keywords)
+        Control matrix ``(..., n, k)`` and input ``(..., k)``; give both or neither.
+
+    Returns
+    -------
+    MultivariateGaussian
+        Predicted mean ``(..., n)`` and exactly symmetric covariance ``(..., n, n)``.
+
+    Examples
+    --------
+    >>> dt = 1.0
+    >>> F = [[1.0, dt], [0.0, 1.0]]
+    >>> kf_predict([0.0, 1.0], [[1.0, 0.0], [0.0, 1.0]], F, [[0.1, 0.0], [0.0, 0.1]]).mean
+    array([1., 1.])
+    """
+    mean = vectors(x, "x")
+    size = mean.shape[-1]
+    cov = covariance(P, "P", definite=False)
+    transition = _matrices(F, "F", size, size)
+    noise = covariance(Q, "Q", definite=False)
+    same_size(size, P=(cov, -1), Q=(noise, -1))
+    shapes = {"x": mean.shape[:-1], "P": cov.shape[:-2], "F": transition.shape[:-2], "Q": noise.shape[:-2]}
+    if (B is None) != (u is None):
+        raise ValueError("give both B and u, or neither")
+    if B is not None and u is not None:
+        control = vectors(u, "u")
+        gain = _matrices(B, "B", size, control.shape[-1])
+        shapes |= {"B": gain.shape[:-2], "u": control.shape[:-1]}
+    batch = broadcast_shapes(**shapes)
+    if size == 1 and B is None and np.all(transition == 1.0):  # the 1-D prediction is numeric.add
+        new_mean, new_var = _generated.gaussian_sum(mean[..., 0], cov[..., 0, 0], 0.0, noise[..., 0, 0])
+        return _result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+    # x' = F x + B u
+    predicted = _apply(transition, mean)
+    if B is not None and u is not None:
+        predicted = predicted + _apply(gain, control)
+    # P' = F P F^T + Q
+    predicted_cov = symmetrized(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
+    return _result(predicted, predicted_cov, batch)
+
+
+def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> MultivariateGaussian:
+    """Update step: condition N(x, P) on the measurement z = H x + v, v ~ N(0, R).
+
+    Equations (``kalman.update_general``, Joseph form from ``kalman.joseph_general``)::
+
+        S  = H P H^T + R                 innovation covariance (must be positive definite)
+        K  = P H^T S^{-1}                from a linear solve with S
+        x+ = x + K (z - H x)
+        P+ = (I - K H) P (I - K H)^T + K R K^T
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n)
+    P : array_like, shape (..., n, n)
+        Symmetric positive semi-definite.
+    z : array_like, shape (..., m)
+    H : array_like, shape (..., m, n)
+    R : array_like, shape (..., m, m)
+        Symmetric positive semi-definite.
+
+    Returns
+    -------
+    MultivariateGaussian
+        Posterior mean ``(..., n)`` and exactly symmetric covariance ``(..., n, n)``.
+
+    Examples
+    --------
+    >>> kf_update([0.0], [[2.0]], [10.0], [[1.0]], [[2.0]])
+    MultivariateGaussian(mean=array([5.]), cov=array([[1.]]))
+    """
+    mean = vectors(x, "x")
+    size = mean.shape[-1]
+    cov = covariance(P, "P", definite=False)
+    measurement = vectors(z, "z")
+    count = measurement.shape[-1]
+    observation = _matrices(H, "H", count, size)
+    noise = covariance(R, "R", definite=False)
+    same_size(size, P=(cov, -1))
+    same_size(count, R=(noise, -1))
+    batch = broadcast_shapes(
+        x=mean.shape[:-1], P=cov.shape[:-2], z=measurement.shape[:-1], H=observation.shape[:-2], R=noise.shape[:-2]
+    )
+    if size == 1 and count == 1 and np.all(observation == 1.0) and np.all(noise > 0) and np.all(cov > 0):
+        # n = m = 1, H = 1: the update is the product of two Gaussians (kalman.scalar), same kernel
+        with np.errstate(over="ignore", under="ignore"):
+            new_mean, new_var = _generated.gaussian_product(
+                mean[..., 0], cov[..., 0, 0], measurement[..., 0], noise[..., 0, 0]
+            )
+        return _result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+    observation_t = np.swapaxes(observation, -1, -2)
+    ph_t = cov @ observation_t
+    innovation_cov = symmetrized(observation @ ph_t + noise)
+    try:
+        np.linalg.cholesky(innovation_cov)
+    except np.linalg.LinAlgError:
+        raise ValueError("the innovation covariance H P H^T + R is not positive definite") from None
+    # K^T = S^{-1} H P (S, P symmetric): one solve, no inverse
+    gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
+    # x+ = x + K (z - H x)
+    updated = mean + _apply(gain, measurement - _apply(observation, mean))
+    # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
+    reduce = np.eye(size) - gain @ observation
+    joseph = reduce @ cov @ np.swapaxes(reduce, -1, -2) + gain @ noise @ np.swapaxes(gain, -1, -2)
+    return _result(updated, symmetrized(joseph), batch)
