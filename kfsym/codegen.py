@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kfsym.derive import all_derivations
+from kfsym.derive import Derivation, Result, all_derivations
+from kfsym.derive.lowering import ScalarPrinter, chain_for, inplace_source, scalar_source
 from kfsym.derive.printing import PRELUDE, kernel_source
 
 __all__ = ["GENERATED_PATH", "check", "generate_source", "write"]
@@ -39,10 +40,34 @@ def generate_source() -> str:
             if result.name in names:
                 raise ValueError(f"two derivations generate a kernel called {result.name!r}")
             names.add(result.name)
-            kernels.append(kernel_source(result, derivation.where, derivation.name))
+            kernels.extend(_kernels(result, derivation))
+            names.update(_variant_names(result))
     exports = ", ".join(f'"{name}"' for name in sorted(names))
     parts = [BANNER, PRELUDE, f"__all__ = [{exports}]\n", *kernels]
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"
+
+
+def _variant_names(result: Result) -> list[str]:
+    if result.data is not None:
+        return [f"{result.name}_inplace", f"{result.name}_scalar"]
+    return [f"{result.name}_scalar"] if result.scalar else []
+
+
+def _kernels(result: Result, derivation: Derivation) -> list[str]:
+    """The plain kernel, and the in-place / plain-float variants the result asks for."""
+    sources = [kernel_source(result, derivation.where, derivation.name)]
+    if result.data is not None:
+        chain = chain_for(result, derivation.where, result.data)
+        sources.append(inplace_source(result, chain, result.data, derivation.name))
+        sources.append(scalar_source(result, chain, result.data, derivation.name))
+    elif result.scalar:
+        printer = ScalarPrinter()
+        sources.append(
+            kernel_source(
+                result, derivation.where, derivation.name, printer=printer, suffix="_scalar", argument_type="float"
+            )
+        )
+    return sources
 
 
 def write(path: Path = GENERATED_PATH) -> bool:

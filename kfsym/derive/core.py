@@ -127,12 +127,21 @@ class Result:
         Returned values, in order; ``where`` definitions are substituted.
     summary : str
         One line for the generated docstring.
+    data : str, optional
+        The argument that carries large arrays (``"x"`` of a density): codegen
+        also prints an allocation-free ``<name>_inplace`` kernel lowered to a
+        chain of ufunc steps on it, and a ``<name>_scalar`` twin for floats.
+    scalar : bool
+        Also print a ``<name>_scalar`` kernel on Python floats (``math``), for
+        the scalar fast path of the public function.
     """
 
     name: str
     params: tuple[tuple[str, Any], ...]
     outputs: tuple[tuple[str, Any], ...]
     summary: str
+    data: str | None = None
+    scalar: bool = False
 
 
 @dataclass(frozen=True)

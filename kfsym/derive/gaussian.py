@@ -147,7 +147,9 @@ def pdf(stable: Any = None) -> Derivation:
             "where the density, scaled by 1/sigma, is a normal double)."
         ),
         results=(
-            Result("gaussian_pdf", _GAUSSIAN_PARAMS, (("density", stable),), "Gaussian density N(x; mean, var)."),
+            Result(
+                "gaussian_pdf", _GAUSSIAN_PARAMS, (("density", stable),), "Gaussian density N(x; mean, var).", data="x"
+            ),
         ),
     )
 
@@ -168,7 +170,9 @@ def logpdf(stable: Any = None) -> Derivation:
             ),
             Step(stable, "log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both factors are positive"),
         ),
-        results=(Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density."),),
+        results=(
+            Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density.", data="x"),
+        ),
     )
 
 
@@ -193,7 +197,7 @@ def cdf(closed_form: Any = None) -> Derivation:
             "erfc(w)/2 with w = (mu - x)/(sqrt 2 sigma) keeps full relative accuracy in the lower tail, "
             "where 1 + erf(-w) would cancel to 0; in the upper tail the value is close to 1 anyway."
         ),
-        results=(Result("gaussian_cdf", _GAUSSIAN_PARAMS, (("probability", closed_form),), "Gaussian CDF."),),
+        results=(Result("gaussian_cdf", _GAUSSIAN_PARAMS, (("probability", closed_form),), "Gaussian CDF.", data="x"),),
     )
 
 
@@ -325,6 +329,7 @@ def product_stable(var: Any = None) -> Derivation:
                 _PAIR_PARAMS,
                 (("mean", weighted_mean), ("var", var)),
                 "Mean and variance of the normalised product of two Gaussian densities.",
+                scalar=True,
             ),
         ),
     )
@@ -386,6 +391,7 @@ def sum_mgf(mean: Any = mu1 + mu2, var: Any = sigma1**2 + sigma2**2) -> Derivati
                 _PAIR_PARAMS,
                 (("mean", mean), ("var", var)),
                 "Mean and variance of the sum of two independent Gaussian variables.",
+                scalar=True,
             ),
         ),
     )

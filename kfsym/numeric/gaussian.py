@@ -9,7 +9,9 @@ printed from the derivations ``gaussian.pdf``, ``gaussian.logpdf``,
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -50,6 +52,43 @@ class Gaussian(NamedTuple):
 # correctly rounded results. NumPy's warnings about those intermediate steps carry no information.
 def _far_tails() -> np.errstate:
     return np.errstate(over="ignore", under="ignore")
+
+
+_INF = math.inf
+# Plain floats skip NumPy entirely: the generated ``*_scalar`` kernels run the same IEEE steps as the
+# array kernels, so both paths return identical numbers (a test checks it bit for bit).
+
+
+def _new_gaussian(mean: float, var: float) -> Gaussian:
+    return tuple.__new__(Gaussian, (mean, var))
+
+
+def _plain_density(x: object, mean: object, var: object) -> bool:
+    """Three plain floats: x not NaN (±inf allowed), finite mean, positive finite variance."""
+    return (
+        type(x) is float
+        and type(mean) is float
+        and type(var) is float
+        and -_INF <= x <= _INF
+        and -_INF < mean < _INF
+        and 0.0 < var < _INF
+    )
+
+
+def _density(
+    scalar: Callable[[float, float, float], float],
+    array: Callable[[Any, Any, Any], Any],
+    x: ArrayLike,
+    mean: ArrayLike,
+    var: ArrayLike,
+) -> FloatOrArray:
+    """Validate, then evaluate with the plain-float kernel (all scalars) or the in-place one."""
+    xs, means, variances, shape = _density_args(x, mean, var)
+    if shape == ():
+        return scalar(float(xs), float(means), float(variances))
+    with _far_tails():
+        result: FloatOrArray = array(xs, means, variances)
+    return result
 
 
 def _density_args(
@@ -94,9 +133,9 @@ def pdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     >>> pdf([0.0, 5.0], mean=5.0, var=5.0).round(6)
     array([0.014645, 0.178412])
     """
-    xs, means, variances, shape = _density_args(x, mean, var)
-    with _far_tails():
-        return to_output(_generated.gaussian_pdf(xs, means, variances), shape)
+    if _plain_density(x, mean, var):
+        return _generated.gaussian_pdf_scalar(x, mean, var)  # type: ignore[arg-type]
+    return _density(_generated.gaussian_pdf_scalar, _generated.gaussian_pdf_inplace, x, mean, var)
 
 
 def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -111,9 +150,9 @@ def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOr
     >>> logpdf(40.0)
     -800.9189385332047
     """
-    xs, means, variances, shape = _density_args(x, mean, var)
-    with _far_tails():
-        return to_output(_generated.gaussian_logpdf(xs, means, variances), shape)
+    if _plain_density(x, mean, var):
+        return _generated.gaussian_logpdf_scalar(x, mean, var)  # type: ignore[arg-type]
+    return _density(_generated.gaussian_logpdf_scalar, _generated.gaussian_logpdf_inplace, x, mean, var)
 
 
 def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -130,9 +169,9 @@ def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     >>> f"{cdf(-30.0):.10e}"
     '4.9067139271e-198'
     """
-    xs, means, variances, shape = _density_args(x, mean, var)
-    with _far_tails():
-        return to_output(_generated.gaussian_cdf(xs, means, variances), shape)
+    if _plain_density(x, mean, var):
+        return _generated.gaussian_cdf_scalar(x, mean, var)  # type: ignore[arg-type]
+    return _density(_generated.gaussian_cdf_scalar, _generated.gaussian_cdf_inplace, x, mean, var)
 
 
 def _pair_args(
@@ -171,6 +210,10 @@ def multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     >>> multiply(0.0, 2.0, 10.0, 2.0)
     Gaussian(mean=5.0, var=1.0)
     """
+    if _plain_pair(mean1, var1, mean2, var2):
+        mean, var = _generated.gaussian_product_scalar(mean1, var1, mean2, var2)  # type: ignore[arg-type]
+        if -_INF < mean < _INF:
+            return _new_gaussian(mean, var)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
     with np.errstate(over="ignore", under="ignore"):
@@ -182,6 +225,20 @@ def multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
             halved = 2.0 * _generated.gaussian_product(0.5 * m1, v1, 0.5 * m2, v2)[0]
             mean = np.clip(halved, np.minimum(m1, m2), np.maximum(m1, m2))
     return Gaussian(to_output(mean, shape), to_output(var, shape))
+
+
+def _plain_pair(mean1: object, var1: object, mean2: object, var2: object) -> bool:
+    """Four plain floats with finite means and positive finite variances (the scalar fast path)."""
+    return (
+        type(mean1) is float
+        and type(var1) is float
+        and type(mean2) is float
+        and type(var2) is float
+        and -_INF < mean1 < _INF
+        and -_INF < mean2 < _INF
+        and 0.0 < var1 < _INF
+        and 0.0 < var2 < _INF
+    )
 
 
 def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> FloatOrArray:
@@ -200,12 +257,19 @@ def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     >>> evidence(0.0, 2.0, 10.0, 2.0) == pdf(0.0, 10.0, 4.0)
     True
     """
+    if _plain_pair(mean1, var1, mean2, var2):
+        plain_total: float = var1 + var2  # type: ignore[operator, assignment]
+        if plain_total < _INF:
+            return _generated.gaussian_pdf_scalar(mean1, mean2, plain_total)  # type: ignore[arg-type]
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     with _far_tails():
         total = v1 + v2
         if not np.all(np.isfinite(total)):
             raise OverflowError("var1 + var2 exceeds the largest double")
-        return to_output(_generated.gaussian_pdf(m1, m2, total), shape)
+        if shape == ():
+            return _generated.gaussian_pdf_scalar(float(m1), float(m2), float(total))
+        result: FloatOrArray = _generated.gaussian_pdf_inplace(m1, m2, total)
+    return result
 
 
 def add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:
@@ -224,6 +288,10 @@ def add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) ->
     >>> add(5.0, 1.0, 10.0, 1.0)
     Gaussian(mean=15.0, var=2.0)
     """
+    if _plain_pair(mean1, var1, mean2, var2):
+        mean, var = _generated.gaussian_sum_scalar(mean1, var1, mean2, var2)  # type: ignore[arg-type]
+        if var < _INF and -_INF < mean < _INF:
+            return _new_gaussian(mean, var)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     with np.errstate(over="ignore"):
         mean, var = _generated.gaussian_sum(m1, v1, m2, v2)
