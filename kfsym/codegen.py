@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kfsym.derive import Derivation, Result, all_derivations
-from kfsym.derive.lowering import ScalarPrinter, chain_for, inplace_source, scalar_source
+from kfsym.derive.lowering import ScalarPrinter, chain_for, fastpath_source, inplace_source, scalar_source
 from kfsym.derive.printing import PRELUDE, kernel_source
 
 __all__ = ["GENERATED_PATH", "check", "generate_source", "write"]
@@ -49,8 +49,8 @@ def generate_source() -> str:
 
 def _variant_names(result: Result) -> list[str]:
     if result.data is not None:
-        return [f"{result.name}_inplace", f"{result.name}_scalar"]
-    return [f"{result.name}_scalar"] if result.scalar else []
+        return [f"{result.name}_inplace", f"{result.name}_scalar", f"{result.name}_fastpath"]
+    return [f"{result.name}_scalar", f"{result.name}_fastpath"] if result.scalar else []
 
 
 def _kernels(result: Result, derivation: Derivation) -> list[str]:
@@ -60,6 +60,7 @@ def _kernels(result: Result, derivation: Derivation) -> list[str]:
         chain = chain_for(result, derivation.where, result.data)
         sources.append(inplace_source(result, chain, result.data, derivation.name))
         sources.append(scalar_source(result, chain, result.data, derivation.name))
+        sources.append(fastpath_source(result, derivation.where, derivation.name))
     elif result.scalar:
         printer = ScalarPrinter()
         sources.append(
@@ -67,6 +68,7 @@ def _kernels(result: Result, derivation: Derivation) -> list[str]:
                 result, derivation.where, derivation.name, printer=printer, suffix="_scalar", argument_type="float"
             )
         )
+        sources.append(fastpath_source(result, derivation.where, derivation.name))
     return sources
 
 

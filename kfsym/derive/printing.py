@@ -25,6 +25,7 @@ __all__ = ["PRELUDE", "KernelPrinter", "compile_result", "kernel_source"]
 #: Source that every generated module starts with (after its banner).
 PRELUDE = '''\
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy
@@ -151,7 +152,6 @@ def kernel_source(
     """
     printer = printer or KernelPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
     definitions, outputs = lowered(result, where)
-    common, reduced = sp.cse([value for _, value in outputs], symbols=sp.numbered_symbols("_t"))
     arguments = ", ".join(f"{name}: {argument_type}" for name, _ in result.params)
     returns = argument_type if len(outputs) == 1 else f"tuple[{', '.join(argument_type for _ in outputs)}]"
     mapping = _parameter_map(result)
@@ -169,12 +169,18 @@ def kernel_source(
         textwrap.indent(formula, "        "),
         '    """',
     ]
-    for symbol, value in [*definitions, *common]:
-        lines.append(f"    {symbol} = {printer.doprint(value)}")
-    for (name, _), value in zip(outputs, reduced, strict=True):
-        lines.append(f"    {name} = {printer.doprint(value)}")
+    lines += [f"    {line}" for line in body_lines(result, where, printer)]
     lines.append(f"    return {', '.join(name for name, _ in outputs)}")
     return "\n".join(lines) + "\n"
+
+
+def body_lines(result: Result, where: Sequence[tuple[Any, Any]], printer: KernelPrinter) -> list[str]:
+    """Assignments computing every output of ``result`` (definitions, common subexpressions, outputs)."""
+    definitions, outputs = lowered(result, where)
+    common, reduced = sp.cse([value for _, value in outputs], symbols=sp.numbered_symbols("_t"))
+    lines = [f"{symbol} = {printer.doprint(value)}" for symbol, value in [*definitions, *common]]
+    lines += [f"{name} = {printer.doprint(value)}" for (name, _), value in zip(outputs, reduced, strict=True)]
+    return lines
 
 
 def compile_result(result: Result, where: Sequence[tuple[Any, Any]], origin: str = "<user>") -> Callable[..., Any]:

@@ -9,9 +9,10 @@ printed from the derivations ``gaussian.pdf``, ``gaussian.logpdf``,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -59,22 +60,6 @@ _INF = math.inf
 # array kernels, so both paths return identical numbers (a test checks it bit for bit).
 
 
-def _new_gaussian(mean: float, var: float) -> Gaussian:
-    return tuple.__new__(Gaussian, (mean, var))
-
-
-def _plain_density(x: object, mean: object, var: object) -> bool:
-    """Three plain floats: x not NaN (±inf allowed), finite mean, positive finite variance."""
-    return (
-        type(x) is float
-        and type(mean) is float
-        and type(var) is float
-        and -_INF <= x <= _INF
-        and -_INF < mean < _INF
-        and 0.0 < var < _INF
-    )
-
-
 def _density(
     scalar: Callable[[float, float, float], float],
     array: Callable[[Any, Any, Any], Any],
@@ -98,7 +83,7 @@ def _density_args(
     return xs, means, variances, broadcast_shape(x=xs, mean=means, var=variances)
 
 
-def pdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
+def _pdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
     """Gaussian probability density N(x; mean, var).
 
     .. math:: N(x; \\mu, \\sigma^2) = \\frac{1}{\\sqrt{2\\pi\\sigma^2}}
@@ -133,12 +118,10 @@ def pdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     >>> pdf([0.0, 5.0], mean=5.0, var=5.0).round(6)
     array([0.014645, 0.178412])
     """
-    if _plain_density(x, mean, var):
-        return _generated.gaussian_pdf_scalar(x, mean, var)  # type: ignore[arg-type]
     return _density(_generated.gaussian_pdf_scalar, _generated.gaussian_pdf_inplace, x, mean, var)
 
 
-def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
+def _logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
     """Natural logarithm of the Gaussian density; finite where :func:`pdf` underflows.
 
     Parameters and errors as for :func:`pdf`; ``x = ±inf`` gives ``-inf``.
@@ -150,12 +133,10 @@ def logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOr
     >>> logpdf(40.0)
     -800.9189385332047
     """
-    if _plain_density(x, mean, var):
-        return _generated.gaussian_logpdf_scalar(x, mean, var)  # type: ignore[arg-type]
     return _density(_generated.gaussian_logpdf_scalar, _generated.gaussian_logpdf_inplace, x, mean, var)
 
 
-def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
+def _cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
     """Gaussian cumulative distribution function P(X ≤ x), X ~ N(mean, var).
 
     Computed as ``erfc((mean - x) / sqrt(2 var)) / 2``, accurate to full
@@ -169,8 +150,6 @@ def cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArr
     >>> f"{cdf(-30.0):.10e}"
     '4.9067139271e-198'
     """
-    if _plain_density(x, mean, var):
-        return _generated.gaussian_cdf_scalar(x, mean, var)  # type: ignore[arg-type]
     return _density(_generated.gaussian_cdf_scalar, _generated.gaussian_cdf_inplace, x, mean, var)
 
 
@@ -182,7 +161,7 @@ def _pair_args(
     return m1, v1, m2, v2, broadcast_shape(mean1=m1, var1=v1, mean2=m2, var2=v2)
 
 
-def multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:
+def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:
     """Normalised product of two Gaussian densities: the Bayes measurement update.
 
     N(x; mean1, var1) · N(x; mean2, var2) ∝ N(x; mean, var) with
@@ -210,10 +189,6 @@ def multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     >>> multiply(0.0, 2.0, 10.0, 2.0)
     Gaussian(mean=5.0, var=1.0)
     """
-    if _plain_pair(mean1, var1, mean2, var2):
-        mean, var = _generated.gaussian_product_scalar(mean1, var1, mean2, var2)  # type: ignore[arg-type]
-        if -_INF < mean < _INF:
-            return _new_gaussian(mean, var)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
     with np.errstate(over="ignore", under="ignore"):
@@ -272,7 +247,7 @@ def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
     return result
 
 
-def add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:
+def _add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:
     """Distribution of the sum of independent Gaussian variables: the prediction step.
 
     N(mean1, var1) + N(mean2, var2) = N(mean1 + mean2, var1 + var2)
@@ -288,13 +263,33 @@ def add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) ->
     >>> add(5.0, 1.0, 10.0, 1.0)
     Gaussian(mean=15.0, var=2.0)
     """
-    if _plain_pair(mean1, var1, mean2, var2):
-        mean, var = _generated.gaussian_sum_scalar(mean1, var1, mean2, var2)  # type: ignore[arg-type]
-        if var < _INF and -_INF < mean < _INF:
-            return _new_gaussian(mean, var)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     with np.errstate(over="ignore"):
         mean, var = _generated.gaussian_sum(m1, v1, m2, v2)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
         raise OverflowError("the sum of the means or of the variances exceeds the largest double")
     return Gaussian(to_output(mean, shape), to_output(var, shape))
+
+
+# ----------------------------------------------------------------------------- scalar fast paths
+# The public functions are the validated ones above behind a plain-float fast path, generated from the
+# same derivations (``*_fastpath`` in _generated): exact floats inside the proved domain are computed
+# inline with the same IEEE steps as the array kernels; everything else goes to the validated path.
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _with_fast_path(
+    factory: Callable[[Callable[..., Any], Any], Callable[..., Any]], validated: _Function, make: Any = None
+) -> _Function:
+    fast = factory(validated, make)
+    functools.update_wrapper(fast, validated)
+    fast.__defaults__ = validated.__defaults__
+    fast.__name__ = fast.__qualname__ = validated.__name__.lstrip("_")
+    return cast(_Function, fast)
+
+
+pdf = _with_fast_path(_generated.gaussian_pdf_fastpath, _pdf)
+logpdf = _with_fast_path(_generated.gaussian_logpdf_fastpath, _logpdf)
+cdf = _with_fast_path(_generated.gaussian_cdf_fastpath, _cdf)
+multiply = _with_fast_path(_generated.gaussian_product_fastpath, _multiply, Gaussian)
+add = _with_fast_path(_generated.gaussian_sum_fastpath, _add, Gaussian)
