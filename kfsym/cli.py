@@ -1,11 +1,12 @@
-"""The ``kfsym`` command line: ``list``, ``show``, ``prove``, ``codegen``, ``render``."""
+"""The ``kfsym`` command line: ``list``, ``show``, ``prove``, ``codegen``, ``render``, ``plot``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,34 +64,59 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(name: str, timeout: float | None) -> tuple[str, bool, float, int, str]:
+    """Prove one registered derivation: (name, proved, seconds, steps, error message)."""
+    from kfsym.derive import ProofError, get
+
+    derivation = get(name)
+    if timeout is not None:
+        derivation = replace(derivation, timeout=timeout)
+    started = time.perf_counter()
+    try:
+        report = derivation.verify()
+    except ProofError as error:
+        return name, False, time.perf_counter() - started, 0, str(error)
+    return name, True, report.seconds, report.steps, ""
+
+
+def _verify_star(arguments: tuple[str, float | None]) -> tuple[str, bool, float, int, str]:
+    return _verify(*arguments)
+
+
 def _cmd_prove(args: argparse.Namespace) -> int:
-    from kfsym.derive import ProofError
+    import multiprocessing
 
     started = time.perf_counter()
     chosen = _derivations(args.names)
     if chosen is None:
         return 2
     width = max(len(d.name) for d in chosen)
-    failures = 0
-    checked_steps = 0
-    for item in chosen:
-        derivation = item if args.timeout is None else replace(item, timeout=args.timeout)
-        step_started = time.perf_counter()
-        try:
-            report = derivation.verify()
-        except ProofError as error:
+    work = [(d.name, args.timeout) for d in chosen]
+    jobs = max(1, min(args.jobs, len(work)))
+    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
+    # fork: the workers inherit the loaded registry; each check keeps its own SIGALRM limit
+    outcomes: Iterable[tuple[str, bool, float, int, str]] = (
+        pool.imap(_verify_star, work) if pool is not None else map(_verify_star, work)
+    )
+    failures = checked_steps = 0
+    try:
+        for name, proved, seconds, steps, message in outcomes:
+            if proved:
+                checked_steps += steps
+                _out(f"{_OK} {name:<{width}}  {seconds:6.2f} s  {steps} steps")
+                continue
             failures += 1
-            seconds = time.perf_counter() - step_started
-            _out(f"{_FAIL} {derivation.name:<{width}}  {seconds:6.2f} s  FAILED")
-            for line in str(error).splitlines():
+            _out(f"{_FAIL} {name:<{width}}  {seconds:6.2f} s  FAILED")
+            for line in message.splitlines():
                 _out(f"    {line}")
-            continue
-        checked_steps += report.steps
-        _out(f"{_OK} {derivation.name:<{width}}  {report.seconds:6.2f} s  {report.steps} steps")
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     total = time.perf_counter() - started
-    proved = len(chosen) - failures
+    proved_count = len(chosen) - failures
     _out(
-        f"\n{proved} of {len(chosen)} derivations proved ({checked_steps} steps checked), "
+        f"\n{proved_count} of {len(chosen)} derivations proved ({checked_steps} steps checked), "
         f"{failures} failed, in {total:.1f} s"
     )
     return 1 if failures else 0
@@ -126,7 +152,55 @@ def _cmd_render(args: argparse.Namespace) -> int:
     for path in written:
         _out(f"wrote {path}")
     _out(f"rendered {len(written)} files into {out} in {time.perf_counter() - started:.1f} s")
+    if not args.pdf:
+        _out(f"for the PDF: kfsym render --pdf{'' if args.out is None else ' --out ' + args.out}  (needs latexmk)")
+        return 0
+    pdf_started = time.perf_counter()
+    try:
+        pdf = render.build_pdf(out)
+    except render.MissingToolchainError as error:
+        print(f"kfsym: {error}", file=sys.stderr)
+        print(f"kfsym: the .tex, .md and figure files in {out} were written; only the PDF is missing", file=sys.stderr)
+        return 1
+    except render.LatexError as error:
+        print(f"kfsym: {error}", file=sys.stderr)
+        return 1
+    pages = render.pdf_pages(out)
+    _out(f"wrote {pdf} ({pages} pages) in {time.perf_counter() - pdf_started:.1f} s")
+    page = render.pdf_page_png(out)
+    if page is not None:
+        _out(f"wrote {page}")
     return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from kfsym import plot
+
+    if args.list:
+        width = max(len(name) for name in plot.FIGURES)
+        for name, draw in plot.FIGURES.items():
+            summary = (draw.__doc__ or "").strip().splitlines()[0]
+            _out(f"{name:<{width}}  {summary}")
+        return 0
+    if args.name is None or args.name not in plot.FIGURES:
+        known = ", ".join(plot.FIGURES)
+        problem = "name a figure" if args.name is None else f"no figure named {args.name!r}"
+        print(f"kfsym: {problem}; figures: {known}", file=sys.stderr)
+        return 2
+    target = Path(args.out) if args.out else Path(f"{args.name}.png")
+    try:
+        written = plot.save(args.name, target)
+    except (ValueError, OSError) as error:
+        print(f"kfsym: cannot write {target}: {error}", file=sys.stderr)
+        return 2
+    _out(f"wrote {written}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from kfsym import bench
+
+    return bench.run(quick=args.quick, json_path=Path(args.json) if args.json else None, cases=args.case)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,16 +220,31 @@ def _parser() -> argparse.ArgumentParser:
     prove = commands.add_parser("prove", help="check derivations symbolically (all by default)")
     prove.add_argument("names", nargs="*", metavar="NAME", help="derivations to prove")
     prove.add_argument("--timeout", type=float, default=None, help="seconds allowed per check")
+    prove.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default: min(2, cores))"
+    )
     prove.set_defaults(run=_cmd_prove)
 
     generate = commands.add_parser("codegen", help="write kfsym/numeric/_generated.py from the proofs")
     generate.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
     generate.set_defaults(run=_cmd_codegen)
 
-    render = commands.add_parser("render", help="write the derivations as LaTeX and Markdown")
+    render = commands.add_parser("render", help="write the derivations as LaTeX, Markdown and figures (and a PDF)")
     render.add_argument("--out", help="output folder (default: derivations/ in the repository)")
     render.add_argument("--check", action="store_true", help="exit 1 if the rendered files are stale")
+    render.add_argument("--pdf", action="store_true", help="also build kfsym.pdf with latexmk -pdf")
     render.set_defaults(run=_cmd_render)
+
+    draw = commands.add_parser("plot", help="draw one of the tutorial's figures into a PNG or PDF file")
+    draw.add_argument("name", nargs="?", metavar="NAME", help="figure name (see --list)")
+    draw.add_argument("--out", help="output file, format from its suffix (default: NAME.png)")
+    draw.add_argument("--list", action="store_true", help="list the figures")
+    draw.set_defaults(run=_cmd_plot)
+    bench = commands.add_parser("bench", help="time kfsym against SciPy, FilterPy and hand-written NumPy")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions (well under a minute)")
+    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    bench.add_argument("--case", help="only cases whose name contains this text")
+    bench.set_defaults(run=_cmd_bench)
     return parser
 
 

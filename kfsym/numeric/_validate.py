@@ -33,6 +33,7 @@ FloatArray = NDArray[np.float64]
 FloatOrArray = Union[float, FloatArray]
 
 _REAL_KINDS = "iuf"
+_INF = float("inf")
 
 
 def real(value: ArrayLike, name: str) -> FloatArray:
@@ -74,6 +75,8 @@ def _first_bad(array: FloatArray, bad: NDArray[np.bool_]) -> str:
 
 def not_nan(value: ArrayLike, name: str) -> FloatArray:
     """Real values, ±inf allowed (data of a density), NaN rejected."""
+    if type(value) is float and value == value:  # noqa: PLR0124 - NaN test without a NumPy call
+        return np.float64(value)  # type: ignore[return-value]
     array = real(value, name)
     bad = np.isnan(array)
     if bad.any():
@@ -91,6 +94,8 @@ def finite(value: ArrayLike, name: str) -> FloatArray:
     ...
     ValueError: mean must be finite; got inf at index 1
     """
+    if type(value) is float and -_INF < value < _INF:  # plain floats skip NumPy
+        return np.float64(value)  # type: ignore[return-value]
     array = real(value, name)
     bad = ~np.isfinite(array)
     if bad.any():
@@ -108,6 +113,8 @@ def positive(value: ArrayLike, name: str) -> FloatArray:
     ...
     ValueError: var must be a positive, finite variance; got -1.0
     """
+    if type(value) is float and 0.0 < value < _INF:
+        return np.float64(value)  # type: ignore[return-value]
     array = real(value, name)
     bad = ~(np.isfinite(array) & (array > 0))
     if bad.any():
@@ -130,6 +137,9 @@ def broadcast_shape(**arrays: FloatArray) -> tuple[int, ...]:
 
 def broadcast_shapes(**shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The common broadcast shape of named shapes (``x=(3,), mean=(2, 1)``), naming clashes."""
+    nonscalar = [current for current in shapes.values() if current]
+    if len(nonscalar) <= 1:  # at most one array among scalars: its shape, nothing to check
+        return nonscalar[0] if nonscalar else ()
     shape: tuple[int, ...] = ()
     seen: list[str] = []
     for name, current in shapes.items():
@@ -204,8 +214,11 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     ValueError: cov must be positive definite; it is not
     """
     matrices = square_matrices(value, name)
-    scale = np.max(np.abs(matrices), axis=(-2, -1))
-    asymmetry = np.max(np.abs(matrices - np.swapaxes(matrices, -1, -2)), axis=(-2, -1))
+    # For a semi-definite matrix |a_ij| <= sqrt(a_ii a_jj), so the largest diagonal entry is the scale;
+    # A - A^T is antisymmetric, so its largest entry is its largest magnitude.
+    diagonal = np.diagonal(matrices, axis1=-2, axis2=-1)
+    scale = np.max(np.abs(diagonal), axis=-1)
+    asymmetry = np.max(matrices - np.swapaxes(matrices, -1, -2), axis=(-2, -1))
     bad = asymmetry > SYMMETRY_RTOL * scale
     if bad.any():
         where = _batch_index(bad.shape, int(np.flatnonzero(bad)[0]))
@@ -216,14 +229,15 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
         except np.linalg.LinAlgError:
             raise ValueError(f"{name} must be positive definite{_first_indefinite(matrices)}; it is not") from None
         return matrices
-    eigenvalues = np.linalg.eigvalsh(matrices)
-    floor = -SYMMETRY_RTOL * matrices.shape[-1] * np.maximum(np.max(np.abs(eigenvalues), axis=-1), 1e-300)
-    bad = eigenvalues[..., 0] < floor
-    if bad.any():
-        where = _batch_index(bad.shape, int(np.flatnonzero(bad)[0]))
-        raise ValueError(
-            f"{name} must be positive semi-definite{where}; an eigenvalue is {float(eigenvalues[..., 0].min()):.3g}"
-        )
+    # Semi-definite within tolerance: A + n * rtol * scale * I must have a Cholesky factor
+    # (an eigenvalue below -n * rtol * scale makes it fail). Cheaper than eigenvalues.
+    size = matrices.shape[-1]
+    shift = size * SYMMETRY_RTOL * np.maximum(scale, 1e-300)
+    try:
+        np.linalg.cholesky(matrices + shift[..., None, None] * np.eye(size))
+    except np.linalg.LinAlgError:
+        shifted = matrices + shift[..., None, None] * np.eye(size)
+        raise ValueError(f"{name} must be positive semi-definite{_first_indefinite(shifted)}; it is not") from None
     return matrices
 
 

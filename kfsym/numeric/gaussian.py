@@ -72,7 +72,7 @@ def _density(
     if shape == ():
         return scalar(float(xs), float(means), float(variances))
     with _far_tails():
-        result: FloatOrArray = array(xs, means, variances)
+        result: FloatOrArray = array(xs, means, variances, out=np.empty(shape))
     return result
 
 
@@ -243,7 +243,7 @@ def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLik
             raise OverflowError("var1 + var2 exceeds the largest double")
         if shape == ():
             return _generated.gaussian_pdf_scalar(float(m1), float(m2), float(total))
-        result: FloatOrArray = _generated.gaussian_pdf_inplace(m1, m2, total)
+        result: FloatOrArray = _generated.gaussian_pdf_inplace(m1, m2, total, out=np.empty(shape))
     return result
 
 

@@ -64,10 +64,14 @@ def _squared_distance(points: FloatArray, means: FloatArray, covariances: FloatA
     if infinite.any():  # a point at infinity is infinitely far; keep the solve finite
         deviation = np.where(infinite[..., None], 0.0, deviation)
     shape = np.broadcast_shapes(deviation.shape[:-1], factor.shape[:-2])
-    deviation = np.broadcast_to(deviation, (*shape, deviation.shape[-1]))
-    factor_b = np.broadcast_to(factor, (*shape, *factor.shape[-2:]))
+    size = deviation.shape[-1]
+    deviation = np.broadcast_to(deviation, (*shape, size))
     # x - m = L y with Sigma = L L^T  =>  (x - m)^T Sigma^{-1} (x - m) = y^T y   (multivariate.pdf_general)
-    whitened = np.linalg.solve(factor_b, deviation[..., None])[..., 0]
+    if factor.ndim == 2:  # one covariance for every point: a single solve with many right-hand sides
+        whitened = np.linalg.solve(factor, deviation.reshape(-1, size).T).T.reshape(deviation.shape)
+    else:
+        factor_b = np.broadcast_to(factor, (*shape, size, size))
+        whitened = np.linalg.solve(factor_b, deviation[..., None])[..., 0]
     squared = np.einsum("...i,...i->...", whitened, whitened)
     squared = np.where(np.broadcast_to(infinite, shape), np.inf, squared)
     # log det Sigma = 2 sum log diag L
