@@ -12,10 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
 	touch $(STAMP)
 
-## run: create the venv, install, prove every derivation, render them, say where they went
+## run: create the venv, install, prove every derivation, render them (and the PDF when LaTeX is installed)
 run: $(STAMP)
 	$(BIN)/kfsym prove
-	$(BIN)/kfsym render
+	@$(MAKE) --no-print-directory render
+
+## render: derivations/ as LaTeX, Markdown and figures, plus kfsym.pdf when latexmk and pdflatex are installed
+render: $(STAMP)
+	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1; then \
+		$(BIN)/kfsym render --pdf; \
+	else \
+		$(BIN)/kfsym render; \
+		echo "no PDF: latexmk/pdflatex not found (Debian: apt-get install --no-install-recommends texlive-latex-base texlive-latex-recommended latexmk)"; \
+	fi
 
 ## test: the whole test suite (proofs, mutants, numerics, references, CLI, drift)
 test: $(STAMP)
