@@ -289,7 +289,7 @@ def test_infinite_x_is_allowed(func: Callable[..., Any]) -> None:
 def test_error_message_locates_the_bad_element() -> None:
     with pytest.raises(ValueError, match=r"^var2 must be a positive, finite variance; got -1\.0 at index 1$"):
         multiply(0.0, 1.0, 0.0, [1.0, -1.0])
-    with pytest.raises(ValueError, match=r"^mean must be finite; got inf at index \(1, 0\)$"):
+    with pytest.raises(ValueError, match=r"^mean must be finite \(no NaN or inf\); got inf at index \(1, 0\)$"):
         pdf(0.0, [[0.0], [math.inf]])
     with pytest.raises(ValueError, match=r"^x must not contain NaN; got nan$"):
         cdf(math.nan)

@@ -23,6 +23,7 @@ __all__ = [
     "not_nan",
     "positive",
     "real",
+    "rectangular",
     "same_size",
     "square_matrices",
     "to_output",
@@ -76,7 +77,7 @@ def _first_bad(array: FloatArray, bad: NDArray[np.bool_]) -> str:
 def not_nan(value: ArrayLike, name: str) -> FloatArray:
     """Real values, ±inf allowed (data of a density), NaN rejected."""
     if type(value) is float and value == value:  # noqa: PLR0124 - NaN test without a NumPy call
-        return np.float64(value)  # type: ignore[return-value]
+        return np.float64(value)
     array = real(value, name)
     bad = np.isnan(array)
     if bad.any():
@@ -92,14 +93,14 @@ def finite(value: ArrayLike, name: str) -> FloatArray:
     >>> finite([0.0, float("inf")], "mean")
     Traceback (most recent call last):
     ...
-    ValueError: mean must be finite; got inf at index 1
+    ValueError: mean must be finite (no NaN or inf); got inf at index 1
     """
     if type(value) is float and -_INF < value < _INF:  # plain floats skip NumPy
-        return np.float64(value)  # type: ignore[return-value]
+        return np.float64(value)
     array = real(value, name)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise ValueError(f"{name} must be finite; {_first_bad(array, bad)}")
+        raise ValueError(f"{name} must be finite (no NaN or inf); {_first_bad(array, bad)}")
     return array
 
 
@@ -114,7 +115,7 @@ def positive(value: ArrayLike, name: str) -> FloatArray:
     ValueError: var must be a positive, finite variance; got -1.0
     """
     if type(value) is float and 0.0 < value < _INF:
-        return np.float64(value)  # type: ignore[return-value]
+        return np.float64(value)
     array = real(value, name)
     bad = ~(np.isfinite(array) & (array > 0))
     if bad.any():
@@ -265,10 +266,34 @@ def vectors(value: ArrayLike, name: str, *, allow_inf: bool = False) -> FloatArr
     return array
 
 
-def same_size(size: int, **arrays: tuple[FloatArray, int]) -> None:
-    """Each ``name=(array, axis)`` must have length ``size`` along ``axis``."""
-    for name, (array, axis) in arrays.items():
-        if array.shape[axis] != size:
+def same_size(**sizes: int) -> int:
+    """The common size of named dimensions; a ValueError names the one that disagrees with the rest.
+
+    The size most arguments agree on wins (ties: the first one named), so the
+    odd argument out is the one blamed.
+
+    Examples
+    --------
+    >>> same_size(x=2, mean=2, cov=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: cov has size 3 but x, mean have size 2; their shapes must agree
+    """
+    values = list(sizes.values())
+    majority = max(values, key=lambda value: (values.count(value), -values.index(value)))
+    for name, value in sizes.items():
+        if value != majority:
+            agreeing = [other for other, size in sizes.items() if size == majority]
+            verb = "has" if len(agreeing) == 1 else "have"
             raise ValueError(
-                f"{name} has size {array.shape[axis]} along axis {axis} but {size} is needed (shape {array.shape})"
+                f"{name} has size {value} but {', '.join(agreeing)} {verb} size {majority}; their shapes must agree"
             )
+    return majority
+
+
+def rectangular(value: ArrayLike, name: str) -> FloatArray:
+    """Finite real matrices ``(..., rows, cols)``."""
+    array = finite(value, name)
+    if array.ndim < 2:
+        raise ValueError(f"{name} must be a matrix (..., rows, cols), got shape {array.shape}")
+    return array

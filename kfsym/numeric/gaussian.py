@@ -62,7 +62,7 @@ _INF = math.inf
 
 def _density(
     scalar: Callable[[float, float, float], float],
-    array: Callable[[Any, Any, Any], Any],
+    array: Callable[..., Any],
     x: ArrayLike,
     mean: ArrayLike,
     var: ArrayLike,

@@ -24,7 +24,7 @@ from kfsym.numeric._validate import (
     FloatArray,
     broadcast_shapes,
     covariance,
-    finite,
+    rectangular,
     same_size,
     vectors,
 )
@@ -33,11 +33,10 @@ from kfsym.numeric.multivariate import MultivariateGaussian, symmetrized
 __all__ = ["kf_predict", "kf_update"]
 
 
-def _matrices(value: ArrayLike, name: str, rows: int, cols: int) -> FloatArray:
-    array = finite(value, name)
-    if array.ndim < 2 or array.shape[-2:] != (rows, cols):
-        raise ValueError(f"{name} must have shape (..., {rows}, {cols}), got {array.shape}")
-    return array
+def _finite_result(result: MultivariateGaussian) -> MultivariateGaussian:
+    if not (np.isfinite(result.mean).all() and np.isfinite(result.cov).all()):
+        raise OverflowError("the result exceeds the largest double")
+    return result
 
 
 def _apply(matrix: FloatArray, vector: FloatArray) -> FloatArray:
@@ -90,29 +89,33 @@ def kf_predict(
     array([1., 1.])
     """
     mean = vectors(x, "x")
-    size = mean.shape[-1]
     cov = covariance(P, "P", definite=False)
-    transition = _matrices(F, "F", size, size)
+    transition = rectangular(F, "F")
     noise = covariance(Q, "Q", definite=False)
-    same_size(size, P=(cov, -1), Q=(noise, -1))
+    size = same_size(
+        x=mean.shape[-1], P=cov.shape[-1], F=transition.shape[-1], **{"F rows": transition.shape[-2]}, Q=noise.shape[-1]
+    )
     shapes = {"x": mean.shape[:-1], "P": cov.shape[:-2], "F": transition.shape[:-2], "Q": noise.shape[:-2]}
     if (B is None) != (u is None):
         raise ValueError("give both B and u, or neither")
     if B is not None and u is not None:
         control = vectors(u, "u")
-        gain = _matrices(B, "B", size, control.shape[-1])
+        gain = rectangular(B, "B")
+        same_size(x=size, **{"B rows": gain.shape[-2]})
+        same_size(u=control.shape[-1], **{"B columns": gain.shape[-1]})
         shapes |= {"B": gain.shape[:-2], "u": control.shape[:-1]}
     batch = broadcast_shapes(**shapes)
     if size == 1 and B is None and np.all(transition == 1.0):  # the 1-D prediction is numeric.add
         new_mean, new_var = _generated.gaussian_sum(mean[..., 0], cov[..., 0, 0], 0.0, noise[..., 0, 0])
-        return _result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
-    # x' = F x + B u
-    predicted = _apply(transition, mean)
-    if B is not None and u is not None:
-        predicted = predicted + _apply(gain, control)
-    # P' = F P F^T + Q
-    predicted_cov = symmetrized(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
-    return _result(predicted, predicted_cov, batch)
+        return _finite_result(_result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch))
+    with np.errstate(over="ignore", invalid="ignore"):
+        # x' = F x + B u
+        predicted = _apply(transition, mean)
+        if B is not None and u is not None:
+            predicted = predicted + _apply(gain, control)
+        # P' = F P F^T + Q
+        predicted_cov = symmetrized(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
+    return _finite_result(_result(predicted, predicted_cov, batch))
 
 
 def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> MultivariateGaussian:
@@ -146,14 +149,12 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
     MultivariateGaussian(mean=array([5.]), cov=array([[1.]]))
     """
     mean = vectors(x, "x")
-    size = mean.shape[-1]
     cov = covariance(P, "P", definite=False)
     measurement = vectors(z, "z")
-    count = measurement.shape[-1]
-    observation = _matrices(H, "H", count, size)
+    observation = rectangular(H, "H")
     noise = covariance(R, "R", definite=False)
-    same_size(size, P=(cov, -1))
-    same_size(count, R=(noise, -1))
+    size = same_size(x=mean.shape[-1], P=cov.shape[-1], **{"H columns": observation.shape[-1]})
+    count = same_size(z=measurement.shape[-1], R=noise.shape[-1], **{"H rows": observation.shape[-2]})
     batch = broadcast_shapes(
         x=mean.shape[:-1], P=cov.shape[:-2], z=measurement.shape[:-1], H=observation.shape[:-2], R=noise.shape[:-2]
     )
@@ -165,17 +166,21 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
             )
         return _result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
     observation_t = np.swapaxes(observation, -1, -2)
-    ph_t = cov @ observation_t
-    innovation_cov = symmetrized(observation @ ph_t + noise)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ph_t = cov @ observation_t
+        innovation_cov = symmetrized(observation @ ph_t + noise)
+    if not np.isfinite(innovation_cov).all():
+        raise OverflowError("the innovation covariance H P H^T + R exceeds the largest double")
     try:
         np.linalg.cholesky(innovation_cov)
     except np.linalg.LinAlgError:
         raise ValueError("the innovation covariance H P H^T + R is not positive definite") from None
-    # K^T = S^{-1} H P (S, P symmetric): one solve, no inverse
-    gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
-    # x+ = x + K (z - H x)
-    updated = mean + _apply(gain, measurement - _apply(observation, mean))
-    # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
-    reduce = np.eye(size) - gain @ observation
-    joseph = reduce @ cov @ np.swapaxes(reduce, -1, -2) + gain @ noise @ np.swapaxes(gain, -1, -2)
-    return _result(updated, symmetrized(joseph), batch)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # K^T = S^{-1} H P (S, P symmetric): one solve, no inverse
+        gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
+        # x+ = x + K (z - H x)
+        updated = mean + _apply(gain, measurement - _apply(observation, mean))
+        # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
+        reduce = np.eye(size) - gain @ observation
+        joseph = reduce @ cov @ np.swapaxes(reduce, -1, -2) + gain @ noise @ np.swapaxes(gain, -1, -2)
+    return _finite_result(_result(updated, symmetrized(joseph), batch))

@@ -14,12 +14,12 @@ n = 1 every function returns exactly what the 1-D function of
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import _generated
+from kfsym.numeric import _generated, gaussian
 from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, same_size, vectors
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
@@ -42,24 +42,40 @@ class MultivariateGaussian(NamedTuple):
 
 
 def symmetrized(matrices: FloatArray) -> FloatArray:
-    """``(A + A^T)/2``: exactly symmetric, equal to A where A was symmetric up to rounding."""
-    result: FloatArray = 0.5 * (matrices + np.swapaxes(matrices, -1, -2))
+    """``A/2 + A^T/2``: exactly symmetric, equal to A where A was symmetric, and never overflowing."""
+    result: FloatArray = 0.5 * matrices + 0.5 * np.swapaxes(matrices, -1, -2)
     return result
 
 
-def _point_args(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
-    points, means = vectors(x, "x", allow_inf=True), vectors(mean, "mean")
+def _point_args(
+    x: ArrayLike, mean: ArrayLike, cov: ArrayLike, *, infinite_x: bool = True
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    points, means = vectors(x, "x", allow_inf=infinite_x), vectors(mean, "mean")
     covariances = covariance(cov, "cov", definite=True)
-    size = covariances.shape[-1]
-    same_size(size, x=(points, -1), mean=(means, -1))
+    same_size(x=points.shape[-1], mean=means.shape[-1], cov=covariances.shape[-1])
     broadcast_shapes(x=points.shape[:-1], mean=means.shape[:-1], cov=covariances.shape[:-2])
     return points, means, covariances
+
+
+def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> FloatArray:
+    """y with x - m = L y, Sigma = L L^T (finite points)."""
+    factor = np.linalg.cholesky(covariances)
+    deviation = points - means
+    shape = np.broadcast_shapes(deviation.shape[:-1], factor.shape[:-2])
+    size = deviation.shape[-1]
+    deviation = np.broadcast_to(deviation, (*shape, size))
+    if factor.ndim == 2:
+        single = np.linalg.solve(factor, deviation.reshape(-1, size).T).T.reshape(deviation.shape)
+        return cast(FloatArray, single)
+    batched = np.linalg.solve(np.broadcast_to(factor, (*shape, size, size)), deviation[..., None])[..., 0]
+    return cast(FloatArray, batched)
 
 
 def _squared_distance(points: FloatArray, means: FloatArray, covariances: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(Mahalanobis distance squared, log det cov), by a Cholesky factor: never an inverse."""
     factor = np.linalg.cholesky(covariances)
-    deviation = points - means
+    with np.errstate(over="ignore", invalid="ignore"):  # x - m beyond the largest double: infinitely far
+        deviation = points - means
     infinite = np.asarray(~np.isfinite(deviation).all(axis=-1))
     if infinite.any():  # a point at infinity is infinitely far; keep the solve finite
         deviation = np.where(infinite[..., None], 0.0, deviation)
@@ -105,9 +121,8 @@ def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     -1.007511463
     """
     points, means, covariances = _point_args(x, mean, cov)
-    if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D kernel
-        with np.errstate(over="ignore", under="ignore"):
-            return _scalar_or_array(_generated.gaussian_logpdf(points[..., 0], means[..., 0], covariances[..., 0, 0]))
+    if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
+        return gaussian.logpdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
     squared, log_det = _squared_distance(points, means, covariances)
     size = covariances.shape[-1]
     # log N = -(n log 2 pi + log det Sigma + d^2) / 2
@@ -123,9 +138,8 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     0.159154943092
     """
     points, means, covariances = _point_args(x, mean, cov)
-    if covariances.shape[-1] == 1:
-        with np.errstate(over="ignore", under="ignore"):
-            return _scalar_or_array(_generated.gaussian_pdf(points[..., 0], means[..., 0], covariances[..., 0, 0]))
+    if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
+        return gaussian.pdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
     squared, log_det = _squared_distance(points, means, covariances)
     size = covariances.shape[-1]
     with np.errstate(under="ignore"):
@@ -140,9 +154,13 @@ def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     >>> mahalanobis([3.0, 4.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]])
     5.0
     """
-    points, means, covariances = _point_args(x, mean, cov)
-    squared, _ = _squared_distance(points, means, covariances)
-    return _scalar_or_array(np.sqrt(squared))
+    points, means, covariances = _point_args(x, mean, cov, infinite_x=False)
+    whitened = _whitened(points, means, covariances)
+    # |y| = s |y / s| with s = max |y_i|: no overflow or underflow of the squares
+    scale = np.max(np.abs(whitened), axis=-1)
+    safe = np.where(scale > 0, scale, 1.0)
+    ratio = whitened / safe[..., None]
+    return _scalar_or_array(scale * np.sqrt(np.einsum("...i,...i->...", ratio, ratio)))
 
 
 def _pair_args(
@@ -150,8 +168,7 @@ def _pair_args(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     m1, m2 = vectors(mean1, "mean1"), vectors(mean2, "mean2")
     s1, s2 = covariance(cov1, "cov1", definite=True), covariance(cov2, "cov2", definite=True)
-    size = s1.shape[-1]
-    same_size(size, mean1=(m1, -1), mean2=(m2, -1), cov2=(s2, -1))
+    same_size(mean1=m1.shape[-1], cov1=s1.shape[-1], mean2=m2.shape[-1], cov2=s2.shape[-1])
     broadcast_shapes(mean1=m1.shape[:-1], cov1=s1.shape[:-2], mean2=m2.shape[:-1], cov2=s2.shape[:-2])
     return m1, s1, m2, s2
 
@@ -204,7 +221,12 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
     total = s1 + s2
     gain = np.swapaxes(np.linalg.solve(total, np.broadcast_to(s1, total.shape)), -1, -2)
     # m = m1 + K (m2 - m1)
-    mean = m1 + np.einsum("...ij,...j->...i", gain, m2 - m1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = m1 + np.einsum("...ij,...j->...i", gain, m2 - m1)
+        if not np.isfinite(mean).all():  # means near the largest double: the mean is linear in (m1, m2)
+            mean = 2.0 * (0.5 * m1 + np.einsum("...ij,...j->...i", gain, 0.5 * m2 - 0.5 * m1))
+    if not np.isfinite(mean).all():
+        raise OverflowError("the posterior mean exceeds the largest double")
     # S = K S2 = S1 (S1 + S2)^{-1} S2
     cov = symmetrized(gain @ s2)
     return _broadcast_pair(mean, cov)
