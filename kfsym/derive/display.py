@@ -45,7 +45,10 @@ def assumptions(symbols: Iterable[Any], style: str = "text") -> str:
     """
     groups: dict[str, list[Any]] = {}
     for symbol in symbols:
-        kind = "positive" if symbol.is_positive else "real" if symbol.is_real else "complex"
+        if not symbol.is_commutative:
+            kind = "matrices or vectors (non-commuting)"
+        else:
+            kind = "positive" if symbol.is_positive else "real" if symbol.is_real else "complex"
         groups.setdefault(kind, []).append(symbol)
     if style == "latex":
         shown = {kind: "$" + ", ".join(_latex(s) for s in members) + "$" for kind, members in groups.items()}

@@ -47,7 +47,7 @@ def predict(covariance: Any = F * P * FT + Q) -> Derivation:
 
 
 # ----------------------------------------------------------------------------- any n: Joseph form
-H, HT, R, S_inv, I_ = nc("H", "H^T", "R", "S^{-1}", "I")
+H, HT, R, S_inv, I_ = nc("H", "H^T", "R", "S__-1", "I")
 K = P * HT * S_inv
 KT = S_inv * H * P
 
@@ -81,7 +81,7 @@ def joseph_general(gain: Any = K, gain_t: Any = KT) -> Derivation:
     )
 
 
-C_inv, S_sym = nc("C^{-1}", "S")
+C_inv, S_sym = nc("C__-1", "S")
 #: Block inverse of the joint covariance: C = P - P H^T S^{-1} H P (Schur complement) with
 #: C C^{-1} = 1 read as P H^T S^{-1} H P C^{-1} = P C^{-1} - 1, and S S^{-1} = 1.
 SCHUR_RULES = (

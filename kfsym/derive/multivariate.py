@@ -118,7 +118,7 @@ def nc(*names: str) -> tuple[Any, ...]:
     return symbols
 
 
-L, LT, L_inv, LT_inv, Sigma_inv, z, zT = nc("L", "L^T", "L^{-1}", "L^{-T}", "Sigma^{-1}", "z", "z^T")
+L, LT, L_inv, LT_inv, Sigma_inv, z, zT = nc("L", "L^T", "L__-1", "L^{-T}", "Sigma__-1", "z", "z^T")
 det_sigma = sp.Symbol(r"\det\Sigma", positive=True)
 det_l = sp.Symbol(r"\det L", positive=True)
 n_dim = sp.Symbol("n", integer=True, positive=True)
@@ -161,7 +161,7 @@ def pdf_general(power: Any = HALF) -> Derivation:
     )
 
 
-S1, S2, S1_inv, S2_inv, P_inv = nc("Sigma_1", "Sigma_2", "Sigma_1^{-1}", "Sigma_2^{-1}", "P^{-1}")
+S1, S2, S1_inv, S2_inv, P_inv = nc("Sigma_1", "Sigma_2", "Sigma_1__-1", "Sigma_2__-1", "P__-1")
 m1, m2, m1T, m2T, xv, xT = nc("m_1", "m_2", "m_1^T", "m_2^T", "x", "x^T")
 
 #: Inverse relations for Sigma_1, Sigma_2 and P = Sigma_1 + Sigma_2 (all symmetric).
