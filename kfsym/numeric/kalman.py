@@ -28,12 +28,12 @@ from kfsym.numeric._validate import (
     same_size,
     vectors,
 )
-from kfsym.numeric.multivariate import MultivariateGaussian, symmetrized
+from kfsym.numeric.multivariate import MultivariateGaussian, broadcast_gaussian, symmetrized
 
 __all__ = ["kf_predict", "kf_update"]
 
 
-def _finite_result(result: MultivariateGaussian) -> MultivariateGaussian:
+def _checked_finite(result: MultivariateGaussian) -> MultivariateGaussian:
     if not (np.isfinite(result.mean).all() and np.isfinite(result.cov).all()):
         raise OverflowError("the result exceeds the largest double")
     return result
@@ -42,14 +42,6 @@ def _finite_result(result: MultivariateGaussian) -> MultivariateGaussian:
 def _apply(matrix: FloatArray, vector: FloatArray) -> FloatArray:
     result: FloatArray = np.einsum("...ij,...j->...i", matrix, vector)
     return result
-
-
-def _result(mean: FloatArray, cov: FloatArray, batch: tuple[int, ...]) -> MultivariateGaussian:
-    """Mean and covariance broadcast to the batch shape of all the inputs."""
-    size = cov.shape[-1]
-    return MultivariateGaussian(
-        np.array(np.broadcast_to(mean, (*batch, size))), np.array(np.broadcast_to(cov, (*batch, size, size)))
-    )
 
 
 def kf_predict(
@@ -107,7 +99,9 @@ def kf_predict(
     batch = broadcast_shapes(**shapes)
     if size == 1 and B is None and np.all(transition == 1.0):  # the 1-D prediction is numeric.add
         new_mean, new_var = _generated.gaussian_sum(mean[..., 0], cov[..., 0, 0], 0.0, noise[..., 0, 0])
-        return _finite_result(_result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch))
+        return _checked_finite(
+            broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         # x' = F x + B u
         predicted = _apply(transition, mean)
@@ -115,7 +109,7 @@ def kf_predict(
             predicted = predicted + _apply(gain, control)
         # P' = F P F^T + Q
         predicted_cov = symmetrized(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
-    return _finite_result(_result(predicted, predicted_cov, batch))
+    return _checked_finite(broadcast_gaussian(predicted, predicted_cov, batch))
 
 
 def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> MultivariateGaussian:
@@ -164,7 +158,7 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
             new_mean, new_var = _generated.gaussian_product(
                 mean[..., 0], cov[..., 0, 0], measurement[..., 0], noise[..., 0, 0]
             )
-        return _result(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+        return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
     observation_t = np.swapaxes(observation, -1, -2)
     with np.errstate(over="ignore", invalid="ignore"):
         ph_t = cov @ observation_t
@@ -183,4 +177,4 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
         # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
         reduce = np.eye(size) - gain @ observation
         joseph = reduce @ cov @ np.swapaxes(reduce, -1, -2) + gain @ noise @ np.swapaxes(gain, -1, -2)
-    return _finite_result(_result(updated, symmetrized(joseph), batch))
+    return _checked_finite(broadcast_gaussian(updated, symmetrized(joseph), batch))

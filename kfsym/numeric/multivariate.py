@@ -173,8 +173,9 @@ def _pair_args(
     return m1, s1, m2, s2
 
 
-def _broadcast_pair(mean: FloatArray, cov: FloatArray) -> MultivariateGaussian:
-    batch = np.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
+def broadcast_gaussian(mean: FloatArray, cov: FloatArray, batch: tuple[int, ...] = ()) -> MultivariateGaussian:
+    """Mean and covariance as fresh arrays broadcast to a common batch shape (at least ``batch``)."""
+    batch = np.broadcast_shapes(batch, mean.shape[:-1], cov.shape[:-2])
     size = cov.shape[-1]
     return MultivariateGaussian(
         np.array(np.broadcast_to(mean, (*batch, size))), np.array(np.broadcast_to(cov, (*batch, size, size)))
@@ -216,7 +217,7 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
     if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, bit for bit
         with np.errstate(over="ignore", under="ignore"):
             mean, var = _generated.gaussian_product(m1[..., 0], s1[..., 0, 0], m2[..., 0], s2[..., 0, 0])
-        return _broadcast_pair(np.asarray(mean)[..., None], np.asarray(var)[..., None, None])
+        return broadcast_gaussian(np.asarray(mean)[..., None], np.asarray(var)[..., None, None])
     # K^T = (S1 + S2)^{-1} S1 (both symmetric), so K = solve(S1 + S2, S1)^T
     total = s1 + s2
     gain = np.swapaxes(np.linalg.solve(total, np.broadcast_to(s1, total.shape)), -1, -2)
@@ -229,7 +230,7 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
         raise OverflowError("the posterior mean exceeds the largest double")
     # S = K S2 = S1 (S1 + S2)^{-1} S2
     cov = symmetrized(gain @ s2)
-    return _broadcast_pair(mean, cov)
+    return broadcast_gaussian(mean, cov)
 
 
 def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
@@ -246,4 +247,4 @@ def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
         mean, cov = m1 + m2, symmetrized(s1 + s2)
     if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
         raise OverflowError("the sum of the means or covariances exceeds the largest double")
-    return _broadcast_pair(mean, cov)
+    return broadcast_gaussian(mean, cov)
