@@ -191,7 +191,7 @@ def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLi
     """
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
-    with np.errstate(over="ignore", under="ignore"):
+    with _far_tails():
         mean, var = _generated.gaussian_product(m1, v1, m2, v2)
         if not np.all(np.isfinite(mean)):
             # Both weighted terms near the largest double. The mean is linear in (mean1, mean2): halve

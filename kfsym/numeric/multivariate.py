@@ -57,18 +57,21 @@ def _point_args(
     return points, means, covariances
 
 
-def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> FloatArray:
-    """y with x - m = L y, Sigma = L L^T (finite points)."""
-    factor = np.linalg.cholesky(covariances)
-    deviation = points - means
+def _solve_factor(factor: Any, deviation: FloatArray) -> FloatArray:
+    """y with L y = x - m, Sigma = L L^T, broadcast over the batch axes of both."""
     shape = np.broadcast_shapes(deviation.shape[:-1], factor.shape[:-2])
     size = deviation.shape[-1]
     deviation = np.broadcast_to(deviation, (*shape, size))
-    if factor.ndim == 2:
+    if factor.ndim == 2:  # one covariance for every point: a single solve with many right-hand sides
         single = np.linalg.solve(factor, deviation.reshape(-1, size).T).T.reshape(deviation.shape)
         return cast(FloatArray, single)
     batched = np.linalg.solve(np.broadcast_to(factor, (*shape, size, size)), deviation[..., None])[..., 0]
     return cast(FloatArray, batched)
+
+
+def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> FloatArray:
+    """y with x - m = L y, Sigma = L L^T (finite points)."""
+    return _solve_factor(np.linalg.cholesky(covariances), points - means)
 
 
 def _squared_distance(points: FloatArray, means: FloatArray, covariances: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -79,15 +82,9 @@ def _squared_distance(points: FloatArray, means: FloatArray, covariances: FloatA
     infinite = np.asarray(~np.isfinite(deviation).all(axis=-1))
     if infinite.any():  # a point at infinity is infinitely far; keep the solve finite
         deviation = np.where(infinite[..., None], 0.0, deviation)
-    shape = np.broadcast_shapes(deviation.shape[:-1], factor.shape[:-2])
-    size = deviation.shape[-1]
-    deviation = np.broadcast_to(deviation, (*shape, size))
     # x - m = L y with Sigma = L L^T  =>  (x - m)^T Sigma^{-1} (x - m) = y^T y   (multivariate.pdf_general)
-    if factor.ndim == 2:  # one covariance for every point: a single solve with many right-hand sides
-        whitened = np.linalg.solve(factor, deviation.reshape(-1, size).T).T.reshape(deviation.shape)
-    else:
-        factor_b = np.broadcast_to(factor, (*shape, size, size))
-        whitened = np.linalg.solve(factor_b, deviation[..., None])[..., 0]
+    whitened = _solve_factor(factor, deviation)
+    shape = whitened.shape[:-1]
     squared = np.einsum("...i,...i->...", whitened, whitened)
     squared = np.where(np.broadcast_to(infinite, shape), np.inf, squared)
     # log det Sigma = 2 sum log diag L
