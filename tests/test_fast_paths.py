@@ -1,4 +1,4 @@
-"""Scalar fast paths and in-place kernels: identical numbers, no mutation, every variant generated."""
+"""Scalar fast paths and in-place kernels: the stated ulp bound between paths, no mutation, every variant."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kfsym.numeric import _generated, add, cdf, evidence, logpdf, multiply, pdf
+from tests.paths import assert_paths_agree
 
 exponents = st.floats(-150, 150)
 variances = exponents.map(lambda e: float(10.0**e))
@@ -21,14 +22,25 @@ points = st.one_of(means, st.sampled_from([math.inf, -math.inf]))
 
 @pytest.mark.parametrize("function", [pdf, logpdf, cdf])
 @given(x=points, mean=means, var=variances)
-def test_density_scalar_path_equals_array_path_bit_for_bit(
+def test_density_scalar_path_agrees_with_array_path_within_the_stated_ulp_bound(
     function: Callable[..., Any], x: float, mean: float, var: float
 ) -> None:
     scalar = function(x, mean, var)
     array = function(np.array([x]), np.array([mean]), np.array([var]))
+    point = {"x": x, "mean": mean, "var": var}
     assert type(scalar) is float
-    assert scalar == array[0] or (math.isnan(scalar) and math.isnan(array[0]))
-    assert function(np.float64(x), mean, var) == scalar  # validated 0-d path: same kernel
+    assert not math.isnan(scalar)
+    assert_paths_agree(function, float(array[0]), scalar, point)
+    assert_paths_agree(function, function(np.float64(x), mean, var), scalar, point)  # validated 0-d path
+
+
+@pytest.mark.parametrize("function", [pdf, logpdf])
+def test_path_bound_is_not_vacuous(function: Callable[..., Any]) -> None:
+    """The tolerance is a few ulp, not a loose relative error: a 1e-13 relative change breaks it."""
+    point = {"x": 0.3, "mean": 0.0, "var": 1.0}
+    value = function(**point)
+    with pytest.raises(AssertionError):
+        assert_paths_agree(function, value * (1 + 1e-13), value, point)
 
 
 @pytest.mark.parametrize("function", [multiply, add])
@@ -48,12 +60,13 @@ def test_pair_scalar_path_equals_array_path_bit_for_bit(
 
 
 @given(m1=means, v1=variances, m2=means, v2=variances)
-def test_evidence_scalar_path_equals_array_path(m1: float, v1: float, m2: float, v2: float) -> None:
-    assert evidence(m1, v1, m2, v2) == evidence(np.array([m1]), v1, m2, v2)[0]
+def test_evidence_scalar_path_agrees_with_array_path(m1: float, v1: float, m2: float, v2: float) -> None:
+    point = {"mean1": m1, "var1": v1, "mean2": m2, "var2": v2}
+    assert_paths_agree(evidence, float(evidence(np.array([m1]), v1, m2, v2)[0]), evidence(m1, v1, m2, v2), point)
 
 
 def test_integers_take_the_validated_path_to_the_same_kernel() -> None:
-    assert pdf(1, 0, 2) == pdf(1.0, 0.0, 2.0)
+    assert_paths_agree(pdf, pdf(1, 0, 2), pdf(1.0, 0.0, 2.0), {"x": 1.0, "mean": 0.0, "var": 2.0})
     assert multiply(0, 2, 10, 2) == multiply(0.0, 2.0, 10.0, 2.0)
 
 

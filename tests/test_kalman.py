@@ -550,9 +550,11 @@ def test_rounding_level_negative_eigenvalues_are_accepted() -> None:
         P = sym(v @ v.T + 1e-17 * rng.normal(size=(3, 3)))
         kf_predict(np.zeros(3), P, np.eye(3), P)
         kf_update(np.zeros(3), P, [0.0], [[1.0, 0.0, 0.0]], [[1.0]])
-    # ... but a clearly negative eigenvalue is not
+    # ... but a clearly negative eigenvalue is not, nor any negative variance, however small
     with pytest.raises(ValueError, match=r"^P must be positive semi-definite"):
-        kf_predict(np.zeros(2), np.diag([1.0, -1e-6]), np.eye(2), np.eye(2))
+        kf_predict(np.zeros(2), [[1.0, 1.0 + 1e-6], [1.0 + 1e-6, 1.0]], np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match=r"^P must have a nonnegative diagonal"):
+        kf_predict(np.zeros(2), np.diag([1.0, -1e-300]), np.eye(2), np.eye(2))
 
 
 # ---------------------------------------------------------------------------
@@ -582,6 +584,9 @@ def bad_covariances(n: int) -> list[tuple[str, Any, type[Exception], str | None]
     asymmetric[0, 1], asymmetric[1, 0] = 0.5, 0.4
     indefinite = np.eye(n)
     indefinite[0, 1] = indefinite[1, 0] = 2.0
+    # correlation 2 between a variance of 1e12 and one of 1: a tolerance relative to the largest entry passes it
+    indefinite_scaled = np.eye(n)
+    indefinite_scaled[0, 0], indefinite_scaled[0, 1], indefinite_scaled[1, 0] = 1e12, 2e6, 2e6
     nan, inf = np.eye(n), np.eye(n)
     nan[0, 0], inf[1, 1] = np.nan, np.inf
     return [
@@ -591,7 +596,9 @@ def bad_covariances(n: int) -> list[tuple[str, Any, type[Exception], str | None]
         ("scalar", 1.0, ValueError, "square"),
         ("non-symmetric", asymmetric, ValueError, "symmetric"),
         ("indefinite", indefinite, ValueError, "semi-definite"),
-        ("negative", -np.eye(n), ValueError, "semi-definite"),
+        ("negative", -np.eye(n), ValueError, "nonnegative diagonal"),
+        ("negative-beside-huge", np.diag([1e10] + [-1.0] * (n - 1)), ValueError, "nonnegative diagonal"),
+        ("indefinite-beside-huge", indefinite_scaled, ValueError, "semi-definite"),
         ("nan", nan, ValueError, "finite"),
         ("inf", inf, ValueError, "finite"),
         ("complex", np.eye(n) + 0j, TypeError, "complex"),

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kfsym.numeric import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
+from tests.paths import assert_paths_agree
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -156,7 +157,8 @@ def test_broadcasting_matches_elementwise_scalar_calls(func: Callable[..., Any],
             assert value.shape == out_shape
         for index in np.ndindex(out_shape):
             expected = fields(_scalar_call(func, expanded, index))[position]
-            assert np.asarray(value)[index] == expected
+            point = {name: float(array[index]) for name, array in expanded.items()}
+            assert_paths_agree(func, float(np.asarray(value)[index]), expected, point)
 
 
 # ---------------------------------------------------------------------------
@@ -194,16 +196,18 @@ def test_read_only_inputs(func: Callable[..., Any]) -> None:
 def test_integer_inputs(func: Callable[..., Any]) -> None:
     ints = {name: int(2 * value) if kind(name) != "var" else 2 for name, value in valid_args(func).items()}
     floats = {name: float(value) for name, value in ints.items()}
-    assert func(**ints) == func(**floats)
+    for got, want in zip(fields(func(**ints)), fields(func(**floats)), strict=True):
+        assert_paths_agree(func, got, want, floats)
     int_arrays = {name: np.array([value, value], dtype=np.int64) for name, value in ints.items()}
     for got, want in zip(fields(func(**int_arrays)), fields(func(**floats)), strict=True):
-        np.testing.assert_array_equal(got, [want, want])
+        for element in got:
+            assert_paths_agree(func, float(element), want, floats)
 
 
 def test_integer_worked_numbers() -> None:
     assert add(5, 1, 10, 1) == Gaussian(15.0, 2.0)
     assert multiply(0, 2, 10, 2) == Gaussian(5.0, 1.0)
-    assert pdf(0, 0, 1) == pdf(0.0, 0.0, 1.0)
+    assert_paths_agree(pdf, pdf(0, 0, 1), pdf(0.0, 0.0, 1.0), {"x": 0.0, "mean": 0.0, "var": 1.0})
 
 
 # ---------------------------------------------------------------------------

@@ -134,6 +134,12 @@ class Result:
     scalar : bool
         Also print a ``<name>_scalar`` kernel on Python floats (``math``), for
         the scalar fast path of the public function.
+    between : tuple of (str, str, str)
+        ``(output, low, high)``: the output is a convex combination of the
+        arguments ``low`` and ``high`` (its weights, stated in the derivation,
+        lie in [0, 1] and sum to 1), so the kernels clip the rounded value to
+        the closed interval between them. Rounding can otherwise leave it an
+        ulp outside (``mean1 == mean2`` must give exactly that mean).
     """
 
     name: str
@@ -142,6 +148,7 @@ class Result:
     summary: str
     data: str | None = None
     scalar: bool = False
+    between: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -122,17 +122,18 @@ def variance(density: Any = None) -> Derivation:
 def pdf(stable: Any = None) -> Derivation:
     """The density written in the overflow-safe form codegen prints."""
     log_normaliser = sp.Symbol("c", real=True)
-    stable = sp.exp(-(z**2) / 2 - log_normaliser) if stable is None else stable
+    w = sp.Symbol("w", real=True)
+    stable = sp.exp(-(w**2) - log_normaliser) if stable is None else stable
     return Derivation(
         name="gaussian.pdf",
         title="the Gaussian density as one exponential of its logarithm",
         lhs=normal_pdf(x, mu, sigma**2),
         rhs=stable,
-        where=((z, (x - mu) / sigma), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
+        where=((w, (x - mu) / (sp.sqrt(2) * sigma)), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
         steps=(
             Step(
-                sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi * sigma**2),
-                "(x - mu)^2/sigma^2 = z^2 with z = (x - mu)/sigma",
+                sp.exp(-(w**2)) / sp.sqrt(2 * sp.pi * sigma**2),
+                "(x - mu)^2/(2 sigma^2) = w^2 with w = (x - mu)/(sqrt(2) sigma)",
                 method="log_ratio",
             ),
             Step(
@@ -143,8 +144,10 @@ def pdf(stable: Any = None) -> Derivation:
         ),
         notes=(
             "One exponential of the log-density: 2 pi sigma^2 is never formed (it overflows for variances near "
-            "the largest double), and exp(-z^2/2) is never formed on its own (it underflows for z^2/2 > 708 even "
-            "where the density, scaled by 1/sigma, is a normal double)."
+            "the largest double), exp(-w^2) is never formed on its own (it underflows for w^2 > 745 even where "
+            "the density, scaled by 1/sigma, is a normal double), and neither (x - mu)^2 nor 1/sigma^2 is formed "
+            "(they overflow for |x - mu| > 1.3e154 or a subnormal variance): w = (x - mu)/(sqrt(2) sigma) is "
+            "scaled before it is squared."
         ),
         results=(
             Result(
@@ -156,19 +159,28 @@ def pdf(stable: Any = None) -> Derivation:
 
 def logpdf(stable: Any = None) -> Derivation:
     """log N(x; mu, sigma**2) as a sum of terms that cannot overflow."""
-    stable = -(z**2) / 2 - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
+    w = sp.Symbol("w", real=True)
+    stable = -(w**2) - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
     return Derivation(
         name="gaussian.logpdf",
         title="the log-density, finite where the density underflows",
         lhs=sp.log(normal_pdf(x, mu, sigma**2)),
         rhs=stable,
-        where=((z, (x - mu) / sigma),),
+        where=((w, (x - mu) / (sp.sqrt(2) * sigma)),),
         steps=(
             Step(
                 -((x - mu) ** 2) / (2 * sigma**2) - sp.log(2 * sp.pi * sigma**2) / 2,
                 "log(exp(a)/b) = a - log b for real a and b > 0",
             ),
-            Step(stable, "log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both factors are positive"),
+            Step(
+                stable,
+                "(x - mu)^2/(2 sigma^2) = w^2, and log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both "
+                "factors are positive",
+            ),
+        ),
+        notes=(
+            "w = (x - mu)/(sqrt(2) sigma) is scaled before it is squared, so no intermediate overflows while "
+            "the log-density is a finite double."
         ),
         results=(
             Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density.", data="x"),
@@ -330,6 +342,7 @@ def product_stable(var: Any = None) -> Derivation:
                 (("mean", weighted_mean), ("var", var)),
                 "Mean and variance of the normalised product of two Gaussian densities.",
                 scalar=True,
+                between=(("mean", "mean1", "mean2"),),
             ),
         ),
     )

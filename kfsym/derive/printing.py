@@ -65,6 +65,10 @@ class KernelPrinter(NumPyPrinter):  # type: ignore[misc]
     def _print_erfc(self, expr: Any) -> str:
         return f"_erfc({self._print(expr.args[0])})"
 
+    def clip_lines(self, output: str, low: str, high: str) -> list[str]:
+        """Statements that clip ``output`` to the closed interval between ``low`` and ``high``."""
+        return [f"{output} = numpy.clip({output}, numpy.minimum({low}, {high}), numpy.maximum({low}, {high}))"]
+
 
 def _parameter_map(result: Result) -> dict[Any, Any]:
     """Map derivation symbols to argument symbols (``sigma -> sqrt(var)``)."""
@@ -180,6 +184,8 @@ def body_lines(result: Result, where: Sequence[tuple[Any, Any]], printer: Kernel
     common, reduced = sp.cse([value for _, value in outputs], symbols=sp.numbered_symbols("_t"))
     lines = [f"{symbol} = {printer.doprint(value)}" for symbol, value in [*definitions, *common]]
     lines += [f"{name} = {printer.doprint(value)}" for (name, _), value in zip(outputs, reduced, strict=True)]
+    for output, low, high in result.between:  # a convex combination stays between its end points
+        lines += printer.clip_lines(output, low, high)
     return lines
 
 

@@ -12,7 +12,7 @@ Gaussian(mean=15.0, var=2.0)
 """
 
 from kfsym.numeric.clt import clt_limit, clt_sample_means
-from kfsym.numeric.gaussian import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
+from kfsym.numeric.gaussian import Gaussian, add, cdf, evidence, log_evidence, logpdf, multiply, pdf
 from kfsym.numeric.kalman import kf_predict, kf_update
 from kfsym.numeric.moments import correlation, covariance, expectation, std, variance
 from kfsym.numeric.multivariate import (
@@ -37,6 +37,7 @@ __all__ = [
     "expectation",
     "kf_predict",
     "kf_update",
+    "log_evidence",
     "logpdf",
     "mahalanobis",
     "multiply",

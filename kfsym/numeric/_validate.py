@@ -7,6 +7,7 @@ it broke, so that no NaN, complex number or NumPy traceback reaches the user.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Union
 
 import numpy as np
@@ -51,6 +52,7 @@ def real(value: ArrayLike, name: str) -> FloatArray:
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be real numbers, got {type(value).__name__}")
+    value = _unmasked(value, name)
     try:
         array = np.asarray(value)
     except ValueError as error:  # ragged nested sequences
@@ -63,6 +65,25 @@ def real(value: ArrayLike, name: str) -> FloatArray:
     if kind not in _REAL_KINDS:
         raise TypeError(f"{name} must be real numbers, got {array.dtype} ({type(value).__name__})")
     return array.astype(np.float64, copy=False)
+
+
+def _unmasked(value: Any, name: str) -> Any:
+    """The data of a ``numpy.ma`` array with nothing masked; a TypeError when entries are masked.
+
+    A masked entry has no value to compute with, and silently using the data
+    under the mask would be wrong: the caller decides (``value.filled(...)``,
+    ``value.compressed()``). ``numpy.ma`` is not imported here: if it was never
+    imported, ``value`` cannot be a masked array.
+    """
+    masked_module = sys.modules.get("numpy.ma")
+    if masked_module is None or not isinstance(value, masked_module.MaskedArray):
+        return value
+    if masked_module.getmaskarray(value).any():
+        raise TypeError(
+            f"{name} is a masked array with masked entries; kfsym.numeric does not guess a value for them: "
+            f"pass {name}.filled(...) or drop the masked entries"
+        )
+    return value.data
 
 
 def _first_bad(array: FloatArray, bad: NDArray[np.bool_]) -> str:
@@ -200,10 +221,16 @@ def square_matrices(value: ArrayLike, name: str) -> FloatArray:
 def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     """Symmetric positive-definite (``definite=True``) or semi-definite covariance matrices.
 
-    Symmetry is checked to a relative tolerance of :data:`SYMMETRY_RTOL` of
-    the largest entry; definiteness by a Cholesky factorisation, or for
-    semi-definite matrices by eigenvalues not below ``-SYMMETRY_RTOL * n``
-    times the largest one.
+    Every check is scale-aware per entry, so a huge variance never hides a
+    bad small one:
+
+    - the diagonal (the variances) must be nonnegative, whatever the other
+      entries' size (positive for ``definite=True``);
+    - symmetry: ``|A_ij - A_ji| <= SYMMETRY_RTOL * sqrt(A_ii A_jj)``;
+    - definiteness: a Cholesky factorisation of ``A`` (definite), or of the
+      unit-diagonal matrix ``C = D A D``, ``D = diag(A_ii)^(-1/2)``, shifted by
+      ``n * SYMMETRY_RTOL`` (semi-definite: eigenvalues of ``C`` down to that
+      much below zero are rounding).
 
     Examples
     --------
@@ -213,31 +240,47 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     Traceback (most recent call last):
     ...
     ValueError: cov must be positive definite; it is not
+    >>> covariance([[1e10, 0.0], [0.0, -1.0]], "P", definite=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: P must have a nonnegative diagonal (variances); got -1.0 at index (1, 1)
     """
     matrices = square_matrices(value, name)
-    # For a semi-definite matrix |a_ij| <= sqrt(a_ii a_jj), so the largest diagonal entry is the scale;
-    # A - A^T is antisymmetric, so its largest entry is its largest magnitude.
     diagonal = np.diagonal(matrices, axis1=-2, axis2=-1)
-    scale = np.max(np.abs(diagonal), axis=-1)
-    asymmetry = np.max(matrices - np.swapaxes(matrices, -1, -2), axis=(-2, -1))
-    bad = asymmetry > SYMMETRY_RTOL * scale
+    negative = diagonal < 0.0
+    if negative.any():
+        flat = int(np.flatnonzero(negative)[0])
+        index = tuple(int(i) for i in np.unravel_index(flat, diagonal.shape))
+        where = f" at batch index {index[:-1]}" if len(index) > 1 else ""
+        raise ValueError(
+            f"{name} must have a nonnegative diagonal (variances); got {float(diagonal.flat[flat])!r} "
+            f"at index ({index[-1]}, {index[-1]}){where}"
+        )
+    # For a semi-definite matrix |A_ij| <= sqrt(A_ii A_jj): that product is each entry's own scale.
+    root = np.sqrt(diagonal)
+    asymmetry = np.abs(matrices - np.swapaxes(matrices, -1, -2))
+    bad = asymmetry > SYMMETRY_RTOL * (root[..., :, None] * root[..., None, :])
     if bad.any():
-        where = _batch_index(bad.shape, int(np.flatnonzero(bad)[0]))
-        raise ValueError(f"{name} must be symmetric{where}; |A - A^T| reaches {float(np.max(asymmetry)):.3g}")
+        flat = int(np.flatnonzero(bad.any(axis=(-2, -1)))[0])
+        where = _batch_index(bad.shape[:-2], flat)
+        worst = float(np.max(asymmetry.reshape(-1, *asymmetry.shape[-2:])[flat]))
+        raise ValueError(f"{name} must be symmetric{where}; |A - A^T| reaches {worst:.3g}")
     if definite:
         try:
             np.linalg.cholesky(matrices)
         except np.linalg.LinAlgError:
             raise ValueError(f"{name} must be positive definite{_first_indefinite(matrices)}; it is not") from None
         return matrices
-    # Semi-definite within tolerance: A + n * rtol * scale * I must have a Cholesky factor
-    # (an eigenvalue below -n * rtol * scale makes it fail). Cheaper than eigenvalues.
+    # Semi-definite within tolerance, measured on the unit-diagonal matrix C = D A D (a zero variance keeps
+    # scale 1: its row must then vanish). C + n * rtol * I must have a Cholesky factor; cheaper than eigenvalues.
     size = matrices.shape[-1]
-    shift = size * SYMMETRY_RTOL * np.maximum(scale, 1e-300)
+    with np.errstate(divide="ignore"):
+        inverse_root = np.where(root > 0.0, 1.0 / root, 1.0)
+    scaled = matrices * inverse_root[..., :, None] * inverse_root[..., None, :]
+    shifted = scaled + size * SYMMETRY_RTOL * np.eye(size)
     try:
-        np.linalg.cholesky(matrices + shift[..., None, None] * np.eye(size))
+        np.linalg.cholesky(shifted)
     except np.linalg.LinAlgError:
-        shifted = matrices + shift[..., None, None] * np.eye(size)
         raise ValueError(f"{name} must be positive semi-definite{_first_indefinite(shifted)}; it is not") from None
     return matrices
 

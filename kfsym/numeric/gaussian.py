@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from kfsym.numeric import _generated
 from kfsym.numeric._validate import FloatArray, FloatOrArray, broadcast_shape, finite, not_nan, positive, to_output
 
-__all__ = ["Gaussian", "add", "cdf", "evidence", "logpdf", "multiply", "pdf"]
+__all__ = ["Gaussian", "add", "cdf", "evidence", "log_evidence", "logpdf", "multiply", "pdf"]
 
 
 class Gaussian(NamedTuple):
@@ -56,8 +56,18 @@ def _far_tails() -> np.errstate:
 
 
 _INF = math.inf
+_LOG_2 = math.log(2.0)
 # Plain floats skip NumPy entirely: the generated ``*_scalar`` kernels run the same IEEE steps as the
-# array kernels, so both paths return identical numbers (a test checks it bit for bit).
+# array kernels. Only the library exp/log differ (the C library's against NumPy's, which may be SIMD),
+# so the two paths agree within PATH_ULP ulp of the result plus the log-variance term's share
+# (see PATH_ULP); tests check that bound, never bit equality.
+
+#: Bound, in units in the last place, between the scalar fast path and the array path of pdf, logpdf
+#: and cdf: |scalar - array| <= PATH_ULP * (ulp(result) + ulp(c) * |result|) for pdf, with
+#: c = log(var)/2 + log(2 pi)/2 the log-normaliser inside the exponent, and
+#: |scalar - array| <= PATH_ULP * (ulp(result) + ulp(c)) for logpdf. The arithmetic is identical;
+#: each path's exp and log is within one ulp or so of the correctly rounded value.
+PATH_ULP = 4
 
 
 def _density(
@@ -133,7 +143,22 @@ def _logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatO
     >>> logpdf(40.0)
     -800.9189385332047
     """
-    return _density(_generated.gaussian_logpdf_scalar, _generated.gaussian_logpdf_inplace, x, mean, var)
+    xs, means, variances, shape = _density_args(x, mean, var)
+    return _log_density(xs, means, variances, shape)
+
+
+def _log_density(xs: FloatArray, means: FloatArray, variances: FloatArray, shape: tuple[int, ...]) -> FloatOrArray:
+    """logpdf of validated arrays, finite wherever the exact value is a finite double."""
+    with _far_tails():
+        values = np.asarray(_generated.gaussian_logpdf_inplace(xs, means, variances, out=np.empty(shape)))
+        overflowed = np.isneginf(values) & np.isfinite(xs)
+        if overflowed.any():
+            # x - mean overflowed although both are finite. w = (x - mean)/sqrt(2 var) is linear in (x, mean),
+            # so from halves (exact): logpdf(x/2, mean/2, var) = -w^2/4 - c. Here |x - mean| > 1.7e308 makes
+            # w^2 > 9e307, beside which |c| < 373 is below an ulp: logpdf = -w^2 - c = 4 logpdf(x/2, mean/2, var).
+            halves = _generated.gaussian_logpdf_inplace(0.5 * xs, 0.5 * means, variances, out=np.empty(shape))
+            values = np.where(overflowed, 4.0 * halves, values)
+    return to_output(values, shape)
 
 
 def _cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -191,14 +216,11 @@ def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLi
     """
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
+    # The generated kernel clips the mean to [min(mean1, mean2), max(mean1, mean2)]: it is a convex
+    # combination (weights 1/(1 + r) and 1/(1 + 1/r) sum to 1), so rounding never moves it outside,
+    # equal means give exactly that mean, and a sum that rounds past the largest double comes back.
     with _far_tails():
         mean, var = _generated.gaussian_product(m1, v1, m2, v2)
-        if not np.all(np.isfinite(mean)):
-            # Both weighted terms near the largest double. The mean is linear in (mean1, mean2): halve
-            # them (exact) and double the result. It is a convex combination of mean1 and mean2
-            # (weights 1/(1 + r) and 1/(1 + 1/r) sum to 1), so a rounding excursion is clipped back.
-            halved = 2.0 * _generated.gaussian_product(0.5 * m1, v1, 0.5 * m2, v2)[0]
-            mean = np.clip(halved, np.minimum(m1, m2), np.maximum(m1, m2))
     return Gaussian(to_output(mean, shape), to_output(var, shape))
 
 
@@ -216,35 +238,96 @@ def _plain_pair(mean1: object, var1: object, mean2: object, var2: object) -> boo
     )
 
 
+def _pair_total(
+    mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray, Any, tuple[int, ...]]:
+    """(m1, m2, var1 + var2) for N(m1; m2, var1 + var2), rescaled where the sum overflows.
+
+    Where ``var1 + var2`` exceeds the largest double the density is still representable:
+    N(m1; m2, V) = N(m1/2; m2/2, V/4) / 2 (halving is exact here: the variances are huge). The
+    returned ``halved`` mask marks those entries (None when there are none).
+    """
+    m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
+    with _far_tails():
+        total = v1 + v2
+        overflowed = ~np.isfinite(total)
+    if not overflowed.any():
+        return m1, m2, total, None, shape
+    scale = np.where(overflowed, 0.5, 1.0)
+    return m1 * scale, m2 * scale, np.where(overflowed, 0.25 * v1 + 0.25 * v2, total), overflowed, shape
+
+
 def evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> FloatOrArray:
     """Normaliser of the product: N(mean1; mean2, var1 + var2) (proved in ``gaussian.product``).
 
     It is the likelihood of the measurement under the prior, used to compare
-    models or to gate outliers.
+    models or to gate outliers. Filters accumulate its logarithm,
+    :func:`log_evidence`, which stays finite where this underflows.
 
-    Raises
-    ------
-    OverflowError
-        When ``var1 + var2`` exceeds the largest double.
+    Parameters
+    ----------
+    mean1, var1 : array_like
+        Prior mean and variance (variance positive and finite).
+    mean2, var2 : array_like
+        Measurement mean and variance.
+
+    Returns
+    -------
+    float or ndarray
+        The broadcast shape of the four inputs. Finite for every valid input,
+        also where ``var1 + var2`` exceeds the largest double.
 
     Examples
     --------
     >>> evidence(0.0, 2.0, 10.0, 2.0) == pdf(0.0, 10.0, 4.0)
+    True
+    >>> evidence(0.0, 1e308, 0.0, 1e308) > 0.0
     True
     """
     if _plain_pair(mean1, var1, mean2, var2):
         plain_total: float = var1 + var2  # type: ignore[operator, assignment]
         if plain_total < _INF:
             return _generated.gaussian_pdf_scalar(mean1, mean2, plain_total)  # type: ignore[arg-type]
-    m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
+    m1, m2, total, halved, shape = _pair_total(mean1, var1, mean2, var2)
     with _far_tails():
-        total = v1 + v2
-        if not np.all(np.isfinite(total)):
-            raise OverflowError("var1 + var2 exceeds the largest double")
-        if shape == ():
-            return _generated.gaussian_pdf_scalar(float(m1), float(m2), float(total))
-        result: FloatOrArray = _generated.gaussian_pdf_inplace(m1, m2, total, out=np.empty(shape))
-    return result
+        values = _generated.gaussian_pdf_inplace(m1, m2, total, out=np.empty(shape))
+    if halved is not None:
+        values = np.where(halved, 0.5 * values, values)
+    return to_output(values, shape)
+
+
+def log_evidence(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> FloatOrArray:
+    """Logarithm of :func:`evidence`: log N(mean1; mean2, var1 + var2), the term a filter sums.
+
+    Finite wherever the exact value is a finite double: far in the tails
+    (where :func:`evidence` underflows to 0), for means whose difference
+    exceeds the largest double and for variances whose sum does.
+
+    Parameters
+    ----------
+    mean1, var1 : array_like
+        Prior mean and variance (variance positive and finite).
+    mean2, var2 : array_like
+        Measurement mean and variance.
+
+    Returns
+    -------
+    float or ndarray
+        The broadcast shape of the four inputs.
+
+    Examples
+    --------
+    >>> log_evidence(0.0, 2.0, 10.0, 2.0) == logpdf(0.0, 10.0, 4.0)
+    True
+    >>> log_evidence(0.0, 1.0, 100.0, 1.0)
+    -2501.265512123484
+    """
+    m1, m2, total, halved, shape = _pair_total(mean1, var1, mean2, var2)
+    values = _log_density(m1, m2, total, shape)
+    if halved is not None:
+        # log N(m1; m2, V) = log N(m1/2; m2/2, V/4) - log 2
+        values = to_output(np.where(halved, np.asarray(values) - _LOG_2, values), shape)
+    return values
 
 
 def _add(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLike) -> Gaussian:

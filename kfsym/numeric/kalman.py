@@ -28,7 +28,7 @@ from kfsym.numeric._validate import (
     same_size,
     vectors,
 )
-from kfsym.numeric.multivariate import MultivariateGaussian, broadcast_gaussian, symmetrized
+from kfsym.numeric.multivariate import MultivariateGaussian, broadcast_gaussian, covariance_result, symmetrized
 
 __all__ = ["kf_predict", "kf_update"]
 
@@ -108,7 +108,7 @@ def kf_predict(
         if B is not None and u is not None:
             predicted = predicted + _apply(gain, control)
         # P' = F P F^T + Q
-        predicted_cov = symmetrized(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
+        predicted_cov = covariance_result(transition @ cov @ np.swapaxes(transition, -1, -2) + noise)
     return _checked_finite(broadcast_gaussian(predicted, predicted_cov, batch))
 
 
@@ -177,4 +177,4 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
         # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
         reduce = np.eye(size) - gain @ observation
         joseph = reduce @ cov @ np.swapaxes(reduce, -1, -2) + gain @ noise @ np.swapaxes(gain, -1, -2)
-    return _checked_finite(broadcast_gaussian(updated, symmetrized(joseph), batch))
+    return _checked_finite(broadcast_gaussian(updated, covariance_result(joseph), batch))

@@ -42,8 +42,27 @@ class MultivariateGaussian(NamedTuple):
 
 
 def symmetrized(matrices: FloatArray) -> FloatArray:
-    """``A/2 + A^T/2``: exactly symmetric, equal to A where A was symmetric, and never overflowing."""
-    result: FloatArray = 0.5 * matrices + 0.5 * np.swapaxes(matrices, -1, -2)
+    """``A/2 + A^T/2``: exactly symmetric, never overflowing, and exactly A where A was symmetric.
+
+    Symmetric entries are kept as they are (halving a subnormal entry would round it away).
+    """
+    transposed = np.swapaxes(matrices, -1, -2)
+    result: FloatArray = np.where(matrices == transposed, matrices, 0.5 * matrices + 0.5 * transposed)
+    return result
+
+
+def covariance_result(matrices: FloatArray) -> FloatArray:
+    """A computed covariance as returned: exactly symmetric, and no variance below zero.
+
+    The exact result is positive semi-definite, so its diagonal is nonnegative; rounding in a
+    product such as ``F P F^T`` with a singular ``P`` can leave a diagonal entry a few ulp below
+    zero. Such entries are returned as 0, the nearest admissible value.
+    """
+    result = symmetrized(matrices)
+    diagonal = np.diagonal(result, axis1=-2, axis2=-1)
+    if (diagonal < 0.0).any():
+        size = result.shape[-1]
+        result[..., np.arange(size), np.arange(size)] = np.maximum(diagonal, 0.0)
     return result
 
 
@@ -211,23 +230,59 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
            [0., 1.]])
     """
     m1, s1, m2, s2 = _pair_args(mean1, cov1, mean2, cov2)
-    if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, bit for bit
+    if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, the same numbers as multiply()
         with np.errstate(over="ignore", under="ignore"):
             mean, var = _generated.gaussian_product(m1[..., 0], s1[..., 0, 0], m2[..., 0], s2[..., 0, 0])
         return broadcast_gaussian(np.asarray(mean)[..., None], np.asarray(var)[..., None, None])
-    # K^T = (S1 + S2)^{-1} S1 (both symmetric), so K = solve(S1 + S2, S1)^T
-    total = s1 + s2
-    gain = np.swapaxes(np.linalg.solve(total, np.broadcast_to(s1, total.shape)), -1, -2)
-    # m = m1 + K (m2 - m1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = m1 + np.einsum("...ij,...j->...i", gain, m2 - m1)
-        if not np.isfinite(mean).all():  # means near the largest double: the mean is linear in (m1, m2)
-            mean = 2.0 * (0.5 * m1 + np.einsum("...ij,...j->...i", gain, 0.5 * m2 - 0.5 * m1))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean, cov = _scaled_product(m1, s1, m2, s2)
     if not np.isfinite(mean).all():
         raise OverflowError("the posterior mean exceeds the largest double")
-    # S = K S2 = S1 (S1 + S2)^{-1} S2
-    cov = symmetrized(gain @ s2)
-    return broadcast_gaussian(mean, cov)
+    return broadcast_gaussian(mean, covariance_result(cov))
+
+
+def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Gain-form product computed in per-axis scaled coordinates, so no intermediate leaves the normal range.
+
+    With T = S1 + S2 the posterior is  S = S1 T^{-1} S2  and  m = m1 + S1 T^{-1} (m2 - m1)
+    (``multivariate.product_general``). Per axis i let s1_i, s2_i be the two standard deviations,
+    r_i = 1/sqrt(s1_i^2 + s2_i^2) and d_i = min(s1_i, s2_i), R = diag(r), D = diag(d). Then with the
+    unit-diagonal T~ = R T R,
+
+        S = D A^T T~^{-1} B D,   m = m1 + D A^T T~^{-1} R (m2 - m1),   A = R S1 D^{-1},  B = R S2 D^{-1}.
+
+    Entry by entry, with correlations rho = S_ij/(s_i s_j) in [-1, 1]:
+    A_ij = rho1_ij (s1_i r_i)(s1_j/d_j), B_ij = rho2_ij (s2_i r_i)(s2_j/d_j), T~ = rho1 u1 u1^T + rho2 u2 u2^T
+    with u = s r in (0, 1]. The only large or small factors are the per-axis ratios s/d >= 1 and s r <= 1,
+    so variances of one axis may differ by the whole normal range (about 1e616) before anything under-
+    or overflows; the direct gain S1 T^{-1} underflows once their ratio is below 1e-308. For diagonal
+    covariances this is the 1-D product per axis to a few ulp.
+    """
+    std1 = np.sqrt(np.diagonal(s1, axis1=-2, axis2=-1))
+    std2 = np.sqrt(np.diagonal(s2, axis1=-2, axis2=-1))
+    r = 1.0 / np.hypot(std1, std2)
+    d = np.minimum(std1, std2)
+    u1, u2 = std1 * r, std2 * r
+    rho1 = s1 / std1[..., :, None] / std1[..., None, :]
+    rho2 = s2 / std2[..., :, None] / std2[..., None, :]
+    # T~ = R S1 R + R S2 R
+    scaled_total = rho1 * (u1[..., :, None] * u1[..., None, :]) + rho2 * (u2[..., :, None] * u2[..., None, :])
+    # A = R S1 D^{-1},  B = R S2 D^{-1}
+    a = rho1 * (u1[..., :, None] * (std1 / d)[..., None, :])
+    b = rho2 * (u2[..., :, None] * (std2 / d)[..., None, :])
+    deviation = (r * m2 - r * m1)[..., None]  # R (m2 - m1), without forming m2 - m1 (it may overflow)
+    size = s1.shape[-1]
+    batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], deviation.shape[:-2])
+    right = np.concatenate(
+        [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(deviation, (*batch, size, 1))], axis=-1
+    )
+    solved = np.linalg.solve(np.broadcast_to(scaled_total, (*batch, size, size)), right)
+    a_t = np.swapaxes(a, -1, -2)
+    # S = D (A^T T~^{-1} B) D
+    cov = d[..., :, None] * (a_t @ solved[..., :size]) * d[..., None, :]
+    # m = m1 + D A^T T~^{-1} R (m2 - m1)
+    mean = m1 + d * (a_t @ solved[..., size:])[..., 0]
+    return mean, cov
 
 
 def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
@@ -241,7 +296,7 @@ def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
     """
     m1, s1, m2, s2 = _pair_args(mean1, cov1, mean2, cov2)
     with np.errstate(over="ignore"):
-        mean, cov = m1 + m2, symmetrized(s1 + s2)
+        mean, cov = m1 + m2, covariance_result(s1 + s2)
     if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
         raise OverflowError("the sum of the means or covariances exceeds the largest double")
     return broadcast_gaussian(mean, cov)
