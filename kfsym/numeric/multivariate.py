@@ -25,6 +25,7 @@ from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, sa
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
 
 
 class MultivariateGaussian(NamedTuple):
@@ -93,22 +94,38 @@ def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) ->
     return _solve_factor(np.linalg.cholesky(covariances), points - means)
 
 
-def _squared_distance(points: FloatArray, means: FloatArray, covariances: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(Mahalanobis distance squared, log det cov), by a Cholesky factor: never an inverse."""
+def _half_squared_distance(
+    points: FloatArray, means: FloatArray, covariances: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(half the squared Mahalanobis distance, log det cov), by a Cholesky factor: never an inverse.
+
+    No intermediate overflows while the log-density is finite: y is scaled by 1/sqrt(2) before it is
+    squared, and where x - m itself exceeds the largest double (both finite) y comes from the halves,
+    y(x - m) = 2 y((x - m)/2), so the half squared distance is 4 times theirs. Where y overflows, the
+    exact half squared distance exceeds the largest double too: it is inf.
+    """
     factor = np.linalg.cholesky(covariances)
-    with np.errstate(over="ignore", invalid="ignore"):  # x - m beyond the largest double: infinitely far
+    with np.errstate(over="ignore", invalid="ignore"):
         deviation = points - means
+        overflowed = (~np.isfinite(deviation) & np.isfinite(points)).any(axis=-1)
+        if overflowed.any():  # halve every coordinate of those points (exact)
+            deviation = np.where(overflowed[..., None], 0.5 * points - 0.5 * means, deviation)
     infinite = np.asarray(~np.isfinite(deviation).all(axis=-1))
     if infinite.any():  # a point at infinity is infinitely far; keep the solve finite
         deviation = np.where(infinite[..., None], 0.0, deviation)
-    # x - m = L y with Sigma = L L^T  =>  (x - m)^T Sigma^{-1} (x - m) = y^T y   (multivariate.pdf_general)
-    whitened = _solve_factor(factor, deviation)
-    shape = whitened.shape[:-1]
-    squared = np.einsum("...i,...i->...", whitened, whitened)
-    squared = np.where(np.broadcast_to(infinite, shape), np.inf, squared)
+    # x - m = L y with Sigma = L L^T  =>  (x - m)^T Sigma^{-1} (x - m) / 2 = (y/sqrt 2)^T (y/sqrt 2)
+    #   (multivariate.pdf_general)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = _solve_factor(factor, deviation) * _SQRT_HALF
+        shape = scaled.shape[:-1]
+        half_squared = np.einsum("...i,...i->...", scaled, scaled)
+        halved = np.broadcast_to(overflowed, shape)
+        half_squared = np.where(halved, 4.0 * half_squared, half_squared)
+    unbounded = np.broadcast_to(infinite, shape) | ~np.isfinite(half_squared)
+    half_squared = np.where(unbounded, np.inf, half_squared)
     # log det Sigma = 2 sum log diag L
     log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
-    return squared, np.broadcast_to(log_det, shape)
+    return half_squared, np.broadcast_to(log_det, shape)
 
 
 def _scalar_or_array(value: Any) -> Any:
@@ -139,10 +156,10 @@ def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.logpdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
-    squared, log_det = _squared_distance(points, means, covariances)
+    half_squared, log_det = _half_squared_distance(points, means, covariances)
     size = covariances.shape[-1]
-    # log N = -(n log 2 pi + log det Sigma + d^2) / 2
-    return _scalar_or_array(-0.5 * (size * _LOG_2PI + log_det + squared))
+    # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
+    return _scalar_or_array(-0.5 * (size * _LOG_2PI + log_det) - half_squared)
 
 
 def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
@@ -156,10 +173,10 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.pdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
-    squared, log_det = _squared_distance(points, means, covariances)
+    half_squared, log_det = _half_squared_distance(points, means, covariances)
     size = covariances.shape[-1]
     with np.errstate(under="ignore"):
-        return _scalar_or_array(np.exp(-0.5 * (size * _LOG_2PI + log_det + squared)))
+        return _scalar_or_array(np.exp(-0.5 * (size * _LOG_2PI + log_det) - half_squared))
 
 
 def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
