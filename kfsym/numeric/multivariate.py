@@ -107,7 +107,7 @@ def _half_squared_distance(
     factor = np.linalg.cholesky(covariances)
     with np.errstate(over="ignore", invalid="ignore"):
         deviation = points - means
-        overflowed = (~np.isfinite(deviation) & np.isfinite(points)).any(axis=-1)
+        overflowed = np.asarray((~np.isfinite(deviation) & np.isfinite(points)).any(axis=-1))
         if overflowed.any():  # halve every coordinate of those points (exact)
             deviation = np.where(overflowed[..., None], 0.5 * points - 0.5 * means, deviation)
     infinite = np.asarray(~np.isfinite(deviation).all(axis=-1))
