@@ -38,7 +38,11 @@ def test_numeric_suite_passes_with_simd_loops_disabled(label: str) -> None:
         pytest.skip(f"this CPU dispatches no such NumPy loops ({label}); the default run covers it")
     env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(disabled), "PYTHONDONTWRITEBYTECODE": "1"}
     probe = subprocess.run(
-        [sys.executable, "-c", "import numpy; print(numpy.exp(1.0))"], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", "import numpy; print(numpy.exp(1.0))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert probe.returncode == 0, probe.stderr
     done = subprocess.run(
