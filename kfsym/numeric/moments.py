@@ -47,6 +47,68 @@ def _axis(values: FloatArray, axis: int | None) -> int | None:
     return int(axis)
 
 
+def _exponents(values: FloatArray, axis: int | None) -> Any:
+    """e with max |values| < 2^e along ``axis`` (kept as a length-1 axis); 0 where all values are 0."""
+    return np.frexp(np.max(np.abs(values), axis=axis, keepdims=True))[1]
+
+
+def _reduced(array: Any, axis: int | None) -> Any:
+    """A keepdims reduction over ``axis`` with that axis removed."""
+    return array.reshape(()) if axis is None else np.squeeze(array, axis=axis)
+
+
+def _mean(values: FloatArray, weights: FloatArray | None, axis: int | None) -> Any:
+    """E[X] over ``axis`` (keepdims), finite wherever the exact mean is (i.e. always).
+
+    The sum may overflow although the mean cannot exceed max |x|: then it is recomputed from the
+    values scaled by a power of two (exact, but for entries that become subnormal, whose share of
+    the sum is below an ulp), so results are unchanged wherever the plain sum is finite.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        # E[X] = sum_i p_i x_i                                  (moments.discrete_expectation)
+        mean = values.mean(axis=axis, keepdims=True) if weights is None else (weights * values).sum(axis, keepdims=True)
+    if np.isfinite(mean).all():
+        return mean
+    exponents = _exponents(values, axis)
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(values, -exponents)
+    inner = scaled.mean(axis=axis, keepdims=True) if weights is None else (weights * scaled).sum(axis, keepdims=True)
+    with np.errstate(over="ignore"):
+        return np.ldexp(inner, exponents)
+
+
+def _scatter(values: FloatArray, weights: FloatArray | None, divisor: float, axis: int | None) -> tuple[Any, Any]:
+    """(s, e) with the variance ``s * 4**e`` over ``axis``: no intermediate overflows where it is finite.
+
+    ``e`` is 0 unless the plain two-pass sum overflows (squares of deviations beyond 1.3e154, or a
+    zero weight times an infinite square); then the values are scaled by 2^-e, e the exponent of
+    max |x|, which bounds every scaled deviation by 2 and every scaled square by 4.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = _mean(values, weights, axis)
+        # Var X = E[(X - mu)^2], the two-pass form of E[X^2] - E[X]^2   (moments.variance_moments)
+        # s^2 = sum (x_i - xbar)^2 / (N - ddof)                  (moments.sample_variance_bias)
+        squares = (values - mean) ** 2
+        plain = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
+    if np.isfinite(plain).all():
+        return plain, 0
+    exponents = _exponents(values, axis)
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(values, -exponents)
+        squares = (scaled - _mean(scaled, weights, axis)) ** 2
+        inner = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
+    return inner, _reduced(exponents, axis)
+
+
+def _scaled_back(value: Any, exponents: Any, what: str) -> Any:
+    """``value * 2**exponents``; an OverflowError if that exceeds the largest double."""
+    with np.errstate(over="ignore", under="ignore"):
+        result = np.ldexp(value, exponents)
+    if not np.isfinite(result).all():
+        raise OverflowError(f"the {what} exceeds the largest double")
+    return result
+
+
 def _probabilities(p: ArrayLike, values: FloatArray, axis: int | None) -> FloatArray:
     """Validate ``p`` against ``values``; returns it broadcast to ``values.shape``."""
     weights = finite(p, "p")
@@ -102,11 +164,8 @@ def expectation(x: ArrayLike, p: ArrayLike | None = None, *, axis: int | None = 
     """
     values = _data(x)
     reduce = _axis(values, axis)
-    if p is None:
-        return _output(values.mean(axis=reduce))
-    weights = _probabilities(p, values, reduce)
-    # E[X] = sum_i p_i x_i                                  (moments.discrete_expectation)
-    return _output((weights * values).sum(axis=reduce))
+    weights = None if p is None else _probabilities(p, values, reduce)
+    return _output(_reduced(_mean(values, weights, reduce), reduce))
 
 
 def _ddof(ddof: float, count: int) -> float:
@@ -138,7 +197,15 @@ def variance(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis:
     Returns
     -------
     float or ndarray
-        Equal to ``numpy.var(x, ddof=ddof, axis=axis)`` without ``p``.
+        Equal to ``numpy.var(x, ddof=ddof, axis=axis)`` without ``p`` wherever
+        that does not overflow; no intermediate overflows where the variance is
+        a finite double (e.g. ``variance([1e308, 1e308]) == 0.0``).
+
+    Raises
+    ------
+    OverflowError
+        When the variance itself exceeds the largest double (:func:`std` then
+        may still be finite, and is returned).
 
     Examples
     --------
@@ -149,20 +216,20 @@ def variance(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis:
     >>> variance([0, 10], p=[0.5, 0.5])
     25.0
     """
+    scatter, exponents = _variance_parts(x, p, ddof, axis)
+    return _output(_scaled_back(scatter, 2 * exponents, "variance"))
+
+
+def _variance_parts(x: ArrayLike, p: ArrayLike | None, ddof: float, axis: int | None) -> tuple[Any, Any]:
+    """Validated arguments, then (s, e) with the variance s * 4**e (see :func:`_scatter`)."""
     values = _data(x)
     reduce = _axis(values, axis)
     if p is not None:
         if ddof != 0:
             raise ValueError("ddof applies to equally weighted samples only; with probabilities p leave ddof=0")
-        weights = _probabilities(p, values, reduce)
-        mean = (weights * values).sum(axis=reduce, keepdims=True)
-        # Var X = E[(X - mu)^2], the two-pass form of E[X^2] - E[X]^2   (moments.variance_moments)
-        return _output((weights * (values - mean) ** 2).sum(axis=reduce))
+        return _scatter(values, _probabilities(p, values, reduce), 1.0, reduce)
     count = values.size if reduce is None else values.shape[reduce]
-    divisor = count - _ddof(ddof, count)
-    mean = values.mean(axis=reduce, keepdims=True)
-    # s^2 = sum (x_i - xbar)^2 / (N - ddof)                  (moments.sample_variance_bias)
-    return _output(((values - mean) ** 2).sum(axis=reduce) / divisor)
+    return _scatter(values, None, count - _ddof(ddof, count), reduce)
 
 
 def std(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis: int | None = None) -> FloatOrArray:
@@ -173,7 +240,9 @@ def std(x: ArrayLike, p: ArrayLike | None = None, ddof: float = 0, *, axis: int 
     >>> std([2, 4, 4, 4, 5, 5, 7, 9])
     2.0
     """
-    return _output(np.sqrt(variance(x, p, ddof, axis=axis)))
+    scatter, exponents = _variance_parts(x, p, ddof, axis)
+    # sqrt(s * 4**e) = sqrt(s) * 2**e: finite wherever the standard deviation is, even if the variance is not
+    return _output(_scaled_back(np.sqrt(scatter), exponents, "standard deviation"))
 
 
 def _variables(x: ArrayLike, name: str) -> FloatArray:
@@ -196,10 +265,29 @@ def _stacked(x: ArrayLike, y: ArrayLike | None) -> FloatArray:
     return np.vstack([rows, others])
 
 
-def _covariance_matrix(rows: FloatArray, ddof: float) -> FloatArray:
+def _covariance_matrix(rows: FloatArray, ddof: float, *, scaled: bool = False) -> tuple[FloatArray, Any]:
+    """(G, e) with the covariance matrix ``G_kl * 2**(e_k + e_l)``.
+
+    ``e`` is 0 unless ``scaled`` or the plain product overflows; then each row is scaled by 2^-e_k,
+    e_k the exponent of its largest entry (exact but for entries that become subnormal, whose share
+    is below an ulp), so no product or sum can overflow or underflow needlessly. Where nothing
+    over- or underflows, scaling by powers of two changes no bit of the result.
+    """
     count = rows.shape[1]
     divisor = count - _ddof(ddof, count)
-    centred = rows - rows.mean(axis=1, keepdims=True)
+    exponents: Any = 0
+    if not scaled:
+        with np.errstate(over="ignore", invalid="ignore"):
+            matrix = _scatter_matrix(rows, divisor)
+        if np.isfinite(matrix).all():
+            return matrix, exponents
+    exponents = _exponents(rows, 1)[:, 0]
+    with np.errstate(under="ignore"):
+        return _scatter_matrix(np.ldexp(rows, -exponents[:, None]), divisor), exponents
+
+
+def _scatter_matrix(rows: FloatArray, divisor: float) -> FloatArray:
+    centred = rows - _mean(rows, None, 1)
     # Sigma_kl = sum_i (x_ki - xbar_k)(x_li - xbar_l) / (N - ddof)   (moments.covariance_matrix)
     product = centred @ centred.T / divisor
     # Symmetric by moments.covariance_matrix; make the rounding respect it exactly.
@@ -234,7 +322,10 @@ def covariance(x: ArrayLike, y: ArrayLike | None = None, ddof: float = 1) -> Flo
     >>> float(covariance([1, 2, 3, 4], [2, 4, 6, 9], ddof=0)[0, 1])
     2.875
     """
-    return _output(np.squeeze(_covariance_matrix(_stacked(x, y), ddof)))
+    matrix, exponents = _covariance_matrix(_stacked(x, y), ddof)
+    if np.ndim(exponents):
+        matrix = _scaled_back(matrix, exponents[:, None] + exponents[None, :], "covariance")
+    return _output(np.squeeze(matrix))
 
 
 def correlation(x: ArrayLike, y: ArrayLike | None = None) -> FloatOrArray:
@@ -257,7 +348,8 @@ def correlation(x: ArrayLike, y: ArrayLike | None = None) -> FloatOrArray:
     rows = _stacked(x, y)
     if rows.shape[1] < 2:
         raise ValueError("correlation needs at least two observations")
-    sigma = _covariance_matrix(rows, ddof=1)
+    # rho is invariant under scaling each variable: the scaled scatter never over- or underflows needlessly
+    sigma, _ = _covariance_matrix(rows, ddof=1, scaled=True)
     variances = np.diag(sigma)
     if (variances <= 0).any():
         row = int(np.flatnonzero(variances <= 0)[0])
