@@ -23,10 +23,13 @@ from kfsym.numeric.multivariate import (
     mvn_multiply,
     mvn_pdf,
 )
+from kfsym.numeric.sequence import FilterResult, SmootherResult, kf_filter, rts_smoother
 
 __all__ = [
+    "FilterResult",
     "Gaussian",
     "MultivariateGaussian",
+    "SmootherResult",
     "add",
     "cdf",
     "clt_limit",
@@ -35,6 +38,7 @@ __all__ = [
     "covariance",
     "evidence",
     "expectation",
+    "kf_filter",
     "kf_predict",
     "kf_update",
     "log_evidence",
@@ -46,6 +50,7 @@ __all__ = [
     "mvn_multiply",
     "mvn_pdf",
     "pdf",
+    "rts_smoother",
     "std",
     "variance",
 ]

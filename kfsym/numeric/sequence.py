@@ -1,0 +1,519 @@
+"""Whole time series: the Kalman filter, the Rauch–Tung–Striebel smoother and the log-likelihood.
+
+Shapes and axes
+---------------
+``z`` is ``(..., T, m)``: its second-to-last axis is **time** (T measurements of size m),
+and every axis before it is a **batch** axis (independent tracks). ``x0 (..., n)`` and
+``P0 (..., n, n)`` are the prior of the state at the first measurement time. The model
+matrices ``F (n, n)``, ``Q (n, n)``, ``H (m, n)``, ``R (m, m)`` (and ``B (n, k)``, ``u (k,)``)
+are constant in time and may carry leading batch axes that broadcast with the others.
+
+A matrix that varies with time is named in ``time_varying``; its axis -3 (axis -2 for
+``u``) is then the time axis:
+
+- ``H``, ``R``: one per measurement, ``(..., T, m, n)`` and ``(..., T, m, m)``;
+- ``F``, ``Q``, ``B``, ``u``: one per *transition* between measurements t and t+1,
+  ``(..., T - 1, n, n)`` etc. (the pykalman and dynamax convention: the first
+  measurement updates the prior ``x0, P0`` directly, without a prediction).
+
+Nothing is inferred from the number of dimensions, so a batch axis can never be taken for
+a time axis.
+
+Missing measurements
+--------------------
+Pass ``z`` as a :class:`numpy.ma.MaskedArray`. A step whose measurement is fully masked is
+a pure prediction; a partly masked step is updated with its observed components only.
+Both are exact: a masked component gets a zero row in ``H``, a unit variance uncorrelated
+with the rest in the innovation covariance and a zero innovation, so its gain column is
+zero, and the log-likelihood counts only observed components.
+
+The formulas are the proved ones: prediction ``x' = F x + B u``, ``P' = F P F^T + Q``
+(``kalman.predict``); update with the gain from a linear solve with
+``S = H P H^T + R`` and the Joseph form (``kalman.update_general``,
+``kalman.joseph_general``); the log-likelihood as the sum of the innovation terms
+``log N(z_t; H x_t|t-1, S_t)`` (``log_evidence`` in n-D); the RTS backward pass with gain
+``G_t = P_t|t F_t^T P_t+1|t^{-1}`` from a solve, never an inverse.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, finite, rectangular, same_size
+from kfsym.numeric.multivariate import covariance_result
+
+__all__ = ["FilterResult", "SmootherResult", "kf_filter", "rts_smoother"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_PER_TRANSITION = ("F", "Q", "B", "u")
+_PER_MEASUREMENT = ("H", "R")
+
+
+class FilterResult(NamedTuple):
+    """Output of :func:`kf_filter`; ``...`` are the batch axes, ``T`` the time axis.
+
+    Attributes
+    ----------
+    predicted_means : ndarray, shape (..., T, n)
+        x_t|t-1, the prior at each measurement time (``x0`` at t = 0).
+    predicted_covariances : ndarray, shape (..., T, n, n)
+    filtered_means : ndarray, shape (..., T, n)
+        x_t|t, after the update with z_t.
+    filtered_covariances : ndarray, shape (..., T, n, n)
+    innovations : ndarray, shape (..., T, m)
+        z_t - H x_t|t-1 for observed components, 0 for masked ones.
+    innovation_covariances : ndarray, shape (..., T, m, m)
+        S_t = H P_t|t-1 H^T + R, the predictive covariance of z_t (all components).
+    log_likelihoods : ndarray, shape (..., T)
+        log N(z_t; H x_t|t-1, S_t) over the observed components (0 for a missing step).
+    log_likelihood : float or ndarray, shape (...)
+        The total, log p(z_0, ..., z_T-1) = the sum of ``log_likelihoods``.
+    observed : ndarray of bool, shape (..., T, m)
+        Which measurement components were used.
+    """
+
+    predicted_means: FloatArray
+    predicted_covariances: FloatArray
+    filtered_means: FloatArray
+    filtered_covariances: FloatArray
+    innovations: FloatArray
+    innovation_covariances: FloatArray
+    log_likelihoods: FloatArray
+    log_likelihood: Any
+    observed: Any
+
+
+class SmootherResult(NamedTuple):
+    """Output of :func:`rts_smoother`.
+
+    Attributes
+    ----------
+    smoothed_means : ndarray, shape (..., T, n)
+        E[x_t | z_0, ..., z_T-1].
+    smoothed_covariances : ndarray, shape (..., T, n, n)
+    smoother_gains : ndarray, shape (..., T - 1, n, n)
+        G_t = P_t|t F_t^T P_t+1|t^{-1}.
+    """
+
+    smoothed_means: FloatArray
+    smoothed_covariances: FloatArray
+    smoother_gains: FloatArray
+
+
+class _Term(NamedTuple):
+    """One model argument: its array and whether axis -3 (-2 for vectors) is time."""
+
+    value: FloatArray
+    varying: bool
+
+    def at(self, t: int, vector: bool = False) -> FloatArray:
+        if not self.varying:
+            return self.value
+        return self.value[..., t, :] if vector else self.value[..., t, :, :]
+
+    def batch(self, vector: bool = False) -> tuple[int, ...]:
+        core = (1 if vector else 2) + self.varying
+        return self.value.shape[: self.value.ndim - core]
+
+
+class _Model(NamedTuple):
+    z: FloatArray  # (..., T, m), masked components set to 0
+    observed: Any  # (..., T, m) bool
+    x0: FloatArray
+    P0: FloatArray
+    F: _Term
+    Q: _Term
+    H: _Term
+    R: _Term
+    B: _Term | None
+    u: _Term | None
+    batch: tuple[int, ...]
+    steps: int
+    size: int
+    measurement_size: int
+
+
+def _varying_names(time_varying: str | Iterable[str]) -> set[str]:
+    names = {time_varying} if isinstance(time_varying, str) else set(time_varying)
+    unknown = names - set(_PER_TRANSITION + _PER_MEASUREMENT)
+    if unknown:
+        raise ValueError(f"time_varying names model arguments among F, Q, B, u, H, R; got {sorted(unknown)}")
+    return names
+
+
+def _measurements(z: ArrayLike) -> tuple[FloatArray, Any]:
+    """(values with masked entries set to 0, observed mask) of ``z (..., T, m)``."""
+    masked_module = sys.modules.get("numpy.ma")  # not imported: z cannot be a masked array
+    if masked_module is not None and isinstance(z, masked_module.MaskedArray):
+        observed = ~masked_module.getmaskarray(z)
+        values = finite(np.where(observed, z.filled(0.0), 0.0), "z")
+    else:
+        values = finite(z, "z")
+        observed = np.ones(values.shape, dtype=bool)
+    if values.ndim < 2 or values.shape[-1] == 0 or values.shape[-2] == 0:
+        raise ValueError(f"z must be measurements (..., T, m) with T, m >= 1, got shape {values.shape}")
+    return values, observed
+
+
+def _term(value: ArrayLike, name: str, varying: bool, steps: int, *, kind: str) -> _Term:
+    """Validate one model argument (``kind``: 'covariance', 'matrix' or 'vector') and its time axis."""
+    if kind == "covariance":
+        array = covariance(value, name, definite=False)
+    elif kind == "matrix":
+        array = rectangular(value, name)
+    else:
+        array = finite(value, name)
+        if array.ndim < 1:
+            raise ValueError(f"{name} must be a vector (..., k), got a scalar")
+    if varying:
+        axis = -2 if kind == "vector" else -3
+        if array.ndim < -axis:
+            raise ValueError(f"{name} is time-varying, so it needs a time axis at {axis}; got shape {array.shape}")
+        expected = steps - 1 if name in _PER_TRANSITION else steps
+        if array.shape[axis] != expected:
+            what = "transitions (T - 1)" if name in _PER_TRANSITION else "measurements (T)"
+            raise ValueError(
+                f"{name} is time-varying: its axis {axis} must have one entry per {what} = {expected}, "
+                f"got {array.shape[axis]}"
+            )
+    return _Term(array, varying)
+
+
+def _model(
+    *,
+    z: ArrayLike,
+    x0: ArrayLike,
+    P0: ArrayLike,
+    F: ArrayLike,
+    Q: ArrayLike,
+    H: ArrayLike,
+    R: ArrayLike,
+    B: ArrayLike | None,
+    u: ArrayLike | None,
+    time_varying: str | Iterable[str],
+) -> _Model:
+    """Validate every argument once, for the whole sequence."""
+    varying = _varying_names(time_varying)
+    values, observed = _measurements(z)
+    steps, count = values.shape[-2], values.shape[-1]
+    mean = finite(x0, "x0")
+    if mean.ndim < 1 or mean.shape[-1] == 0:
+        raise ValueError(f"x0 must be a state vector (..., n), got shape {mean.shape}")
+    cov = covariance(P0, "P0", definite=False)
+    terms = {
+        "F": _term(F, "F", "F" in varying, steps, kind="matrix"),
+        "Q": _term(Q, "Q", "Q" in varying, steps, kind="covariance"),
+        "H": _term(H, "H", "H" in varying, steps, kind="matrix"),
+        "R": _term(R, "R", "R" in varying, steps, kind="covariance"),
+    }
+    if (B is None) != (u is None):
+        raise ValueError("give both B and u, or neither")
+    if B is not None and u is not None:
+        terms["B"] = _term(B, "B", "B" in varying, steps, kind="matrix")
+        terms["u"] = _term(u, "u", "u" in varying, steps, kind="vector")
+    elif varying & {"B", "u"}:
+        raise ValueError("time_varying names B or u, but neither was given")
+    size = same_size(
+        x0=mean.shape[-1],
+        P0=cov.shape[-1],
+        F=terms["F"].value.shape[-1],
+        **{"F rows": terms["F"].value.shape[-2]},
+        Q=terms["Q"].value.shape[-1],
+        **{"H columns": terms["H"].value.shape[-1]},
+    )
+    same_size(z=count, R=terms["R"].value.shape[-1], **{"H rows": terms["H"].value.shape[-2]})
+    shapes = {"z": values.shape[:-2], "x0": mean.shape[:-1], "P0": cov.shape[:-2]}
+    if "B" in terms:
+        same_size(x0=size, **{"B rows": terms["B"].value.shape[-2]})
+        same_size(u=terms["u"].value.shape[-1], **{"B columns": terms["B"].value.shape[-1]})
+    for name, term in terms.items():
+        shapes[name] = term.batch(vector=name == "u")
+    batch = broadcast_shapes(**shapes)
+    return _Model(
+        values,
+        observed,
+        mean,
+        cov,
+        terms["F"],
+        terms["Q"],
+        terms["H"],
+        terms["R"],
+        terms.get("B"),
+        terms.get("u"),
+        batch,
+        steps,
+        size,
+        count,
+    )
+
+
+def _apply(matrix: FloatArray, vector: FloatArray) -> FloatArray:
+    result: FloatArray = np.einsum("...ij,...j->...i", matrix, vector)
+    return result
+
+
+def _transpose(matrix: FloatArray) -> FloatArray:
+    return np.swapaxes(matrix, -1, -2)
+
+
+def _broadcast_batch(array: FloatArray, batch: tuple[int, ...], core: int) -> FloatArray:
+    return np.broadcast_to(array, (*batch, *array.shape[array.ndim - core :]))
+
+
+def _not_definite(matrices: FloatArray) -> Any:
+    """Boolean mask over the batch: which matrices have no Cholesky factor."""
+    flat = matrices.reshape(-1, *matrices.shape[-2:])
+    bad = np.zeros(flat.shape[0], dtype=bool)
+    for index, matrix in enumerate(flat):
+        try:
+            np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            bad[index] = True
+    return bad.reshape(matrices.shape[:-2])
+
+
+def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
+    z: ArrayLike,
+    x0: ArrayLike,
+    P0: ArrayLike,
+    F: ArrayLike,
+    Q: ArrayLike,
+    H: ArrayLike,
+    R: ArrayLike,
+    *,
+    B: ArrayLike | None = None,
+    u: ArrayLike | None = None,
+    time_varying: str | Iterable[str] = (),
+) -> FilterResult:
+    """Kalman-filter a whole sequence of measurements, for one track or a batch of tracks.
+
+    Every argument is validated once for the whole sequence; the loop over time then runs
+    on all tracks at once (one batched NumPy operation per step and formula).
+
+    Parameters
+    ----------
+    z : array_like or numpy.ma.MaskedArray, shape (..., T, m)
+        Measurements; axis -2 is time, earlier axes are batch axes. Masked components
+        are missing (see the module docstring).
+    x0 : array_like, shape (..., n)
+        Prior mean of the state at the first measurement time.
+    P0 : array_like, shape (..., n, n)
+        Prior covariance, symmetric positive semi-definite.
+    F, Q : array_like, shape (..., n, n)
+        Transition matrix and process-noise covariance (per transition if time-varying:
+        ``(..., T - 1, n, n)``).
+    H : array_like, shape (..., m, n)
+        Measurement matrix (``(..., T, m, n)`` if time-varying).
+    R : array_like, shape (..., m, m)
+        Measurement-noise covariance, symmetric positive semi-definite.
+    B, u : array_like, optional (keywords)
+        Control matrix ``(..., n, k)`` and input ``(..., k)``; give both or neither.
+    time_varying : str or iterable of str, optional
+        The names among F, Q, B, u, H, R that carry a time axis.
+
+    Returns
+    -------
+    FilterResult
+        Predicted and filtered moments, innovations and their covariances, and the
+        log-likelihood, all with the batch shape in front.
+
+    Raises
+    ------
+    ValueError
+        A bad argument (named), or an innovation covariance that is not positive
+        definite (the step and the track are named).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = [[1.0, 1.0], [0.0, 1.0]]
+    >>> result = kf_filter([[1.0], [2.1], [2.9]], [0.0, 1.0], np.eye(2), F, 0.01 * np.eye(2), [[1.0, 0.0]], [[0.5]])
+    >>> result.filtered_means.shape, result.filtered_covariances.shape
+    ((3, 2), (3, 2, 2))
+    >>> round(float(result.log_likelihood), 6)
+    -3.993157
+    """
+    model = _model(z=z, x0=x0, P0=P0, F=F, Q=Q, H=H, R=R, B=B, u=u, time_varying=time_varying)
+    return _filter_numpy(model)
+
+
+class _Update(NamedTuple):
+    mean: FloatArray
+    cov: FloatArray
+    innovation: FloatArray
+    innovation_cov: FloatArray
+    log_likelihood: FloatArray
+
+
+def _predict(model: _Model, t: int, mean: FloatArray, cov: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Prior at step t + 1 from the posterior at step t."""
+    transition = model.F.at(t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # x' = F x + B u
+        mean = _apply(transition, mean)
+        if model.B is not None and model.u is not None:
+            mean = mean + _apply(model.B.at(t), model.u.at(t, vector=True))
+        # P' = F P F^T + Q
+        cov = covariance_result(transition @ cov @ _transpose(transition) + model.Q.at(t))
+    return mean, cov
+
+
+def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any) -> _Update:
+    """Posterior at step t, the innovation, its covariance and the log-likelihood term."""
+    size, count = model.size, model.measurement_size
+    z = model.z[..., t, :]
+    # S = H P H^T + R, the predictive covariance of z_t
+    measure, noise = model.H.at(t), model.R.at(t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ph_t = cov @ _transpose(measure)
+        full = covariance_result(measure @ ph_t + noise)
+        residual = z - _apply(measure, mean)
+    # masked components: zero row of H, unit variance uncorrelated with the rest, zero innovation
+    both = seen[..., :, None] & seen[..., None, :]
+    effective = np.where(both, full, np.eye(count))
+    residual = np.where(seen, residual, 0.0)
+    try:
+        factor = np.linalg.cholesky(effective)
+    except np.linalg.LinAlgError:
+        bad = _not_definite(np.broadcast_to(effective, (*model.batch, count, count)))
+        track = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+        where = f" for track {track}" if track else ""
+        raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {t}{where}") from None
+    # K^T = S^{-1} H P and S^{-1} y from one solve
+    hp = np.where(seen[..., :, None], _transpose(ph_t), 0.0)
+    solved = np.linalg.solve(effective, np.concatenate([hp, residual[..., None]], axis=-1))
+    gain = _transpose(solved[..., :size])
+    # log N(y; 0, S) = -(m_obs log 2 pi + log det S + y^T S^{-1} y) / 2
+    log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
+    quadratic = np.einsum("...i,...i->...", residual, solved[..., size])
+    log_likelihood = -0.5 * (seen.sum(axis=-1) * _LOG_2PI + log_det + quadratic)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # x+ = x + K y
+        mean = mean + _apply(gain, residual)
+        # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form; K's masked columns are zero)
+        reduce = np.eye(size) - gain @ np.where(seen[..., :, None], measure, 0.0)
+        noise_seen = np.where(both, noise, 0.0)
+        cov = covariance_result(reduce @ cov @ _transpose(reduce) + gain @ noise_seen @ _transpose(gain))
+    return _Update(mean, cov, residual, full, log_likelihood)
+
+
+def _filter_numpy(model: _Model) -> FilterResult:
+    """The filter loop over time, batched over tracks (no validation here)."""
+    batch, steps, size, count = model.batch, model.steps, model.size, model.measurement_size
+    observed = _broadcast_batch(model.observed, (*batch, steps), 1)
+    predicted_means = np.empty((*batch, steps, size))
+    predicted_covs = np.empty((*batch, steps, size, size))
+    filtered_means = np.empty((*batch, steps, size))
+    filtered_covs = np.empty((*batch, steps, size, size))
+    innovations = np.empty((*batch, steps, count))
+    innovation_covs = np.empty((*batch, steps, count, count))
+    log_likelihoods = np.empty((*batch, steps))
+    mean, cov = model.x0, model.P0
+    for t in range(steps):
+        if t > 0:
+            mean, cov = _predict(model, t - 1, mean, cov)
+        mean, cov = _broadcast_batch(mean, batch, 1), _broadcast_batch(cov, batch, 2)
+        predicted_means[..., t, :], predicted_covs[..., t, :, :] = mean, cov
+        step = _update(model, t, mean, cov, observed[..., t, :])
+        mean, cov = step.mean, step.cov
+        filtered_means[..., t, :], filtered_covs[..., t, :, :] = mean, cov
+        innovations[..., t, :], innovation_covs[..., t, :, :] = step.innovation, step.innovation_cov
+        log_likelihoods[..., t] = step.log_likelihood
+    for name, array in (("filtered means", filtered_means), ("filtered covariances", filtered_covs)):
+        if not np.isfinite(array).all():
+            raise OverflowError(f"the {name} exceed the largest double")
+    total = log_likelihoods.sum(axis=-1)
+    return FilterResult(
+        predicted_means,
+        predicted_covs,
+        filtered_means,
+        filtered_covs,
+        innovations,
+        innovation_covs,
+        log_likelihoods,
+        float(total) if np.ndim(total) == 0 else total,
+        observed,
+    )
+
+
+def rts_smoother(
+    filtered: FilterResult,
+    F: ArrayLike,
+    *,
+    time_varying: str | Iterable[str] = (),
+) -> SmootherResult:
+    """Rauch–Tung–Striebel smoother: the backward pass over a :func:`kf_filter` result.
+
+    .. math::
+        G_t = P_{t|t} F_t^T P_{t+1|t}^{-1},\\quad
+        \\hat x_{t|T} = \\hat x_{t|t} + G_t (\\hat x_{t+1|T} - \\hat x_{t+1|t}),\\quad
+        P_{t|T} = P_{t|t} + G_t (P_{t+1|T} - P_{t+1|t}) G_t^T
+
+    Parameters
+    ----------
+    filtered : FilterResult
+        The output of :func:`kf_filter` for the same model.
+    F : array_like, shape (..., n, n)
+        The transition matrices the filter used (``(..., T - 1, n, n)`` if time-varying).
+    time_varying : str or iterable of str, optional
+        ``"F"`` when ``F`` carries a time axis.
+
+    Returns
+    -------
+    SmootherResult
+        Smoothed means ``(..., T, n)``, covariances ``(..., T, n, n)`` and the gains
+        ``(..., T - 1, n, n)``.
+
+    Raises
+    ------
+    ValueError
+        When a predicted covariance P_t+1|t is singular, so the gain is not unique
+        (the step is named).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = [[1.0, 1.0], [0.0, 1.0]]
+    >>> filtered = kf_filter([[1.0], [2.1], [2.9]], [0.0, 1.0], np.eye(2), F, 0.01 * np.eye(2), [[1.0, 0.0]], [[0.5]])
+    >>> smoothed = rts_smoother(filtered, F)
+    >>> smoothed.smoothed_means.shape, smoothed.smoother_gains.shape
+    ((3, 2), (2, 2, 2))
+    >>> bool(np.allclose(smoothed.smoothed_means[-1], filtered.filtered_means[-1]))
+    True
+    """
+    if not isinstance(filtered, FilterResult):
+        raise TypeError(f"filtered must be the FilterResult of kf_filter, got {type(filtered).__name__}")
+    varying = _varying_names(time_varying)
+    if varying - {"F"}:
+        raise ValueError(f"rts_smoother takes only F; time_varying names {sorted(varying - {'F'})}")
+    steps, size = filtered.filtered_means.shape[-2:]
+    transition = _term(F, "F", "F" in varying, steps, kind="matrix")
+    same_size(state=size, F=transition.value.shape[-1], **{"F rows": transition.value.shape[-2]})
+    batch = broadcast_shapes(filtered=filtered.filtered_means.shape[:-2], F=transition.batch())
+    means = np.array(np.broadcast_to(filtered.filtered_means, (*batch, steps, size)))
+    covs = np.array(np.broadcast_to(filtered.filtered_covariances, (*batch, steps, size, size)))
+    gains = np.zeros((*batch, max(steps - 1, 0), size, size))
+    predicted_means = np.broadcast_to(filtered.predicted_means, (*batch, steps, size))
+    predicted_covs = np.broadcast_to(filtered.predicted_covariances, (*batch, steps, size, size))
+    for t in range(steps - 2, -1, -1):
+        # G^T = P_t+1|t^{-1} F P_t|t   (both covariances symmetric): one solve, no inverse
+        f_p = transition.at(t) @ covs[..., t, :, :]
+        try:
+            gain = _transpose(np.asarray(np.linalg.solve(predicted_covs[..., t + 1, :, :], f_p), dtype=np.float64))
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"the predicted covariance P_t+1|t at step {t + 1} is singular: the smoother gain is not unique"
+            ) from None
+        gains[..., t, :, :] = gain
+        # x_t|T = x_t|t + G (x_t+1|T - x_t+1|t)
+        means[..., t, :] = means[..., t, :] + _apply(gain, means[..., t + 1, :] - predicted_means[..., t + 1, :])
+        # P_t|T = P_t|t + G (P_t+1|T - P_t+1|t) G^T
+        difference = covs[..., t + 1, :, :] - predicted_covs[..., t + 1, :, :]
+        covs[..., t, :, :] = covariance_result(covs[..., t, :, :] + gain @ difference @ _transpose(gain))
+    return SmootherResult(means, covs, gains)

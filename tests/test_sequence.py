@@ -1,0 +1,343 @@
+"""Whole sequences: kf_filter and rts_smoother against kfsym's own steps, FilterPy, pykalman and exact conditioning.
+
+The oracle for the smoother and the log-likelihood is independent of any filter: the joint
+Gaussian of all states and measurements, written down from the model and conditioned on
+the measurements with one dense solve (as dynamax tests its smoother).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from filterpy.kalman import KalmanFilter
+from filterpy.kalman import rts_smoother as filterpy_rts
+from pykalman import KalmanFilter as PyKalman
+from scipy.stats import multivariate_normal
+
+from kfsym.numeric import FilterResult, kf_filter, kf_predict, kf_update, rts_smoother
+
+DT = 1.0
+F_CV = np.array([[1.0, 0.0, DT, 0.0], [0.0, 1.0, 0.0, DT], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+Q_CV = 0.05 * np.array(
+    [
+        [DT**3 / 3, 0.0, DT**2 / 2, 0.0],
+        [0.0, DT**3 / 3, 0.0, DT**2 / 2],
+        [DT**2 / 2, 0.0, DT, 0.0],
+        [0.0, DT**2 / 2, 0.0, DT],
+    ]
+)
+H_CV = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+R_CV = np.array([[0.5, 0.1], [0.1, 0.3]])
+X0 = np.array([0.0, 0.0, 1.0, 0.5])
+P0 = np.diag([1.0, 1.0, 0.5, 0.5])
+
+
+def simulate(steps: int, seed: int, tracks: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(states, measurements) of the constant-velocity model, seeded."""
+    rng = np.random.default_rng(seed)
+    q, r = np.linalg.cholesky(Q_CV), np.linalg.cholesky(R_CV)
+    state = X0 + rng.standard_normal((*tracks, 4)) @ np.linalg.cholesky(P0).T
+    states, measurements = [], []
+    for t in range(steps):
+        if t > 0:
+            state = state @ F_CV.T + rng.standard_normal((*tracks, 4)) @ q.T
+        states.append(state)
+        measurements.append(state @ H_CV.T + rng.standard_normal((*tracks, 2)) @ r.T)
+    return np.stack(states, axis=-2), np.stack(measurements, axis=-2)
+
+
+def own_loop(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    means, covs = [], []
+    x, P = X0, P0
+    for t, measurement in enumerate(z):
+        if t > 0:
+            x, P = kf_predict(x, P, F_CV, Q_CV)
+        x, P = kf_update(x, P, measurement, H_CV, R_CV)
+        means.append(x)
+        covs.append(P)
+    return np.array(means), np.array(covs)
+
+
+def pykalman_model(**overrides: Any) -> PyKalman:
+    arguments = {
+        "transition_matrices": F_CV,
+        "observation_matrices": H_CV,
+        "transition_covariance": Q_CV,
+        "observation_covariance": R_CV,
+        "initial_state_mean": X0,
+        "initial_state_covariance": P0,
+    }
+    return PyKalman(**{**arguments, **overrides})
+
+
+def assert_close(got: np.ndarray, want: np.ndarray, rtol: float) -> None:
+    """|got - want| <= rtol * max|want| (covariances and means of mixed sign: relative to the array's scale)."""
+    scale = float(np.max(np.abs(want)))
+    assert float(np.max(np.abs(np.asarray(got) - want))) <= rtol * scale
+
+
+# ---------------------------------------------------------------------------
+# One track against its peers
+# ---------------------------------------------------------------------------
+
+
+def test_filter_equals_a_loop_of_kfsym_steps() -> None:
+    _, z = simulate(60, seed=1)
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    means, covs = own_loop(z)
+    assert_close(result.filtered_means, means, 1e-13)
+    assert_close(result.filtered_covariances, covs, 1e-13)
+    assert np.array_equal(result.filtered_covariances, np.swapaxes(result.filtered_covariances, -1, -2))
+
+
+def test_filter_and_smoother_equal_filterpy() -> None:
+    _, z = simulate(80, seed=2)
+    kf = KalmanFilter(dim_x=4, dim_z=2)
+    kf.x, kf.P, kf.F, kf.Q, kf.H, kf.R = X0.copy(), P0.copy(), F_CV, Q_CV, H_CV, R_CV
+    means, covs = [], []
+    for t, measurement in enumerate(z):
+        if t > 0:
+            kf.predict()
+        kf.update(measurement)
+        means.append(kf.x.copy())
+        covs.append(kf.P.copy())
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    assert_close(result.filtered_means, np.array(means), 1e-10)
+    assert_close(result.filtered_covariances, np.array(covs), 1e-10)
+    # FilterPy indexes the transition k -> k+1 as Fs[k+1]; with constant F the index does not matter
+    smoothed, smoothed_covs, gains, _ = filterpy_rts(np.array(means), np.array(covs), [F_CV] * len(z), [Q_CV] * len(z))
+    ours = rts_smoother(result, F_CV)
+    assert_close(ours.smoothed_means, smoothed, 1e-10)
+    assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
+    assert_close(ours.smoother_gains, gains[:-1], 1e-10)
+
+
+def test_filter_smoother_and_likelihood_equal_pykalman() -> None:
+    _, z = simulate(80, seed=3)
+    model = pykalman_model()
+    means, covs = model.filter(z)
+    smoothed, smoothed_covs = model.smooth(z)
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    assert_close(result.filtered_means, means, 1e-10)
+    assert_close(result.filtered_covariances, covs, 1e-10)
+    ours = rts_smoother(result, F_CV)
+    assert_close(ours.smoothed_means, smoothed, 1e-10)
+    assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
+    assert result.log_likelihood == pytest.approx(model.loglikelihood(z), rel=1e-9, abs=0)
+
+
+def test_missing_steps_match_pykalman_and_are_pure_predictions() -> None:
+    _, z = simulate(40, seed=4)
+    masked = np.ma.masked_array(z, mask=np.zeros_like(z, dtype=bool))
+    masked[[3, 4, 17, 39]] = np.ma.masked
+    model = pykalman_model()
+    means, covs = model.filter(masked)
+    result = kf_filter(masked, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    assert_close(result.filtered_means, means, 1e-10)
+    assert_close(result.filtered_covariances, covs, 1e-10)
+    assert result.log_likelihood == pytest.approx(model.loglikelihood(masked), rel=1e-9, abs=0)
+    for t in (3, 4, 17, 39):  # a missing step leaves the prediction as it is
+        assert np.array_equal(result.filtered_means[t], result.predicted_means[t])
+        assert np.array_equal(result.filtered_covariances[t], result.predicted_covariances[t])
+        assert result.log_likelihoods[t] == 0.0
+        assert not result.observed[t].any()
+    smoothed, smoothed_covs = model.smooth(masked)
+    ours = rts_smoother(result, F_CV)
+    assert_close(ours.smoothed_means, smoothed, 1e-10)
+    assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
+
+
+def test_a_partly_masked_step_updates_with_its_observed_components_only() -> None:
+    _, z = simulate(6, seed=5)
+    masked = np.ma.masked_array(z, mask=np.zeros_like(z, dtype=bool))
+    masked[2, 1] = np.ma.masked
+    result = kf_filter(masked, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    x, P = result.predicted_means[2], result.predicted_covariances[2]
+    expected = kf_update(x, P, z[2, :1], H_CV[:1], R_CV[:1, :1])
+    assert_close(result.filtered_means[2], expected.mean, 1e-13)
+    assert_close(result.filtered_covariances[2], expected.cov, 1e-13)
+    s = H_CV[:1] @ P @ H_CV[:1].T + R_CV[:1, :1]
+    innovation = z[2, 0] - H_CV[0] @ x
+    log_term = -0.5 * (math.log(2 * math.pi * s[0, 0]) + innovation**2 / s[0, 0])
+    assert result.log_likelihoods[2] == pytest.approx(log_term, rel=1e-12, abs=0)
+    assert result.innovations[2, 1] == 0.0
+
+
+def test_time_varying_matrices_equal_pykalman() -> None:
+    steps = 30
+    rng = np.random.default_rng(6)
+    _, z = simulate(steps, seed=6)
+    Fs = F_CV + 0.01 * rng.standard_normal((steps - 1, 4, 4))
+    Hs = H_CV + 0.05 * rng.standard_normal((steps, 2, 4))
+    Rs = R_CV * rng.uniform(0.5, 2.0, size=(steps, 1, 1))
+    model = pykalman_model(transition_matrices=Fs, observation_matrices=Hs, observation_covariance=Rs)
+    means, covs = model.filter(z)
+    result = kf_filter(z, X0, P0, Fs, Q_CV, Hs, Rs, time_varying=("F", "H", "R"))
+    assert_close(result.filtered_means, means, 1e-10)
+    assert_close(result.filtered_covariances, covs, 1e-10)
+    # pykalman's loglikelihood fails on time-varying R (a log of 0 inside); score pykalman's
+    # predictions with SciPy instead
+    predicted = [(X0, P0)] + [(Fs[t] @ means[t], Fs[t] @ covs[t] @ Fs[t].T + Q_CV) for t in range(steps - 1)]
+    log_likelihood = sum(
+        multivariate_normal.logpdf(z[t], Hs[t] @ mean, Hs[t] @ cov @ Hs[t].T + Rs[t])
+        for t, (mean, cov) in enumerate(predicted)
+    )
+    assert result.log_likelihood == pytest.approx(log_likelihood, rel=1e-9, abs=0)
+    smoothed, smoothed_covs = model.smooth(z)
+    ours = rts_smoother(result, Fs, time_varying="F")
+    assert_close(ours.smoothed_means, smoothed, 1e-10)
+    assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
+
+
+def test_control_input_shifts_the_prediction() -> None:
+    _, z = simulate(10, seed=7)
+    B, u = np.eye(4)[:, 2:], np.array([0.1, -0.2])
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV, B=B, u=u)
+    prior = kf_predict(result.filtered_means[3], result.filtered_covariances[3], F_CV, Q_CV, B=B, u=u)
+    assert_close(result.predicted_means[4], prior.mean, 1e-14)
+    with pytest.raises(ValueError, match="give both B and u"):
+        kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV, B=B)
+
+
+# ---------------------------------------------------------------------------
+# The oracle: exact conditioning of the joint Gaussian of all states and measurements
+# ---------------------------------------------------------------------------
+
+
+def joint_gaussian(steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and covariance of (x_0..x_T-1) and of (z_0..z_T-1), and their cross-covariance, from the model."""
+    n = 4
+    transfer = np.zeros((steps * n, steps * n))  # x = A (x0-noise, w_1, ..., w_T-1)
+    for t in range(steps):
+        for s in range(t + 1):
+            transfer[t * n : (t + 1) * n, s * n : (s + 1) * n] = np.linalg.matrix_power(F_CV, t - s)
+    sources = np.zeros((steps * n, steps * n))
+    sources[:n, :n] = P0
+    for s in range(1, steps):
+        sources[s * n : (s + 1) * n, s * n : (s + 1) * n] = Q_CV
+    state_mean = np.concatenate([np.linalg.matrix_power(F_CV, t) @ X0 for t in range(steps)])
+    state_cov = transfer @ sources @ transfer.T
+    observe = np.kron(np.eye(steps), H_CV)
+    measurement_cov = observe @ state_cov @ observe.T + np.kron(np.eye(steps), R_CV)
+    return state_mean, state_cov, observe, measurement_cov
+
+
+def test_smoother_and_likelihood_equal_exact_conditioning_of_the_joint_gaussian() -> None:
+    steps = 8
+    _, z = simulate(steps, seed=8)
+    state_mean, state_cov, observe, measurement_cov = joint_gaussian(steps)
+    flat = z.reshape(-1)
+    cross = state_cov @ observe.T
+    # E[x | z] = m + C S^{-1} (z - H m),  Cov[x | z] = P - C S^{-1} C^T
+    conditional_mean = state_mean + cross @ np.linalg.solve(measurement_cov, flat - observe @ state_mean)
+    conditional_cov = state_cov - cross @ np.linalg.solve(measurement_cov, cross.T)
+    residual = flat - observe @ state_mean
+    _, log_det = np.linalg.slogdet(measurement_cov)
+    log_likelihood = -0.5 * (
+        flat.size * math.log(2 * math.pi) + log_det + residual @ np.linalg.solve(measurement_cov, residual)
+    )
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    smoothed = rts_smoother(result, F_CV)
+    assert_close(smoothed.smoothed_means, conditional_mean.reshape(steps, 4), 1e-9)
+    blocks = np.array([conditional_cov[t * 4 : (t + 1) * 4, t * 4 : (t + 1) * 4] for t in range(steps)])
+    assert_close(smoothed.smoothed_covariances, blocks, 1e-9)
+    assert result.log_likelihood == pytest.approx(log_likelihood, rel=1e-10, abs=0)
+
+
+# ---------------------------------------------------------------------------
+# Batches of tracks
+# ---------------------------------------------------------------------------
+
+
+def test_a_batch_of_tracks_equals_each_track_alone() -> None:
+    _, z = simulate(25, seed=9, tracks=(3, 2))
+    x0 = X0 + 0.1 * np.arange(6.0).reshape(3, 2, 1)
+    result = kf_filter(z, x0, P0, F_CV, Q_CV, H_CV, R_CV)
+    smoothed = rts_smoother(result, F_CV)
+    assert result.filtered_means.shape == (3, 2, 25, 4)
+    assert result.log_likelihood.shape == (3, 2)
+    for index in np.ndindex(3, 2):
+        alone = kf_filter(z[index], x0[index], P0, F_CV, Q_CV, H_CV, R_CV)
+        assert np.array_equal(result.filtered_means[index], alone.filtered_means)
+        assert np.array_equal(result.filtered_covariances[index], alone.filtered_covariances)
+        assert result.log_likelihood[index] == alone.log_likelihood
+        assert np.array_equal(smoothed.smoothed_means[index], rts_smoother(alone, F_CV).smoothed_means)
+
+
+def test_nees_and_nis_are_consistent_over_seeded_monte_carlo_runs() -> None:
+    tracks, steps = 400, 30
+    states, z = simulate(steps, seed=10, tracks=(tracks,))
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    error = states - result.filtered_means
+    nees = np.einsum("...i,...i->...", error, np.linalg.solve(result.filtered_covariances, error[..., None])[..., 0])
+    nis = np.einsum(
+        "...i,...i->...",
+        result.innovations,
+        np.linalg.solve(result.innovation_covariances, result.innovations[..., None])[..., 0],
+    )
+    # Each is chi-square with n (or m) degrees of freedom; the mean of N = tracks * steps draws has
+    # standard deviation sqrt(2 dof / N). Five of those is a false alarm about once in 3.5 million runs.
+    for values, dof in ((nees, 4), (nis, 2)):
+        assert abs(values.mean() - dof) <= 5 * math.sqrt(2 * dof / values.size)
+    # negative control: a filter that believes R is 10x smaller is inconsistent
+    wrong = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV / 10)
+    wrong_nis = np.einsum(
+        "...i,...i->...",
+        wrong.innovations,
+        np.linalg.solve(wrong.innovation_covariances, wrong.innovations[..., None])[..., 0],
+    )
+    assert abs(wrong_nis.mean() - 2) > 5 * math.sqrt(4 / wrong_nis.size)
+
+
+# ---------------------------------------------------------------------------
+# Validation once per call; errors name the argument, the step and the track
+# ---------------------------------------------------------------------------
+
+
+def test_an_indefinite_innovation_covariance_names_the_step_and_the_track() -> None:
+    _, z = simulate(5, seed=11, tracks=(3,))
+    R = np.broadcast_to(R_CV, (3, 2, 2)).copy()
+    indefinite = np.eye(4)
+    indefinite[0, 1] = indefinite[1, 0] = 2.0
+    with pytest.raises(ValueError, match="P0 must be positive semi-definite"):
+        kf_filter(z, X0, indefinite, F_CV, Q_CV, H_CV, R)
+    # P0 = 0, Q = 0 and R = 0 for track 1 only: S = 0 there at the very first step
+    R[1] = 0.0
+    with pytest.raises(ValueError, match=r"not positive definite at step 0 for track \(1,\)"):
+        kf_filter(z, X0, np.zeros((4, 4)), F_CV, np.zeros((4, 4)), H_CV, R)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"z": np.ones((5, 3))}, "z has size 3"),
+        ({"z": np.ones(5)}, "z must be measurements"),
+        ({"z": [[np.nan, 0.0]]}, "z must be finite"),
+        ({"x0": np.ones(3)}, "x0 has size 3"),
+        ({"F": np.ones((4, 3))}, "F"),
+        ({"Q": -np.eye(4)}, "Q must have a nonnegative diagonal"),
+        ({"R": [[1.0, 2.0], [2.0, 1.0]]}, "R must be positive semi-definite"),
+        ({"H": np.ones((3, 4))}, "H rows has size 3"),
+        ({"time_varying": "G"}, "time_varying names model arguments"),
+        ({"time_varying": "F"}, "F is time-varying"),
+        ({"time_varying": "H", "H": np.ones((4, 2, 4))}, "one entry per measurements"),
+    ],
+)
+def test_bad_arguments_are_named(changes: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {"z": np.ones((5, 2)), "x0": X0, "P0": P0, "F": F_CV, "Q": Q_CV, "H": H_CV, "R": R_CV}
+    arguments |= changes
+    time_varying = arguments.pop("time_varying", ())
+    with pytest.raises(ValueError, match=message):
+        kf_filter(**arguments, time_varying=time_varying)
+
+
+def test_smoother_refuses_what_is_not_a_filter_result() -> None:
+    with pytest.raises(TypeError, match="filtered must be the FilterResult"):
+        rts_smoother((np.zeros((3, 4)),), F_CV)  # type: ignore[arg-type]
+    result = kf_filter(np.ones((3, 2)), X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    assert isinstance(result, FilterResult)
+    with pytest.raises(ValueError, match="rts_smoother takes only F"):
+        rts_smoother(result, F_CV, time_varying="Q")
