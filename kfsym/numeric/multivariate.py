@@ -25,6 +25,7 @@ from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, sa
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
 _SQRT_HALF = math.sqrt(0.5)
 
 
@@ -89,9 +90,38 @@ def _solve_factor(factor: Any, deviation: FloatArray) -> FloatArray:
     return cast(FloatArray, batched)
 
 
+def _scaled_cholesky(covariances: FloatArray) -> tuple[FloatArray, Any]:
+    """(L, k) with Sigma = S L L^T S, S = diag(2^k): the Cholesky factor of Sigma scaled to about unit diagonal.
+
+    2^k_i is within a factor sqrt(2) of sqrt(Sigma_ii), so the scaling is exact (but for entries far below
+    their own scale sqrt(Sigma_ii Sigma_jj), which do not matter) and L never holds subnormals or huge
+    entries, whatever the variances (5e-324 to 1.8e308). The rounding errors of the factorisation and of
+    the solve are then governed by the condition number of the unit-diagonal matrix (van der Sluis), and
+    the general solve with L does not pivot its way into the errors of a badly scaled triangle.
+    """
+    exponents = np.frexp(np.diagonal(covariances, axis1=-2, axis2=-1))[1] // 2
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(covariances, -(exponents[..., :, None] + exponents[..., None, :]))
+    return np.linalg.cholesky(scaled), exponents
+
+
+def _log_det(factor: FloatArray, exponents: Any) -> Any:
+    """log det Sigma = 2 sum log diag L + 2 log 2 sum k for Sigma = S L L^T S, S = diag(2^k)."""
+    return 2.0 * (np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1) + _LOG_2 * exponents.sum(axis=-1))
+
+
 def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> FloatArray:
-    """y with x - m = L y, Sigma = L L^T (finite points)."""
-    return _solve_factor(np.linalg.cholesky(covariances), points - means)
+    """y with x - m = S L y, Sigma = S L L^T S (finite points; inf where y exceeds the largest double)."""
+    factor, exponents = _scaled_cholesky(covariances)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        deviation = points - means
+        overflowed = ~np.isfinite(deviation)
+        if overflowed.any():  # x - m beyond the largest double: from the halves (exact), y = 2 y(halves)
+            halves = np.ldexp(0.5 * points - 0.5 * means, 1 - exponents)
+            deviation = np.where(overflowed, halves, np.ldexp(deviation, -exponents))
+        else:
+            deviation = np.ldexp(deviation, -exponents)
+        return _solve_factor(factor, deviation)
 
 
 def _half_squared_distance(
@@ -104,7 +134,7 @@ def _half_squared_distance(
     y(x - m) = 2 y((x - m)/2), so the half squared distance is 4 times theirs. Where y overflows, the
     exact half squared distance exceeds the largest double too: it is inf.
     """
-    factor = np.linalg.cholesky(covariances)
+    factor, exponents = _scaled_cholesky(covariances)
     with np.errstate(over="ignore", invalid="ignore"):
         deviation = points - means
         overflowed = np.asarray((~np.isfinite(deviation) & np.isfinite(points)).any(axis=-1))
@@ -116,6 +146,8 @@ def _half_squared_distance(
     # x - m = L y with Sigma = L L^T  =>  (x - m)^T Sigma^{-1} (x - m) / 2 = (y/sqrt 2)^T (y/sqrt 2)
     #   (multivariate.pdf_general)
     with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(under="ignore"):
+            deviation = np.ldexp(deviation, -exponents)  # S^-1 (x - m), exact but for underflow
         scaled = _solve_factor(factor, deviation) * _SQRT_HALF
         shape = scaled.shape[:-1]
         half_squared = np.einsum("...i,...i->...", scaled, scaled)
@@ -123,9 +155,7 @@ def _half_squared_distance(
         half_squared = np.where(halved, 4.0 * half_squared, half_squared)
     unbounded = np.broadcast_to(infinite, shape) | ~np.isfinite(half_squared)
     half_squared = np.where(unbounded, np.inf, half_squared)
-    # log det Sigma = 2 sum log diag L
-    log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
-    return half_squared, np.broadcast_to(log_det, shape)
+    return half_squared, np.broadcast_to(_log_det(factor, exponents), shape)
 
 
 def _scalar_or_array(value: Any) -> Any:
@@ -191,9 +221,12 @@ def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     whitened = _whitened(points, means, covariances)
     # |y| = s |y / s| with s = max |y_i|: no overflow or underflow of the squares
     scale = np.max(np.abs(whitened), axis=-1)
-    safe = np.where(scale > 0, scale, 1.0)
+    unbounded = ~np.isfinite(whitened).all(axis=-1)  # y beyond the largest double: so is the distance
+    safe = np.where((scale > 0) & ~unbounded, scale, 1.0)
     ratio = whitened / safe[..., None]
-    return _scalar_or_array(scale * np.sqrt(np.einsum("...i,...i->...", ratio, ratio)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        distance = scale * np.sqrt(np.einsum("...i,...i->...", ratio, ratio))
+    return _scalar_or_array(np.where(unbounded, np.inf, distance))
 
 
 def _pair_args(
