@@ -7,6 +7,8 @@ the measurements with one dense solve (as dynamax tests its smoother).
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 from typing import Any
 
@@ -17,7 +19,20 @@ from filterpy.kalman import rts_smoother as filterpy_rts
 from pykalman import KalmanFilter as PyKalman
 from scipy.stats import multivariate_normal
 
-from kfsym.numeric import FilterResult, kf_filter, kf_predict, kf_update, rts_smoother
+from kfsym.numeric import FilterResult, kf_predict, kf_update, rts_smoother
+from kfsym.numeric import kf_filter as _kf_filter
+
+BACKENDS = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="needs numba")),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def kf_filter(request: pytest.FixtureRequest) -> Any:
+    """kf_filter with the backend of this test run: every test below runs on both."""
+    return functools.partial(_kf_filter, backend=request.param)
+
 
 DT = 1.0
 F_CV = np.array([[1.0, 0.0, DT, 0.0], [0.0, 1.0, 0.0, DT], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
@@ -84,7 +99,7 @@ def assert_close(got: np.ndarray, want: np.ndarray, rtol: float) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_filter_equals_a_loop_of_kfsym_steps() -> None:
+def test_filter_equals_a_loop_of_kfsym_steps(kf_filter: Any) -> None:
     _, z = simulate(60, seed=1)
     result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
     means, covs = own_loop(z)
@@ -93,7 +108,7 @@ def test_filter_equals_a_loop_of_kfsym_steps() -> None:
     assert np.array_equal(result.filtered_covariances, np.swapaxes(result.filtered_covariances, -1, -2))
 
 
-def test_filter_and_smoother_equal_filterpy() -> None:
+def test_filter_and_smoother_equal_filterpy(kf_filter: Any) -> None:
     _, z = simulate(80, seed=2)
     kf = KalmanFilter(dim_x=4, dim_z=2)
     kf.x, kf.P, kf.F, kf.Q, kf.H, kf.R = X0.copy(), P0.copy(), F_CV, Q_CV, H_CV, R_CV
@@ -115,7 +130,7 @@ def test_filter_and_smoother_equal_filterpy() -> None:
     assert_close(ours.smoother_gains, gains[:-1], 1e-10)
 
 
-def test_filter_smoother_and_likelihood_equal_pykalman() -> None:
+def test_filter_smoother_and_likelihood_equal_pykalman(kf_filter: Any) -> None:
     _, z = simulate(80, seed=3)
     model = pykalman_model()
     means, covs = model.filter(z)
@@ -129,7 +144,7 @@ def test_filter_smoother_and_likelihood_equal_pykalman() -> None:
     assert result.log_likelihood == pytest.approx(model.loglikelihood(z), rel=1e-9, abs=0)
 
 
-def test_missing_steps_match_pykalman_and_are_pure_predictions() -> None:
+def test_missing_steps_match_pykalman_and_are_pure_predictions(kf_filter: Any) -> None:
     _, z = simulate(40, seed=4)
     masked = np.ma.masked_array(z, mask=np.zeros_like(z, dtype=bool))
     masked[[3, 4, 17, 39]] = np.ma.masked
@@ -150,7 +165,7 @@ def test_missing_steps_match_pykalman_and_are_pure_predictions() -> None:
     assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
 
 
-def test_a_partly_masked_step_updates_with_its_observed_components_only() -> None:
+def test_a_partly_masked_step_updates_with_its_observed_components_only(kf_filter: Any) -> None:
     _, z = simulate(6, seed=5)
     masked = np.ma.masked_array(z, mask=np.zeros_like(z, dtype=bool))
     masked[2, 1] = np.ma.masked
@@ -166,7 +181,7 @@ def test_a_partly_masked_step_updates_with_its_observed_components_only() -> Non
     assert result.innovations[2, 1] == 0.0
 
 
-def test_time_varying_matrices_equal_pykalman() -> None:
+def test_time_varying_matrices_equal_pykalman(kf_filter: Any) -> None:
     steps = 30
     rng = np.random.default_rng(6)
     _, z = simulate(steps, seed=6)
@@ -192,7 +207,7 @@ def test_time_varying_matrices_equal_pykalman() -> None:
     assert_close(ours.smoothed_covariances, smoothed_covs, 1e-10)
 
 
-def test_control_input_shifts_the_prediction() -> None:
+def test_control_input_shifts_the_prediction(kf_filter: Any) -> None:
     _, z = simulate(10, seed=7)
     B, u = np.eye(4)[:, 2:], np.array([0.1, -0.2])
     result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV, B=B, u=u)
@@ -225,7 +240,7 @@ def joint_gaussian(steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return state_mean, state_cov, observe, measurement_cov
 
 
-def test_smoother_and_likelihood_equal_exact_conditioning_of_the_joint_gaussian() -> None:
+def test_smoother_and_likelihood_equal_exact_conditioning_of_the_joint_gaussian(kf_filter: Any) -> None:
     steps = 8
     _, z = simulate(steps, seed=8)
     state_mean, state_cov, observe, measurement_cov = joint_gaussian(steps)
@@ -252,7 +267,7 @@ def test_smoother_and_likelihood_equal_exact_conditioning_of_the_joint_gaussian(
 # ---------------------------------------------------------------------------
 
 
-def test_a_batch_of_tracks_equals_each_track_alone() -> None:
+def test_a_batch_of_tracks_equals_each_track_alone(kf_filter: Any) -> None:
     _, z = simulate(25, seed=9, tracks=(3, 2))
     x0 = X0 + 0.1 * np.arange(6.0).reshape(3, 2, 1)
     result = kf_filter(z, x0, P0, F_CV, Q_CV, H_CV, R_CV)
@@ -267,7 +282,7 @@ def test_a_batch_of_tracks_equals_each_track_alone() -> None:
         assert np.array_equal(smoothed.smoothed_means[index], rts_smoother(alone, F_CV).smoothed_means)
 
 
-def test_nees_and_nis_are_consistent_over_seeded_monte_carlo_runs() -> None:
+def test_nees_and_nis_are_consistent_over_seeded_monte_carlo_runs(kf_filter: Any) -> None:
     tracks, steps = 400, 30
     states, z = simulate(steps, seed=10, tracks=(tracks,))
     result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
@@ -297,17 +312,22 @@ def test_nees_and_nis_are_consistent_over_seeded_monte_carlo_runs() -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_an_indefinite_innovation_covariance_names_the_step_and_the_track() -> None:
+def test_an_indefinite_innovation_covariance_names_the_step_and_the_track(kf_filter: Any) -> None:
     _, z = simulate(5, seed=11, tracks=(3,))
-    R = np.broadcast_to(R_CV, (3, 2, 2)).copy()
     indefinite = np.eye(4)
     indefinite[0, 1] = indefinite[1, 0] = 2.0
     with pytest.raises(ValueError, match="P0 must be positive semi-definite"):
-        kf_filter(z, X0, indefinite, F_CV, Q_CV, H_CV, R)
-    # P0 = 0, Q = 0 and R = 0 for track 1 only: S = 0 there at the very first step
-    R[1] = 0.0
+        kf_filter(z, X0, indefinite, F_CV, Q_CV, H_CV, R_CV)
+    # R = 0, and P0 = 0 for track 1 only: S = H P0 H^T + R = 0 there at the very first step
+    priors = np.broadcast_to(P0, (3, 4, 4)).copy()
+    priors[1] = 0.0
     with pytest.raises(ValueError, match=r"not positive definite at step 0 for track \(1,\)"):
-        kf_filter(z, X0, np.zeros((4, 4)), F_CV, np.zeros((4, 4)), H_CV, R)
+        kf_filter(z, X0, priors, F_CV, Q_CV, H_CV, np.zeros((2, 2)))
+    # ... and at a later step: with Q = R = 0 and no velocity uncertainty, track 1 knows its state exactly
+    # after step 0, so its S is 0 at step 1 (the other tracks keep a velocity variance)
+    priors[1] = np.diag([1.0, 1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"not positive definite at step 1 for track \(1,\)"):
+        kf_filter(z, X0, priors, F_CV, np.zeros((4, 4)), H_CV, np.zeros((2, 2)))
 
 
 @pytest.mark.parametrize(
@@ -326,7 +346,7 @@ def test_an_indefinite_innovation_covariance_names_the_step_and_the_track() -> N
         ({"time_varying": "H", "H": np.ones((4, 2, 4))}, "one entry per measurements"),
     ],
 )
-def test_bad_arguments_are_named(changes: dict[str, Any], message: str) -> None:
+def test_bad_arguments_are_named(kf_filter: Any, changes: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {"z": np.ones((5, 2)), "x0": X0, "P0": P0, "F": F_CV, "Q": Q_CV, "H": H_CV, "R": R_CV}
     arguments |= changes
     time_varying = arguments.pop("time_varying", ())
@@ -334,10 +354,40 @@ def test_bad_arguments_are_named(changes: dict[str, Any], message: str) -> None:
         kf_filter(**arguments, time_varying=time_varying)
 
 
-def test_smoother_refuses_what_is_not_a_filter_result() -> None:
+def test_smoother_refuses_what_is_not_a_filter_result(kf_filter: Any) -> None:
     with pytest.raises(TypeError, match="filtered must be the FilterResult"):
         rts_smoother((np.zeros((3, 4)),), F_CV)  # type: ignore[arg-type]
     result = kf_filter(np.ones((3, 2)), X0, P0, F_CV, Q_CV, H_CV, R_CV)
     assert isinstance(result, FilterResult)
     with pytest.raises(ValueError, match="rts_smoother takes only F"):
         rts_smoother(result, F_CV, time_varying="Q")
+
+
+# ---------------------------------------------------------------------------
+# The two backends
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="needs numba")
+def test_compiled_and_numpy_backends_agree_to_rounding_with_masks_and_batches() -> None:
+    _, z = simulate(40, seed=12, tracks=(5, 3))
+    masked = np.ma.masked_array(z, mask=np.random.default_rng(12).random(z.shape) < 0.25)
+    for data in (z, masked):
+        compiled = _kf_filter(data, X0, P0, F_CV, Q_CV, H_CV, R_CV, backend="numba")
+        reference = _kf_filter(data, X0, P0, F_CV, Q_CV, H_CV, R_CV, backend="numpy")
+        for name in FilterResult._fields:
+            got, want = np.asarray(getattr(compiled, name), float), np.asarray(getattr(reference, name), float)
+            assert got.shape == want.shape, name
+            # the sums run in another order: rounding only, relative to each output's scale
+            assert_close(got, want, 1e-12) if np.any(want) else np.testing.assert_array_equal(got, want)
+
+
+def test_backend_is_checked() -> None:
+    with pytest.raises(ValueError, match="backend must be"):
+        _kf_filter(np.ones((3, 2)), X0, P0, F_CV, Q_CV, H_CV, R_CV, backend="jax")
+    if importlib.util.find_spec("numba") is not None:
+        with pytest.raises(ValueError, match="shared by all tracks"):
+            _kf_filter(np.ones((2, 3, 2)), X0, P0, np.stack([F_CV, F_CV]), Q_CV, H_CV, R_CV, backend="numba")
+    # auto falls back to NumPy for per-track matrices, and still gives the answer
+    result = _kf_filter(np.ones((2, 3, 2)), X0, P0, np.stack([F_CV, F_CV]), Q_CV, H_CV, R_CV)
+    assert result.filtered_means.shape == (2, 3, 4)

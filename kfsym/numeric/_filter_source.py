@@ -1,0 +1,277 @@
+"""Source of the compiled Kalman-filter loop, unrolled for one state size n and measurement size m.
+
+The per-track arithmetic of one step is printed as straight-line scalar code (every matrix
+entry a local variable, every sum written out), inside a loop over the tracks of a block.
+With no calls and no branches in that loop, LLVM vectorises it across tracks: each
+scalar formula becomes one SIMD instruction on 4 or 8 tracks at a time, and the whole
+state of a track stays in registers for the step. Only ``+ - * /``, ``sqrt`` and
+comparisons are used; the logarithms of the log-likelihood are taken afterwards by NumPy
+over all steps at once.
+
+The formulas are the NumPy backend's (:mod:`kfsym.numeric.sequence`), entry by entry:
+
+- prediction  x' = F x + B u,  P' = F P F^T + Q                      (``kalman.predict``)
+- innovation  S = H P H^T + R,  y = z - H x, masked components set apart exactly
+- Cholesky    S = L L^T;  K^T = S^{-1} (H P) by forward and back substitution
+- update      x+ = x + K y,  P+ = (I - K H) P (I - K H)^T + K R K^T (``kalman.update_general``,
+  Joseph form: ``kalman.joseph_general``)
+- every covariance symmetrised as ``(A + A^T)/2`` (exactly A where symmetric) with its
+  diagonal clamped at 0, as :func:`kfsym.numeric.multivariate.covariance_result` does.
+
+This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["filter_source", "layout"]
+
+
+def layout(n: int, m: int) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """Where each per-step output lives in the kernel's single output array ``out (T, fields, K)``.
+
+    One output array (and one input array per kind) keeps the number of distinct pointers in
+    the loop small, so LLVM can prove the loop free of aliasing and vectorise it across tracks.
+    Returns ``{name: (first field, shape of the entry)}``.
+    """
+    shapes = {
+        "predicted_means": (n,),
+        "predicted_covs": (n, n),
+        "filtered_means": (n,),
+        "filtered_covs": (n, n),
+        "innovations": (m,),
+        "innovation_covs": (m, m),
+        "factor_diagonals": (m,),
+        "quadratic": (),
+        "ok": (),
+    }
+    fields, start = {}, 0
+    for name, shape in shapes.items():
+        fields[name] = (start, shape)
+        start += math.prod(shape)
+    return fields
+
+
+class _Fields:
+    """Prints ``out[t, field, k]`` for an entry of a named output."""
+
+    def __init__(self, n: int, m: int) -> None:
+        self.fields = layout(n, m)
+
+    def __call__(self, name: str, *index: int, step: str = "t") -> str:
+        start, shape = self.fields[name]
+        offset = start + (index[0] * shape[1] + index[1] if len(index) == 2 else (index[0] if index else 0))
+        return f"out[{step}, {offset}, k]"
+
+
+def _sum(terms: list[str]) -> str:
+    return " + ".join(terms) if terms else "0.0"
+
+
+class _Printer:
+    """Collects the lines of a loop body with a fixed indentation."""
+
+    def __init__(self, indent: int) -> None:
+        self.lines: list[str] = []
+        self.pad = " " * indent
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(self.pad + line)
+
+
+def _symmetrized(out: _Printer, raw: str, name: str, size: int) -> None:
+    """name_ij = (raw_ij + raw_ji)/2, exactly raw_ij where symmetric; diagonal clamped at 0."""
+    for i in range(size):
+        out(f"{name}{i}{i} = {raw}{i}{i} if {raw}{i}{i} > 0.0 else 0.0")
+        for j in range(i + 1, size):
+            a, b = f"{raw}{i}{j}", f"{raw}{j}{i}"
+            out(f"{name}{i}{j} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
+            out(f"{name}{j}{i} = {name}{i}{j}")
+
+
+def _predict(out: _Printer, n: int) -> None:
+    """x, P from the previous filtered moments xf, Pf (loaded by the caller)."""
+    # x' = F x + B u
+    for i in range(n):
+        out(f"x{i} = {_sum([f'f{i}{j} * xf{j}' for j in range(n)])} + c{i}")
+    # P' = F P F^T + Q
+    for i in range(n):
+        for j in range(n):
+            out(f"a{i}{j} = {_sum([f'f{i}{c} * Pf{c}{j}' for c in range(n)])}")
+    for i in range(n):
+        for j in range(n):
+            out(f"p{i}{j} = {_sum([f'a{i}{c} * f{j}{c}' for c in range(n)])} + q{i}{j}")
+    _symmetrized(out, "p", "P", n)
+
+
+def _update(out: _Printer, n: int, m: int) -> None:
+    """Store the prior, then update it with z_t (the caller has x*, P** and the model entries)."""
+    at = _Fields(n, m)
+    for i in range(n):
+        out(f"{at('predicted_means', i)} = x{i}")
+        for j in range(n):
+            out(f"{at('predicted_covs', i, j)} = P{i}{j}")
+    for a in range(m):
+        out(f"w{a} = seen[t, {a}, k]")
+    # H P, then S = H P H^T + R
+    for a in range(m):
+        for j in range(n):
+            out(f"hp{a}{j} = {_sum([f'h{a}{c} * P{c}{j}' for c in range(n)])}")
+    for a in range(m):
+        for b in range(m):
+            out(f"s{a}{b} = {_sum([f'hp{a}{c} * h{b}{c}' for c in range(n)])} + r{a}{b}")
+    _symmetrized(out, "s", "S", m)
+    _innovation(out, at, n, m)
+    _factor_and_gain(out, at, n, m)
+    _joseph(out, at, n, m)
+
+
+def _innovation(out: _Printer, at: _Fields, n: int, m: int) -> None:
+    """Store S; the innovation y; S and H P with their masked components set apart."""
+    for a in range(m):
+        for b in range(m):
+            out(f"{at('innovation_covs', a, b)} = S{a}{b}")
+    # y = z - H x, zero where masked; masked components: unit variance apart, zero row of H P
+    for a in range(m):
+        out(f"y{a} = (z[t, {a}, k] - ({_sum([f'h{a}{c} * x{c}' for c in range(n)])})) * w{a}")
+        out(f"{at('innovations', a)} = y{a}")
+    for a in range(m):
+        for b in range(m):
+            both = f"w{a} * w{b}"
+            unit = f" + (1.0 - {both})" if a == b else ""
+            out(f"e{a}{b} = S{a}{b} * ({both}){unit}")
+        for j in range(n):
+            out(f"hp{a}{j} = hp{a}{j} * w{a}")
+
+
+def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
+    """Cholesky factor of S, the log-likelihood pieces, the gain and the updated mean."""
+    # Cholesky S = L L^T; a non-positive pivot marks the track as failed at this step
+    out("ok = 1.0")
+    for j in range(m):
+        pivot = f"e{j}{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
+        out(f"d = {pivot}")
+        out("ok = ok if d > 0.0 else 0.0")
+        out("d = d if d > 0.0 else 1.0")
+        out(f"l{j}{j} = math.sqrt(d)")
+        for i in range(j + 1, m):
+            entry = f"e{i}{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
+            out(f"l{i}{j} = ({entry}) / l{j}{j}")
+    out(f"{at('ok')} = ok")
+    # |L^{-1} y|^2 and the diagonal of L: the log-likelihood is finished by NumPy
+    for a in range(m):
+        out(f"v{a} = ({'y' + str(a)}" + "".join(f" - l{a}{b} * v{b}" for b in range(a)) + f") / l{a}{a}")
+        out(f"{at('factor_diagonals', a)} = l{a}{a}")
+    out(f"{at('quadratic')} = {_sum([f'v{a} * v{a}' for a in range(m)])}")
+    # K^T = S^{-1} (H P): forward, then back substitution, column by column
+    for j in range(n):
+        for a in range(m):
+            out(f"u{a}{j} = (hp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
+        for a in reversed(range(m)):
+            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") / l{a}{a}")
+    # x+ = x + K y
+    for i in range(n):
+        out(f"x{i} = x{i} + {_sum([f'g{a}{i} * y{a}' for a in range(m)])}")
+
+
+def _joseph(out: _Printer, at: _Fields, n: int, m: int) -> None:
+    """The Joseph-form covariance update and the stores of the posterior."""
+    # M = I - K H (masked rows of H count as zero)
+    for i in range(n):
+        for j in range(n):
+            identity = "1.0" if i == j else "0.0"
+            out(f"mm{i}{j} = {identity} - ({_sum([f'g{a}{i} * h{a}{j} * w{a}' for a in range(m)])})")
+    # P+ = M P M^T + K R K^T   (masked entries of R count as zero)
+    for i in range(n):
+        for j in range(n):
+            out(f"a{i}{j} = {_sum([f'mm{i}{c} * P{c}{j}' for c in range(n)])}")
+    for a in range(m):
+        for b in range(m):
+            out(f"rw{a}{b} = r{a}{b} * (w{a} * w{b})")
+    for i in range(n):
+        for j in range(i, n):
+            joseph = [f"a{i}{c} * mm{j}{c}" for c in range(n)]
+            noise = [f"g{a}{i} * rw{a}{b} * g{b}{j}" for a in range(m) for b in range(m)]
+            out(f"p{i}{j} = {_sum(joseph)} + {_sum(noise)}")
+            if i != j:
+                joseph_t = [f"a{j}{c} * mm{i}{c}" for c in range(n)]
+                noise_t = [f"g{a}{j} * rw{a}{b} * g{b}{i}" for a in range(m) for b in range(m)]
+                out(f"p{j}{i} = {_sum(joseph_t)} + {_sum(noise_t)}")
+    _symmetrized(out, "p", "P", n)
+    for i in range(n):
+        out(f"{at('filtered_means', i)} = x{i}")
+        for j in range(n):
+            out(f"{at('filtered_covs', i, j)} = P{i}{j}")
+
+
+def _model_entries(out: _Printer, n: int, m: int, transition: bool) -> None:
+    """Load the shared model matrices of step t into scalars (outside the loop over tracks)."""
+    if transition:
+        out("it = t - 1 if F.shape[0] > 1 else 0")
+        out("iq = t - 1 if Q.shape[0] > 1 else 0")
+        out("ic = t - 1 if offset.shape[0] > 1 else 0")
+        for i in range(n):
+            out(f"c{i} = offset[ic, {i}]")
+            for j in range(n):
+                out(f"f{i}{j} = F[it, {i}, {j}]")
+                out(f"q{i}{j} = Q[iq, {i}, {j}]")
+    out("ih = t if H.shape[0] > 1 else 0")
+    out("ir = t if R.shape[0] > 1 else 0")
+    for a in range(m):
+        for j in range(n):
+            out(f"h{a}{j} = H[ih, {a}, {j}]")
+        for b in range(m):
+            out(f"r{a}{b} = R[ir, {a}, {b}]")
+
+
+def filter_source(n: int, m: int) -> str:
+    """Python source of ``filter_block`` and ``filter_tracks`` for state size n and measurement size m."""
+    body = _Printer(16)
+    _update(body, n, m)
+    first, later = _Printer(16), _Printer(16)
+    at = _Fields(n, m)
+    for i in range(n):
+        first(f"x{i} = initial[{i}, k]")
+        later(f"xf{i} = {at('filtered_means', i, step='t - 1')}")
+        for j in range(n):
+            first(f"P{i}{j} = initial[{n + i * n + j}, k]")
+            later(f"Pf{i}{j} = {at('filtered_covs', i, j, step='t - 1')}")
+    _predict(later, n)
+    transition, measurement = _Printer(12), _Printer(12)
+    _model_entries(transition, n, m, True)
+    _model_entries(measurement, n, m, False)
+    arguments = "z, seen, initial, F, Q, H, R, offset, out"
+    lines = [
+        f"# generated by kfsym.numeric._filter_source for n = {n}, m = {m}; do not edit",
+        "import math",
+        "",
+        "import numba",
+        "",
+        "",
+        '@numba.njit(cache=True, error_model="numpy")',
+        f"def filter_block(lo, hi, {arguments}):",
+        "    for t in range(z.shape[0]):",
+        "        if t == 0:",
+        *measurement.lines,
+        "            for k in range(lo, hi):",
+        *first.lines,
+        *body.lines,
+        "        else:",
+        *transition.lines,
+        *measurement.lines,
+        "            for k in range(lo, hi):",
+        *later.lines,
+        *body.lines,
+        "",
+        "",
+        "@numba.njit(cache=True, parallel=True)",
+        f"def filter_tracks(block, {arguments}):",
+        "    tracks = z.shape[2]",
+        "    for index in numba.prange((tracks + block - 1) // block):",
+        "        lo = index * block",
+        "        hi = min(tracks, lo + block)",
+        f"        filter_block(lo, hi, {arguments})",
+        "",
+    ]
+    return "\n".join(lines)
