@@ -171,7 +171,15 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
         raise ValueError("the innovation covariance H P H^T + R is not positive definite") from None
     with np.errstate(over="ignore", invalid="ignore"):
         # K^T = S^{-1} H P (S, P symmetric): one solve, no inverse
-        gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
+        try:
+            gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
+        except (
+            np.linalg.LinAlgError
+        ):  # Cholesky passed, but LU met an exactly zero pivot: singular to working precision
+            raise ValueError(
+                "the innovation covariance H P H^T + R is singular to working precision "
+                "(R and H P H^T far apart in scale)"
+            ) from None
         # x+ = x + K (z - H x)
         updated = mean + _apply(gain, measurement - _apply(observation, mean))
         # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)

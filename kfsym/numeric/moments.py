@@ -81,8 +81,8 @@ def _scatter(values: FloatArray, weights: FloatArray | None, divisor: float, axi
     """(s, e) with the variance ``s * 4**e`` over ``axis``: no intermediate overflows where it is finite.
 
     ``e`` is 0 unless the plain two-pass sum overflows (squares of deviations beyond 1.3e154, or a
-    zero weight times an infinite square); then the values are scaled by 2^-e, e the exponent of
-    max |x|, which bounds every scaled deviation by 2 and every scaled square by 4.
+    zero weight times an infinite square); then each term is scaled by 2^-e, 2^e just above the
+    largest weighted half-deviation, so no square exceeds 1 and no term that matters underflows.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         mean = _mean(values, weights, axis)
@@ -92,11 +92,14 @@ def _scatter(values: FloatArray, weights: FloatArray | None, divisor: float, axi
         plain = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
     if np.isfinite(plain).all():
         return plain, 0
-    exponents = _exponents(values, axis)
+    # sum p_i d_i^2 = 4^(e+1) sum (t_i / 2^e)^2 with t_i = sqrt(p_i) |d_i / 2|, 2^e just above max t_i: the halves
+    # never overflow, every scaled square is at most 1, and what underflows is below 2^-1022 of the largest term
+    # (a value with weight 0 sets no scale).
     with np.errstate(under="ignore"):
-        scaled = np.ldexp(values, -exponents)
-        squares = (scaled - _mean(scaled, weights, axis)) ** 2
-        inner = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
+        halves = np.abs(0.5 * values - 0.5 * _mean(values, weights, axis))
+        terms = halves if weights is None else np.sqrt(weights) * halves
+        exponents = _exponents(terms, axis)
+        inner = 4.0 * (np.ldexp(terms, -exponents) ** 2).sum(axis=axis) / divisor
     return inner, _reduced(exponents, axis)
 
 
