@@ -1,4 +1,5 @@
-"""The ``kfsym`` command line: ``list``, ``show``, ``prove``, ``codegen``, ``render``, ``plot``."""
+"""The ``kfsym`` command line: ``list``, ``show``, ``prove``, ``codegen``, ``render``, ``plot``, ``bench``,
+``accuracy``."""
 
 from __future__ import annotations
 
@@ -203,6 +204,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench.run(quick=args.quick, json_path=Path(args.json) if args.json else None, cases=args.case)
 
 
+def _cmd_accuracy(args: argparse.Namespace) -> int:
+    from kfsym import accuracy
+
+    return accuracy.run(samples=args.samples, seed=args.seed, json_path=Path(args.json) if args.json else None)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kfsym",
@@ -245,6 +252,16 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--case", help="only cases whose name contains this text")
     bench.set_defaults(run=_cmd_bench)
+    accuracy = commands.add_parser("accuracy", help="measure kfsym's and SciPy's errors against mpmath at 50 digits")
+    accuracy.add_argument(
+        "--samples",
+        type=int,
+        default=2000,
+        help="random samples per 1-D function (n-D: a tenth per bucket; default 2000)",
+    )
+    accuracy.add_argument("--seed", type=int, default=0, help="seed of the random samples (default 0)")
+    accuracy.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    accuracy.set_defaults(run=_cmd_accuracy)
     return parser
 
 
