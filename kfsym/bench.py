@@ -253,6 +253,73 @@ def _kf_update(seed: int) -> dict[str, Callable[[], object]]:
     return implementations
 
 
+def _constant_velocity(rng: np.random.Generator, steps: int, tracks: tuple[int, ...]) -> dict[str, Any]:
+    """A 4-D constant-velocity model with 2-D position measurements, simulated (seeded)."""
+    F = np.array([[1.0, 0, 1, 0], [0, 1.0, 0, 1], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])
+    Q = 0.05 * np.array([[1 / 3, 0, 1 / 2, 0], [0, 1 / 3, 0, 1 / 2], [1 / 2, 0, 1, 0], [0, 1 / 2, 0, 1]])
+    H, R = np.eye(2, 4), np.array([[0.5, 0.1], [0.1, 0.3]])
+    x0, P0 = np.array([0.0, 0.0, 1.0, 0.5]), np.diag([1.0, 1.0, 0.5, 0.5])
+    state = x0 + rng.standard_normal((*tracks, 4)) @ np.linalg.cholesky(P0).T
+    measurements = []
+    for _ in range(steps):
+        state = state @ F.T + rng.standard_normal((*tracks, 4)) @ np.linalg.cholesky(Q).T
+        measurements.append(state @ H.T + rng.standard_normal((*tracks, 2)) @ np.linalg.cholesky(R).T)
+    return {"z": np.stack(measurements, axis=-2), "x0": x0, "P0": P0, "F": F, "Q": Q, "H": H, "R": R}
+
+
+def _filterpy_track(model: dict[str, Any], z: Any) -> Callable[[], object]:
+    filterpy_kalman = _optional("filterpy.kalman")
+    if filterpy_kalman is None:
+        return lambda: None
+
+    def loop() -> object:
+        kf = filterpy_kalman.KalmanFilter(dim_x=4, dim_z=2)
+        kf.x, kf.P, kf.F, kf.Q, kf.H, kf.R = (model[k].copy() for k in ("x0", "P0", "F", "Q", "H", "R"))
+        means = []
+        for t, measurement in enumerate(z):
+            if t > 0:
+                kf.predict()
+            kf.update(measurement)
+            means.append(kf.x)
+        return means
+
+    return loop
+
+
+def _kf_filter_one_track(seed: int) -> dict[str, Callable[[], object]]:
+    import kfsym.numeric as kn
+
+    model = _constant_velocity(np.random.default_rng(seed), 10**4, ())
+    arguments = [model[k] for k in ("z", "x0", "P0", "F", "Q", "H", "R")]
+    implementations: dict[str, Callable[[], object]] = {"kfsym": lambda: kn.kf_filter(*arguments)}
+    implementations["kfsym backend='numpy'"] = lambda: kn.kf_filter(*arguments, backend="numpy")
+    if _optional("filterpy.kalman") is not None:
+        implementations["filterpy predict/update loop"] = _filterpy_track(model, model["z"])
+    pykalman = _optional("pykalman")
+    if pykalman is not None:
+        reference = pykalman.KalmanFilter(
+            transition_matrices=model["F"],
+            observation_matrices=model["H"],
+            transition_covariance=model["Q"],
+            observation_covariance=model["R"],
+            initial_state_mean=model["x0"],
+            initial_state_covariance=model["P0"],
+        )
+        implementations["pykalman filter"] = lambda: reference.filter(model["z"])
+    return implementations
+
+
+def _kf_filter_tracks(seed: int) -> dict[str, Callable[[], object]]:
+    import kfsym.numeric as kn
+
+    model = _constant_velocity(np.random.default_rng(seed), 100, (10**4,))
+    arguments = [model[k] for k in ("z", "x0", "P0", "F", "Q", "H", "R")]
+    return {
+        "kfsym": lambda: kn.kf_filter(*arguments),
+        "kfsym backend='numpy'": lambda: kn.kf_filter(*arguments, backend="numpy"),
+    }
+
+
 def _fresh_interpreter(statement: str) -> Callable[[], object]:
     command = [sys.executable, "-X", "importtime", "-c", statement]
 
@@ -289,6 +356,16 @@ CASES: tuple[Case, ...] = (
     Case("mvn_pdf, 10^6 2-D points", _mvn_pdf),
     Case("mvn_multiply, 10^4 x 4-D", _mvn_multiply),
     Case("kf_update, 10^4 x 4-D state, 2-D measurement", _kf_update),
+    Case(
+        "kf_filter, 1 track x 10^4 steps, 4-D state, 2-D measurement",
+        _kf_filter_one_track,
+        note="divide by 10^4 for time per step; the compiled step is about 400 flops",
+    ),
+    Case(
+        "kf_filter, 10^4 tracks x 100 steps, 4-D state, 2-D measurement",
+        _kf_filter_tracks,
+        note="divide by 10^6 for time per track-step; a FilterPy loop would take 10^6 predict/update calls",
+    ),
     Case("import kfsym.numeric (fresh interpreter)", _imports, note="subtract 'python -c pass' for the import"),
     Case("kfsym prove (all derivations)", _prove, note="wall time, one run, --jobs min(2, cores)"),
 )

@@ -41,6 +41,8 @@ def test_quick_benchmark_reports_every_case(tmp_path: Path) -> None:
     assert "np.exp alone (lower bound)" in by_case["pdf, 10^6 elements"]
     assert "filterpy.stats.gaussian" in by_case["pdf, scalar"]
     assert "filterpy loop (multivariate_multiply)" in by_case["mvn_multiply, 10^4 x 4-D"]
+    one_track = by_case["kf_filter, 1 track x 10^4 steps, 4-D state, 2-D measurement"]
+    assert {"filterpy predict/update loop", "pykalman filter", "kfsym backend='numpy'"} <= set(one_track)
     # the table and the progress lines
     assert "kfsym/this" in done.stdout and "cores" in done.stdout
     assert "[1/" in done.stderr
