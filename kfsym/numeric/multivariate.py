@@ -27,6 +27,8 @@ __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
 _SQRT_HALF = math.sqrt(0.5)
+_TINY_Z = 2.0**-960  # a z-score below this may have lost bits to underflow in the product
+_HUGE_Z = 2.0**960  # above this, T~^-1 z (cond(T~) >= 1) and the products that follow may overflow
 
 
 class MultivariateGaussian(NamedTuple):
@@ -292,47 +294,92 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
 
 
 def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Gain-form product computed in per-axis scaled coordinates, so no intermediate leaves the normal range.
+    """Product computed in per-axis scaled coordinates, so no intermediate leaves the range of doubles.
 
     With T = S1 + S2 the posterior is  S = S1 T^{-1} S2  and  m = m1 + S1 T^{-1} (m2 - m1)
     (``multivariate.product_general``). Per axis i let s1_i, s2_i be the two standard deviations,
-    r_i = 1/sqrt(s1_i^2 + s2_i^2) and d_i = min(s1_i, s2_i), R = diag(r), D = diag(d). Then with the
-    unit-diagonal T~ = R T R,
+    r_i = 1/sqrt(s1_i^2 + s2_i^2), R = diag(r), u = s r in (0, 1], and rho = S_ij/(s_i s_j) in [-1, 1]
+    the correlations. With the unit-diagonal T~ = R T R = rho1 u1 u1^T + rho2 u2 u2^T,
 
-        S = D A^T T~^{-1} B D,   m = m1 + D A^T T~^{-1} R (m2 - m1),   A = R S1 D^{-1},  B = R S2 D^{-1}.
+        S = D A^T T~^{-1} B D,   A = R S1 D^{-1},  B = R S2 D^{-1},  D = diag(d),
+        m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1),   W2 = D A^T T~^{-1} R,  W1 = D B^T T~^{-1} R,
 
-    Entry by entry, with correlations rho = S_ij/(s_i s_j) in [-1, 1]:
-    A_ij = rho1_ij (s1_i r_i)(s1_j/d_j), B_ij = rho2_ij (s2_i r_i)(s2_j/d_j), T~ = rho1 u1 u1^T + rho2 u2 u2^T
-    with u = s r in (0, 1]. The only large or small factors are the per-axis ratios s/d >= 1 and s r <= 1,
-    so variances of one axis may differ by the whole normal range (about 1e616) before anything under-
-    or overflows; the direct gain S1 T^{-1} underflows once their ratio is below 1e-308. For diagonal
-    covariances this is the 1-D product per axis to a few ulp.
+    d_i the smaller standard deviation of axis i (but at least 2^-1020 times the larger). Entry by entry
+    A_ij = rho1_ij u1_i (s1_j/d_j), B_ij = rho2_ij u2_i (s2_j/d_j): the only large or small factors are the
+    per-axis ratios s/d in [1, 2^1020] and u <= 1, so variances of one axis may differ by the whole range
+    (5e-324 to 1.8e308) before anything under- or overflows; the direct gain S1 T^{-1} underflows once
+    their ratio is below 1e-308. For diagonal covariances this is the 1-D product per axis to a few ulp.
+
+    The mean: m1 + W2 (m2 - m1) rounds with an error of about eps (|m1| + |W2 (m2 - m1)|), which is
+    not small against the mean when m1 carries almost no weight (m1 large, the result near m2); the
+    mirrored m2 - W1 (m2 - m1) is then accurate. Both are formed and, component by component, the one
+    with the smaller such magnitude is kept: the error is then a few eps (|W1||m1| + |W2||m2|), the mixed
+    bound of the 1-D mean. Where a z-score R (m2 - m1) overflows or underflows, each axis is solved for
+    separately (one right-hand side per axis) at its own power-of-two scale.
     """
     std1 = np.sqrt(np.diagonal(s1, axis1=-2, axis2=-1))
     std2 = np.sqrt(np.diagonal(s2, axis1=-2, axis2=-1))
     r = 1.0 / np.hypot(std1, std2)
-    d = np.minimum(std1, std2)
     u1, u2 = std1 * r, std2 * r
     rho1 = s1 / std1[..., :, None] / std1[..., None, :]
     rho2 = s2 / std2[..., :, None] / std2[..., None, :]
     # T~ = R S1 R + R S2 R
     scaled_total = rho1 * (u1[..., :, None] * u1[..., None, :]) + rho2 * (u2[..., :, None] * u2[..., None, :])
+    # D = diag(d), d the smaller standard deviation of each axis, but at least 2^-1020 times the larger: the ratios
+    # s/d stay below 2^1020 even for a subnormal variance against a huge one (1.3e154/2.2e-162 would overflow).
+    d = np.maximum(np.minimum(std1, std2), np.ldexp(np.maximum(std1, std2), -1020))
     # A = R S1 D^{-1},  B = R S2 D^{-1}
     a = rho1 * (u1[..., :, None] * (std1 / d)[..., None, :])
     b = rho2 * (u2[..., :, None] * (std2 / d)[..., None, :])
-    deviation = (r * m2 - r * m1)[..., None]  # R (m2 - m1), without forming m2 - m1 (it may overflow)
     size = s1.shape[-1]
-    batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], deviation.shape[:-2])
+    deviation = r * m2 - r * m1  # z = R (m2 - m1), without forming m2 - m1 (it may overflow)
+    # A z-score near or beyond the largest double (the solve and the products need headroom), or so small that
+    # it lost its bits (the means differ): per axis,
+    # z_j = 2^k_j z'_j with z'_j near 1, one right-hand side per axis, and
+    # W (m2 - m1) = sum_j 2^k_j (D A^T T~^-1 e_j z'_j).
+    size_z = np.abs(deviation)
+    unsafe = ~(size_z <= _HUGE_Z) | ((size_z < _TINY_Z) & (m1 != m2))
+    per_axis = bool(unsafe.any())
+    if per_axis:
+        exponents = np.frexp(r)[1] + np.frexp(np.maximum(np.abs(m1), np.abs(m2)))[1]
+        scaled = r * np.ldexp(m2, -exponents) - r * np.ldexp(m1, -exponents)
+        columns = scaled[..., :, None] * np.eye(size)  # diag(z')
+    else:
+        columns = deviation[..., None]
+    batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], columns.shape[:-2])
     right = np.concatenate(
-        [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(deviation, (*batch, size, 1))], axis=-1
+        [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(columns, (*batch, size, columns.shape[-1]))],
+        axis=-1,
     )
     solved = np.linalg.solve(np.broadcast_to(scaled_total, (*batch, size, size)), right)
     a_t = np.swapaxes(a, -1, -2)
     # S = D (A^T T~^{-1} B) D
     cov = d[..., :, None] * (a_t @ solved[..., :size]) * d[..., None, :]
-    # m = m1 + D A^T T~^{-1} R (m2 - m1)
-    mean = m1 + d * (a_t @ solved[..., size:])[..., 0]
-    return mean, cov
+    # W2 (m2 - m1) = D A^T T~^{-1} R (m2 - m1),  W1 (m2 - m1) = D B^T T~^{-1} R (m2 - m1)
+    toward_second = _weighted(d, a, solved[..., size:], factor=(rho1, std1, u1))
+    toward_first = _weighted(d, b, solved[..., size:], factor=(rho2, std2, u2))
+    if per_axis:  # sum_j 2^k_j G_ij: each term at its own scale
+        toward_second = np.ldexp(toward_second, exponents[..., None, :]).sum(axis=-1)
+        toward_first = np.ldexp(toward_first, exponents[..., None, :]).sum(axis=-1)
+    else:
+        toward_second, toward_first = toward_second[..., 0], toward_first[..., 0]
+    # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): per component the form with the smaller rounding error
+    from_first = np.abs(m1) + np.abs(toward_second) <= np.abs(m2) + np.abs(toward_first)
+    return np.where(from_first, m1 + toward_second, m2 - toward_first), cov
+
+
+def _weighted(d: Any, a: Any, solved: Any, *, factor: tuple[Any, Any, Any]) -> Any:
+    """D A^T Y (Y = T~^{-1} R (m2 - m1) columns); where the ratios s/d make A^T Y overflow, (S R) Y = D A^T Y.
+
+    ``factor`` is (rho, s, u) of the covariance S that A = R S D^{-1} was formed from.
+    """
+    rho, std, u = factor
+    result = d[..., :, None] * (np.swapaxes(a, -1, -2) @ solved)
+    overflowed = ~np.isfinite(result)
+    if overflowed.any():  # S R has no ratio of standard deviations (entries rho_ij s_i u_j), it may underflow instead
+        direct = (rho * (std[..., :, None] * u[..., None, :])) @ solved
+        result = np.where(overflowed, direct, result)
+    return result
 
 
 def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
