@@ -128,15 +128,15 @@ def mpf(value: float) -> mpmath.mpf:
 OVERFLOW = mpmath.mpf(2) ** 1024 - mpmath.mpf(2) ** 970
 
 
-def assert_close(got: float, exact: mpmath.mpf, rtol: float = RTOL, label: str = "") -> None:
-    """Relative error ≤ rtol for a normal exact value; + 2 subnormal ulps below; ±inf beyond MAX."""
+def assert_close(got: float, exact: mpmath.mpf, rtol: float = RTOL, label: str = "", subnormal_ulps: int = 2) -> None:
+    """Relative error ≤ rtol for a normal exact value; + ``subnormal_ulps`` subnormal ulps below; ±inf beyond MAX."""
     assert not math.isnan(got), f"{label}: NaN (exact {mpmath.nstr(exact, 17)})"
     if abs(exact) >= OVERFLOW:
         assert got == math.copysign(math.inf, exact), f"{label}: {got!r}, exact {mpmath.nstr(exact, 17)} overflows"
         return
     assert math.isfinite(got), f"{label}: {got!r}, exact {mpmath.nstr(exact, 17)}"
     error = abs(mpf(got) - exact)
-    bound = rtol * abs(exact) + 2 * SUB
+    bound = rtol * abs(exact) + subnormal_ulps * SUB
     assert error <= bound, (
         f"{label}: got {got!r}, exact {mpmath.nstr(exact, 20)}, error {mpmath.nstr(error, 3)} > bound "
         f"{mpmath.nstr(bound, 3)} (relative {mpmath.nstr(error / abs(exact), 3) if exact else 'inf'})"
@@ -221,6 +221,11 @@ def test_evidence_and_log_evidence_match_mpmath(case: tuple[float, float, float,
 # ----------------------------------------------------------------------------- 1-D product and sum
 
 
+def ratio_overflows(var1: float, var2: float) -> bool:
+    """var1/var2 or var2/var1 beyond the largest double: the class of a known defect of multiply's mean."""
+    return max(var1, var2) / min(var1, var2) == math.inf
+
+
 @given(pair_cases())
 def test_multiply_matches_mpmath_mean_in_hull_variance_positive(case: tuple[float, float, float, float]) -> None:
     m1, v1, m2, v2 = case
@@ -241,6 +246,11 @@ def test_multiply_matches_mpmath_mean_in_hull_variance_positive(case: tuple[floa
         # Mixed bound for the mean: |error| <= 1e-12 (|w1 m1| + |w2 m2|) (+ two subnormal ulps for terms that
         # underflow). Where w1 m1 and w2 m2 cancel, the mean is ill-conditioned in its inputs (a relative
         # change of eps in m1 moves it by eps |w1 m1|): that is the problem's conditioning, not the algorithm's.
+        # Where the ratio of the variances overflows, the mean is known to be wrong (the term of the mean with
+        # the larger variance is dropped): test_multiply_mean_when_the_variance_ratio_overflows holds that class
+        # to this same bound as a strict xfail; every other property above holds there too.
+        if ratio_overflows(v1, v2):
+            return
         error = abs(mpf(mean) - exact_mean)
         bound = RTOL * (abs(w1 * x1) + abs(w2 * x2)) + 2 * SUB
         assert error <= bound, (
@@ -275,19 +285,26 @@ data_arrays = st.lists(finite_floats, min_size=2, max_size=12).map(np.array)
 
 
 def _overflow_or_close(call: Callable[[], Any], exact: mpmath.mpf, bound: mpmath.mpf, label: str) -> None:
-    """``call()`` within ``bound`` of ``exact``; an OverflowError or ±inf only where exact exceeds MAX."""
+    """``call()`` within ``bound`` of ``exact``; an OverflowError or ±inf only where exact exceeds MAX.
+
+    Where exact exceeds MAX by more than ``bound``, the result must overflow; where it exceeds MAX by less (the
+    bound is the problem's conditioning, e.g. weights that sum to 1 - eps), a finite result within the bound is
+    right too.
+    """
+    certain = abs(exact) - bound >= OVERFLOW
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             got = float(call())
     except OverflowError:
-        assert abs(exact) >= OVERFLOW * (1 - mpmath.mpf(2) ** -40), f"{label}: OverflowError, exact {exact}"
+        assert abs(exact) + bound >= OVERFLOW * (1 - mpmath.mpf(2) ** -40), f"{label}: OverflowError, exact {exact}"
         return
     assert not math.isnan(got), label
-    if abs(exact) >= OVERFLOW:
+    if certain:
         assert math.isinf(got) and (got > 0) == (exact > 0), f"{label}: {got!r}, exact {mpmath.nstr(exact, 17)}"
         return
-    error = abs(mpf(got) - exact)
+    assert math.isfinite(got) or abs(exact) + bound >= OVERFLOW, f"{label}: {got!r}, exact {mpmath.nstr(exact, 17)}"
+    error = abs(mpf(got) - exact) if math.isfinite(got) else 0
     assert error <= bound, (
         f"{label}: got {got!r}, exact {mpmath.nstr(exact, 20)}, error {mpmath.nstr(error, 3)} > {mpmath.nstr(bound, 3)}"
     )
@@ -551,15 +568,14 @@ NO_SHRINK = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 # Known defects, found by these properties (see the report of issue 10's property layer). Each test holds the
 # library to the standard; strict xfail, so a fix turns it into an XPASS failure and the marker must go.
-MVN_MULTIPLY_GAIN_FORM = (
-    "mvn_multiply computes the mean in gain form m1 + K (m2 - m1): its error is eps |m1|, not the mixed bound "
-    "eps (|W1 m1| + |W2 m2|) (diag(18268) x diag(2), means 1 and 0: 2e-12 relative off the 1-D product), and it "
-    "raises OverflowError where m1 + K (m2 - m1) overflows although the mean lies between the two means"
+MVN_MULTIPLY_COUPLED_SCALES = (
+    "mvn_multiply: for correlated covariances whose axes differ in scale by many decades between cov1 and cov2 "
+    "(axis 0: variances 1.9e22 and 1.3e-88, cond(T~) = 2.2e5, n = 4) the posterior covariance D (A^T T~^-1 B) D "
+    "relies on cancellation between entries with ratios s/d up to 1e55: cov[0, 0] = 6.0e-55, exact 1.39e-93; "
+    "cov[0, 1] = 3.5e-3, exact -1.1e-45 (bound 64 n cond eps sqrt(M_ii M_jj) = 5.4e-19)"
 )
 
 
-@pytest.mark.xfail(strict=True, reason=MVN_MULTIPLY_GAIN_FORM)
-@NO_SHRINK
 @given(st.integers(2, 4), st.data())
 def test_mvn_multiply_with_diagonal_covariances_is_the_1d_product_per_axis(n: int, data: st.DataObject) -> None:
     """Variance ratios across the whole normal range (and beyond, into the subnormals)."""
@@ -578,12 +594,16 @@ def test_mvn_multiply_with_diagonal_covariances_is_the_1d_product_per_axis(n: in
         mean, var = float(product.mean[axis]), float(product.cov[axis, axis])
         assert min(m1[axis], m2[axis]) <= mean <= max(m1[axis], m2[axis]), label
         with mpmath.workdps(DPS):
-            assert_close(var, mpf(expected.var), label=label + f", var {var!r}")
-            # the mean: the mixed bound of the 1-D test, measured against the 1-D result
+            # Where the variance is subnormal the scaled factors u = s r of the n-D product are subnormal too: a few
+            # subnormal ulps (8 2^-1074) of absolute error there; the relative standard holds wherever it is normal.
+            assert_close(var, mpf(expected.var), label=label + f", var {var!r}", subnormal_ulps=8)
+            # the mean: the mixed bound of the 1-D test, against the exact mean (the 1-D mean is measured against the
+            # same in test_multiply_matches_mpmath...; where it fails, see test_multiply_mean_when_the_variance_ratio_
+            # overflows, the n-D product is the right one of the two)
             x1, s1, x2, s2 = mpf(m1[axis]), mpf(v1[axis]), mpf(m2[axis]), mpf(v2[axis])
             scale = (abs(x1) * s2 + abs(x2) * s1) / (s1 + s2)
-            error = abs(mpf(mean) - mpf(expected.mean))
-            assert error <= RTOL * scale + 2 * SUB, label + f", mean {mean!r}"
+            error = abs(mpf(mean) - (x1 * s2 + x2 * s1) / (s1 + s2))
+            assert error <= RTOL * scale + 2 * SUB, label + f", mean {mean!r}, error {mpmath.nstr(error, 3)}"
 
 
 @st.composite
@@ -602,7 +622,7 @@ def to_float(matrix: mpmath.matrix) -> np.ndarray:
     return np.array([[float(matrix[i, j]) for j in range(matrix.cols)] for i in range(matrix.rows)])
 
 
-@pytest.mark.xfail(strict=True, reason=MVN_MULTIPLY_GAIN_FORM)
+@pytest.mark.xfail(strict=True, reason=MVN_MULTIPLY_COUPLED_SCALES)
 @NO_SHRINK
 @given(product_cases())
 def test_mvn_multiply_matches_mpmath_within_k_n_cond_eps(case: tuple[np.ndarray, ...]) -> None:
@@ -874,12 +894,37 @@ def test_issue10_7_masked_arrays(function: Callable[..., Any], name: str, argume
         assert np.array_equal(left, right)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="multiply: mean1/(var1/var2 + 1) with var1/var2 beyond the largest double drops the term mean1 var2/"
+MULTIPLY_RATIO_OVERFLOW = (
+    "multiply: mean1/(var1/var2 + 1) with var1/var2 beyond the largest double drops the term mean1 var2/"
     "(var1 + var2) entirely: multiply(1e308, 1e300, 0, 1e-10).mean is 0.0, exact 0.01 (and multiply(0, 1e-160, "
-    "1, 1e160).mean is 0.0, exact 1e-320, which mvn_multiply gets right)",
+    "1, 1e160).mean is 0.0, exact 1e-320, which mvn_multiply gets right). The fix belongs in the derivation "
+    "gaussian.product_stable (the generated kernel), e.g. the term as (mean/2^e)(min var/max var) 2^e via frexp/ldexp"
 )
+
+
+@pytest.mark.xfail(strict=True, reason=MULTIPLY_RATIO_OVERFLOW)
+@NO_SHRINK
+@given(
+    small=variances,
+    factor=st.builds(_log_uniform, st.floats(1.0, 2.0, exclude_max=True), st.integers(1024, 1100)),
+    mean=finite_floats,
+    other=st.one_of(st.just(0.0), finite_floats),
+)
+def test_multiply_mean_where_the_variance_ratio_overflows(
+    small: float, factor: float, mean: float, other: float
+) -> None:
+    """The class the main multiply property leaves to this one: max(var)/min(var) beyond the largest double."""
+    large = min(small * factor, MAX)
+    assume(ratio_overflows(small, large))
+    with mpmath.workdps(DPS):
+        for m1, v1, m2, v2 in ((mean, large, other, small), (other, small, mean, large)):
+            exact_mean = (mpf(m1) * mpf(v2) + mpf(m2) * mpf(v1)) / (mpf(v1) + mpf(v2))
+            scale = (abs(mpf(m1)) * mpf(v2) + abs(mpf(m2)) * mpf(v1)) / (mpf(v1) + mpf(v2))
+            error = abs(mpf(multiply(m1, v1, m2, v2).mean) - exact_mean)
+            assert error <= RTOL * scale + 2 * SUB, (m1, v1, m2, v2, mpmath.nstr(error, 3))
+
+
+@pytest.mark.xfail(strict=True, reason=MULTIPLY_RATIO_OVERFLOW)
 @pytest.mark.parametrize("case", [(1e308, 1e300, 0.0, 1e-10), (0.0, 1e-160, 1.0, 1e160), (3.0, 1.0, 0.0, 5e-324)])
 def test_multiply_mean_when_the_variance_ratio_overflows(case: tuple[float, float, float, float]) -> None:
     m1, v1, m2, v2 = case
@@ -916,3 +961,23 @@ def test_moments_have_no_intermediate_overflow() -> None:
         variance([1e308, -1e308])
     with pytest.raises(OverflowError, match="covariance"):
         covariance([[1e308, -1e308], [1.0, 2.0]])
+
+
+def test_mvn_multiply_regressions_from_the_properties() -> None:
+    """Inputs the diagonal property found before the mean was formed from the better-conditioned side."""
+    with mpmath.workdps(DPS):
+        # gain form m1 + K (m2 - m1): 2e-12 relative off, the 1-D product is right
+        product = mvn_multiply([1.0, 0.0], np.diag([18268.0, 1.0]), [0.0, 0.0], np.diag([2.0, 1.0]))
+        assert_close(float(product.mean[0]), mpf(2.0) / mpf(18270.0), label="mean[0]")
+        # was OverflowError("the posterior mean exceeds the largest double"); exact 0.01
+        product = mvn_multiply([1e308, 0.0], np.diag([1e300, 1.0]), [0.0, 0.0], np.diag([1e-10, 1.0]))
+        assert_close(float(product.mean[0]), mpf(1e308) * mpf(1e-10) / (mpf(1e300) + mpf(1e-10)), label="mean[0]")
+        # a subnormal variance against a huge one: the ratio of standard deviations overflowed, cov was NaN
+        product = mvn_multiply([0.0, 0.0], np.diag([1.0, 1.7e308]), [0.0, 1.0], np.diag([1.0, 5e-324]))
+        assert not np.isnan(product.cov).any() and product.mean[1] == 1.0
+        assert 0.0 <= product.cov[1, 1] <= 8 * SUB  # exact 5e-324 (1 - 3e-632): subnormal, a few ulps (see above)
+        # a z-score between the means below the subnormals: exact -2.85e-256, was m2 = 2.87e-305
+        v1, v2, m1, m2 = 1.5841699656310277e308, 1.350862958628655e226, -3.3400372678368853e-174, 2.867035394650856e-305
+        product = mvn_multiply([m1, 0.0], np.diag([v1, 1.0]), [m2, 0.0], np.diag([v2, 1.0]))
+        exact = (mpf(m1) * mpf(v2) + mpf(m2) * mpf(v1)) / (mpf(v1) + mpf(v2))
+        assert_close(float(product.mean[0]), exact, label="mean[0]")
