@@ -422,7 +422,8 @@ def run(
     outside = [row for row in rows if not row.within_bound]
     for row in outside:
         print(
-            f"kfsym: {row.function} {row.bucket}: error {row.kfsym:.3g} exceeds its bound {row.bound:.3g}",
+            f"kfsym: {row.function}{f' ({row.bucket})' if row.bucket else ''}: error {row.kfsym:.3g} exceeds its "
+            f"bound {row.bound:.3g}",
             file=sys.stderr,
         )
     return 1 if outside else 0
