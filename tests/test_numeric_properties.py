@@ -594,8 +594,8 @@ def test_mvn_multiply_with_diagonal_covariances_is_the_1d_product_per_axis(n: in
         mean, var = float(product.mean[axis]), float(product.cov[axis, axis])
         assert min(m1[axis], m2[axis]) <= mean <= max(m1[axis], m2[axis]), label
         with mpmath.workdps(DPS):
-            # Where the variance is subnormal the scaled factors u = s r of the n-D product are subnormal too: a few
-            # subnormal ulps (8 2^-1074) of absolute error there; the relative standard holds wherever it is normal.
+            # Where the variance (or the mean) is subnormal, the scaled factors of the n-D product are subnormal too: a
+            # few subnormal ulps (8 2^-1074) of absolute error there; the relative standard holds wherever it is normal.
             assert_close(var, mpf(expected.var), label=label + f", var {var!r}", subnormal_ulps=8)
             # the mean: the mixed bound of the 1-D test, against the exact mean (the 1-D mean is measured against the
             # same in test_multiply_matches_mpmath...; where it fails, see test_multiply_mean_when_the_variance_ratio_
@@ -603,7 +603,7 @@ def test_mvn_multiply_with_diagonal_covariances_is_the_1d_product_per_axis(n: in
             x1, s1, x2, s2 = mpf(m1[axis]), mpf(v1[axis]), mpf(m2[axis]), mpf(v2[axis])
             scale = (abs(x1) * s2 + abs(x2) * s1) / (s1 + s2)
             error = abs(mpf(mean) - (x1 * s2 + x2 * s1) / (s1 + s2))
-            assert error <= RTOL * scale + 2 * SUB, label + f", mean {mean!r}, error {mpmath.nstr(error, 3)}"
+            assert error <= RTOL * scale + 8 * SUB, label + f", mean {mean!r}, error {mpmath.nstr(error, 3)}"
 
 
 @st.composite

@@ -328,58 +328,72 @@ def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArr
     # D = diag(d), d the smaller standard deviation of each axis, but at least 2^-1020 times the larger: the ratios
     # s/d stay below 2^1020 even for a subnormal variance against a huge one (1.3e154/2.2e-162 would overflow).
     d = np.maximum(np.minimum(std1, std2), np.ldexp(np.maximum(std1, std2), -1020))
+    size = s1.shape[-1]
     # A = R S1 D^{-1},  B = R S2 D^{-1}
     a = rho1 * (u1[..., :, None] * (std1 / d)[..., None, :])
     b = rho2 * (u2[..., :, None] * (std2 / d)[..., None, :])
-    size = s1.shape[-1]
     deviation = r * m2 - r * m1  # z = R (m2 - m1), without forming m2 - m1 (it may overflow)
-    # A z-score near or beyond the largest double (the solve and the products need headroom), or so small that
-    # it lost its bits (the means differ): per axis,
-    # z_j = 2^k_j z'_j with z'_j near 1, one right-hand side per axis, and
-    # W (m2 - m1) = sum_j 2^k_j (D A^T T~^-1 e_j z'_j).
-    size_z = np.abs(deviation)
-    unsafe = ~(size_z <= _HUGE_Z) | ((size_z < _TINY_Z) & (m1 != m2))
-    per_axis = bool(unsafe.any())
-    if per_axis:
-        exponents = np.frexp(r)[1] + np.frexp(np.maximum(np.abs(m1), np.abs(m2)))[1]
-        scaled = r * np.ldexp(m2, -exponents) - r * np.ldexp(m1, -exponents)
-        columns = scaled[..., :, None] * np.eye(size)  # diag(z')
-    else:
-        columns = deviation[..., None]
-    batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], columns.shape[:-2])
-    right = np.concatenate(
-        [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(columns, (*batch, size, columns.shape[-1]))],
-        axis=-1,
+    batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], deviation.shape[:-1])
+    total = np.broadcast_to(scaled_total, (*batch, size, size))
+    solved = np.linalg.solve(
+        total,
+        np.concatenate(
+            [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(deviation[..., None], (*batch, size, 1))],
+            axis=-1,
+        ),
     )
-    solved = np.linalg.solve(np.broadcast_to(scaled_total, (*batch, size, size)), right)
-    a_t = np.swapaxes(a, -1, -2)
     # S = D (A^T T~^{-1} B) D
-    cov = d[..., :, None] * (a_t @ solved[..., :size]) * d[..., None, :]
+    cov = d[..., :, None] * (np.swapaxes(a, -1, -2) @ solved[..., :size]) * d[..., None, :]
     # W2 (m2 - m1) = D A^T T~^{-1} R (m2 - m1),  W1 (m2 - m1) = D B^T T~^{-1} R (m2 - m1)
-    toward_second = _weighted(d, a, solved[..., size:], factor=(rho1, std1, u1))
-    toward_first = _weighted(d, b, solved[..., size:], factor=(rho2, std2, u2))
-    if per_axis:  # sum_j 2^k_j G_ij: each term at its own scale
-        toward_second = np.ldexp(toward_second, exponents[..., None, :]).sum(axis=-1)
-        toward_first = np.ldexp(toward_first, exponents[..., None, :]).sum(axis=-1)
-    else:
-        toward_second, toward_first = toward_second[..., 0], toward_first[..., 0]
+    toward_second = _weighted(d, a, solved[..., size:], factor=(rho1, std1, u1))[..., 0]
+    toward_first = _weighted(d, b, solved[..., size:], factor=(rho2, std2, u2))[..., 0]
+    # A z-score near or beyond the largest double (the solve and the products need headroom), or a z-score or a
+    # correction so small that it may have lost bits to underflow (the means differ): again per axis, with
+    # z_j = 2^k_j z'_j, z'_j near 1, one right-hand side per axis, W (m2 - m1) = sum_j 2^k_j (D A^T T~^-1 e_j z'_j).
+    size_z = np.abs(deviation)
+    smallest = np.minimum(np.abs(toward_second), np.abs(toward_first))
+    unsafe = ~(size_z <= _HUGE_Z) | (((size_z < _TINY_Z) | (smallest < _TINY_Z)) & (m1 != m2))
+    if unsafe.any():
+        exponents = np.frexp(r)[1] + np.frexp(np.maximum(np.abs(m1), np.abs(m2)))[1]
+        columns = (r * np.ldexp(m2, -exponents) - r * np.ldexp(m1, -exponents))[..., :, None] * np.eye(size)
+        solved = np.linalg.solve(total, np.broadcast_to(columns, (*batch, size, size)))
+        scales = exponents[..., None, :]  # column j of the solution carries 2^k_j
+        toward_second = _weighted(d, a, solved, factor=(rho1, std1, u1), exponents=scales).sum(axis=-1)
+        toward_first = _weighted(d, b, solved, factor=(rho2, std2, u2), exponents=scales).sum(axis=-1)
     # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): per component the form with the smaller rounding error
     from_first = np.abs(m1) + np.abs(toward_second) <= np.abs(m2) + np.abs(toward_first)
-    return np.where(from_first, m1 + toward_second, m2 - toward_first), cov
+    mean = np.where(from_first, m1 + toward_second, m2 - toward_first)
+    # Independent axes (both covariances diagonal): per axis a convex combination of the two means, which rounding
+    # must not leave (with correlations the exact mean may lie outside the box of the two means, and is kept).
+    eye = np.eye(size, dtype=bool)
+    independent = ((s1 == 0.0) | eye).all(axis=(-2, -1)) & ((s2 == 0.0) | eye).all(axis=(-2, -1))
+    if independent.any():
+        clipped = np.clip(mean, np.minimum(m1, m2), np.maximum(m1, m2))
+        mean = np.where(independent[..., None], clipped, mean)
+    return mean, cov
 
 
-def _weighted(d: Any, a: Any, solved: Any, *, factor: tuple[Any, Any, Any]) -> Any:
-    """D A^T Y (Y = T~^{-1} R (m2 - m1) columns); where the ratios s/d make A^T Y overflow, (S R) Y = D A^T Y.
+def _weighted(d: Any, a: Any, solved: Any, *, factor: tuple[Any, Any, Any], exponents: Any = None) -> Any:
+    """D A^T Y (Y: columns of T~^{-1} R (m2 - m1)), column j times 2^k_j when ``exponents`` are given.
 
-    ``factor`` is (rho, s, u) of the covariance S that A = R S D^{-1} was formed from.
+    Where the ratios s/d make A^T Y overflow, (S R) Y = D A^T Y instead; ``factor`` is (rho, s, u) of the
+    covariance S that A = R S D^{-1} was formed from.
     """
     rho, std, u = factor
-    result = d[..., :, None] * (np.swapaxes(a, -1, -2) @ solved)
+    inner = np.swapaxes(a, -1, -2) @ solved
+    result = d[..., :, None] * inner if exponents is None else _times_power(d[..., :, None], inner, exponents)
     overflowed = ~np.isfinite(result)
     if overflowed.any():  # S R has no ratio of standard deviations (entries rho_ij s_i u_j), it may underflow instead
         direct = (rho * (std[..., :, None] * u[..., None, :])) @ solved
-        result = np.where(overflowed, direct, result)
+        result = np.where(overflowed, direct if exponents is None else np.ldexp(direct, exponents), result)
     return result
+
+
+def _times_power(x: Any, y: Any, exponents: Any) -> Any:
+    """x y 2^k with one rounding: the mantissas multiplied, the exponents added (no intermediate under- or overflow)."""
+    x_mantissa, x_exponent = np.frexp(x)
+    y_mantissa, y_exponent = np.frexp(y)
+    return np.ldexp(x_mantissa * y_mantissa, x_exponent + y_exponent + exponents)
 
 
 def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
