@@ -660,12 +660,24 @@ def test_mvn_multiply_matches_mpmath_within_k_n_cond_eps(case: tuple[np.ndarray,
                 assert error <= bound, f"cov[{i},{j}] error {mpmath.nstr(error, 3)} > {mpmath.nstr(bound, 3)}"
 
 
-@given(product_cases())
-def test_mvn_add_is_the_correctly_rounded_sum(case: tuple[np.ndarray, ...]) -> None:
-    m1, s1, m2, s2 = case
-    result = mvn_add(m1, s1, m2, s2)
-    assert (result.mean == m1 + m2).all()
-    assert (result.cov == s1 + s2).all()  # symmetric inputs: the sum is symmetric, nothing to fix
+@given(st.integers(2, 4), st.data())
+def test_mvn_add_is_the_correctly_rounded_sum_or_overflows(n: int, data: st.DataObject) -> None:
+    """Whole range: variances 5e-324..9e307, means anywhere; an OverflowError exactly where a sum exceeds MAX."""
+    s1, s2 = data.draw(spd_matrices(n)), data.draw(spd_matrices(n))
+    spd_or_skip(s1)
+    spd_or_skip(s2)
+    m1 = np.array(data.draw(st.lists(finite_floats, min_size=n, max_size=n)))
+    m2 = np.array(data.draw(st.lists(finite_floats, min_size=n, max_size=n)))
+    with mpmath.workdps(DPS):
+        sums = [mpf(a) + mpf(b) for a, b in zip([*m1, *s1.ravel()], [*m2, *s2.ravel()], strict=True)]
+        try:
+            result = mvn_add(m1, s1, m2, s2)
+        except OverflowError:
+            assert max(abs(value) for value in sums) >= OVERFLOW * (1 - mpmath.mpf(2) ** -50)
+            return
+    with np.errstate(over="ignore"):
+        assert (result.mean == m1 + m2).all()  # IEEE addition: each entry correctly rounded
+        assert (result.cov == s1 + s2).all()  # symmetric inputs: the sum is symmetric, nothing to fix
     assert (np.diagonal(result.cov) > 0).all()
 
 
@@ -794,11 +806,6 @@ def test_no_returned_variance_is_negative_with_singular_covariances(case: tuple[
 
 
 # ----------------------------------------------------------------------------- regressions: issue 10, with its numbers
-
-
-def exact(function: Callable[..., mpmath.mpf], *args: float) -> mpmath.mpf:
-    with mpmath.workdps(DPS):
-        return function(*args)
 
 
 def test_issue10_1_no_overflow_inside_the_density() -> None:
