@@ -78,7 +78,7 @@ def uniform_mean_of_draws(variance: Any = (high - low) ** 2 / (12 * N)) -> Deriv
                 "clt.mean_of_draws with the Uniform(a, b) moments of moments.uniform",
                 method="expectation",
             ),
-            Step(sp.Matrix([uniform_mean, variance]), "simplify", method="cancel"),
+            Step(sp.Matrix([uniform_mean, variance]), "the same, written over 12 N", restatement=True),
         ),
         notes=(
             "This is the Gaussian the demo's histogram approaches: N((a+b)/2, (b-a)^2/(12N)); for Uniform(1, 10) "

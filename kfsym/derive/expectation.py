@@ -78,7 +78,12 @@ def discrete_expectation(total: Any = 1) -> Derivation:
         sp.Matrix([c, 0]),
         (
             Step(sp.Matrix([c * E(1), E(x[i]) - mu_x * E(1)]), "linearity of the finite sum", method="sums"),
-            Step(sp.Matrix([c, 0]), "sum p_i = 1 and mu_X = sum p_i x_i", method="sums"),
+            Step(
+                sp.Matrix([c, 0]),
+                "sum p_i = 1 and mu_X = sum p_i x_i",
+                method="substitute",
+                change=((E(1), 1), (mu_x, E(x[i]))),
+            ),
         ),
         total=total,
         notes="Probabilities that do not sum to 1 break both statements: E[c] would not be c.",
@@ -123,7 +128,7 @@ def linearity(rhs: Any = None) -> Derivation:
         rhs,
         (
             Step(a * E(x[i]) + b * E(y[i]) + c * E(1), "split the sum, pull out constants", method="sums"),
-            Step(rhs, "sum p_i = 1", method="sums"),
+            Step(rhs, "sum p_i = 1", method="substitute", change=((E(1), 1),)),
         ),
         where=(),
     )
@@ -139,7 +144,7 @@ def variance_moments(rhs: Any = None) -> Derivation:
         rhs,
         (
             Step(E(x[i] ** 2) - 2 * mu_x * E(x[i]) + mu_x**2 * E(1), "expand the square", method="sums"),
-            Step(rhs, "E[X] = mu_X and sum p_i = 1", method="sums"),
+            Step(rhs, "E[X] = mu_X and sum p_i = 1", method="substitute", change=((E(x[i]), mu_x), (E(1), 1))),
         ),
         notes="Numerically the two-pass form E[(X - mu)^2] is used: E[X^2] - E[X]^2 cancels catastrophically.",
     )
@@ -169,7 +174,7 @@ def variance_sum(covariance_factor: Any = 2) -> Derivation:
         var(x[i] + y[i], mu_x + mu_y),
         rhs,
         (
-            Step(E(((x[i] - mu_x) + (y[i] - mu_y)) ** 2), "E[X + Y] = mu_X + mu_Y", method="sums"),
+            Step(E(((x[i] - mu_x) + (y[i] - mu_y)) ** 2), "regroup: E[X + Y] = mu_X + mu_Y", restatement=True),
             Step(rhs, "expand the square; the cross term is twice the covariance", method="sums"),
         ),
         notes="For independent X and Y the covariance vanishes and variances add (the prediction step).",
@@ -190,7 +195,12 @@ def covariance_moments(rhs: Any = None) -> Derivation:
                 "multiply out",
                 method="sums",
             ),
-            Step(rhs, "E[X] = mu_X, E[Y] = mu_Y, sum p_i = 1", method="sums"),
+            Step(
+                rhs,
+                "E[X] = mu_X, E[Y] = mu_Y, sum p_i = 1",
+                method="substitute",
+                change=((E(x[i]), mu_x), (E(y[i]), mu_y), (E(1), 1)),
+            ),
         ),
     )
 
@@ -243,7 +253,7 @@ def covariance_matrix(dimension: int = 3, quadratic_form: Any = None) -> Derivat
         quadratic,
         variance_of_projection,
         (
-            Step(sigma.T, "Cov(X_k, X_l) = Cov(X_l, X_k)", method="sums", lhs=sigma),
+            Step(sigma.T, "Cov(X_k, X_l) = Cov(X_l, X_k): multiplication commutes", lhs=sigma, restatement=True),
             Step(
                 sp.Add(*(weights[k] * weights[m] * sigma[k, m] for k in range(dimension) for m in range(dimension))),
                 "write out the quadratic form",

@@ -61,8 +61,8 @@ def pdf_2d(covariance_entry: Any = c) -> Derivation:
             Step(
                 CHOLESKY_2D * CHOLESKY_2D.T,
                 "the Cholesky factor L of Sigma",
-                method="cancel",
                 lhs=COVARIANCE_2D,
+                restatement=True,
             ),
             Step(
                 sp.Matrix(transformed),
@@ -71,7 +71,7 @@ def pdf_2d(covariance_entry: Any = c) -> Derivation:
                 change=change,
             ),
             Step(evaluated, "standard normal moments: E[z_i] = 0, E[z_i z_j] = delta_ij"),
-            Step(sp.Matrix([1, mu1, mu2, a, b, c]), "c = k + b^2/a", method="cancel"),
+            Step(sp.Matrix([1, mu1, mu2, a, b, c]), "c = k + b^2/a", method="substitute", change=((c, k + b**2 / a),)),
         ),
         notes=(
             "Every symmetric positive-definite 2x2 matrix is [[a, b], [b, c]] with a > 0 and "
@@ -150,8 +150,9 @@ def pdf_general(power: Any = HALF) -> Derivation:
             Step(
                 (2 * sp.pi) ** (-n_dim / 2) * det_l ** (-2 * power) * det_l,
                 "det Sigma = det(L L^T) = det L det L^T = (det L)^2",
+                restatement=True,
             ),
-            Step((2 * sp.pi) ** (-n_dim / 2), "the Jacobian |det L| cancels det(Sigma)^{-1/2}"),
+            Step((2 * sp.pi) ** (-n_dim / 2), "the Jacobian |det L| cancels det(Sigma)^{-1/2}", restatement=True),
         ),
         notes=(
             "The claim is the normaliser after the change of variables dx = |det L| dz (det L > 0 for the "
@@ -296,7 +297,7 @@ def linear_transform(covariance: Any = A * Sv * AT) -> Derivation:
             Step(
                 tT * bv + tT * A * mv + tT * A * Sv * AT * t / 2,
                 "(A^T t)^T = t^T A",
-                method="rewrite",
+                restatement=True,
             ),
             Step(tT * (A * mv + bv) + tT * covariance * t / 2, "collect", method="rewrite"),
         ),
