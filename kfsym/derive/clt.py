@@ -9,9 +9,12 @@ Scope of the limit proofs, stated plainly: the general statement is checked for
 a cumulant generating function written out to fourth order (the remainder is
 O(s^5), and n times it vanishes as s = t/sqrt(n) -> 0, which is the step not
 checked by SymPy); the uniform and exponential cases are checked with their
-exact MGFs. SymPy's ``limit`` is known to return wrong answers for some MGFs
-(``shared/SYMPY_NOTES.md``, trap 5; a Bernoulli(1/3) case gave exp(-t^2/4)), so
-each concrete case is checked twice, as ``M^n`` and as ``exp(n log M)``.
+exact MGFs. SymPy's ``limit`` can return wrong answers for MGFs that are
+written piecewise (the uniform MGF has a separate branch at s = 0, and a limit
+taken through it came out as ``-oo*sign(t)``), so the concrete cases use the
+s != 0 branch only and each is stated twice, as ``M^n`` and as
+``exp(n log M)``; the kernel's numeric falsifier cannot evaluate limits, so
+these steps rest on SymPy's ``limit`` alone.
 """
 
 from __future__ import annotations
@@ -143,8 +146,8 @@ def uniform_limit(limit: Any = STANDARD_NORMAL_MGF) -> Derivation:
         sp.sinh(s * width / 2) / (s * width / 2),
         width / sp.sqrt(12),
         limit=limit,
-        notes="The centred uniform on [-h/2, h/2] has MGF sinh(s h/2)/(s h/2) for s != 0 (the branch at s = 0 is "
-        "taken by hand, SYMPY_NOTES trap 5) and standard deviation h/sqrt(12).",
+        notes="The centred uniform on [-h/2, h/2] has MGF sinh(s h/2)/(s h/2) for s != 0 (the value 1 at s = 0 "
+        "is left out: SymPy's limit mishandles the piecewise form) and standard deviation h/sqrt(12).",
     )
 
 

@@ -11,9 +11,10 @@ exponential factors, the integrand is exactly ``C exp(Q)`` with ``C`` free of
 ``-a`` SymPy *proves* negative from the symbol assumptions, and ``b``, ``c``
 are real. Anything else is left to SymPy's ``integrate``. SymPy's own result
 for such integrals (of products of Gaussian densities, for instance) is an
-``erf`` expression with removable singularities (``shared/SYMPY_NOTES.md``,
-trap 6); this rule gives the closed form the textbook derivation reaches by
-completing the square.
+``erf`` expression with removable singularities (it evaluates to NaN at some
+points and matches the closed form only after further simplification); this
+rule gives the closed form the textbook derivation reaches by completing the
+square.
 """
 
 from __future__ import annotations

@@ -302,7 +302,14 @@ def check_statement(
     exact_facts = {k: v for k, v in facts.items() if not (isinstance(k, sp.Basic) and k.atoms(sp.Wild))}
     left = lhs.xreplace(dict(definitions)) if definitions else lhs
     right = rhs.xreplace(dict(definitions)) if definitions else rhs
-    same = rebuild(left.xreplace(exact_facts)) == rebuild(right.xreplace(exact_facts))
+
+    def identical() -> bool:
+        return bool(rebuild(left.xreplace(exact_facts)) == rebuild(right.xreplace(exact_facts)))
+
+    try:
+        same = run_with_time_limit(identical, timeout)
+    except CheckTimeout:
+        raise ProofError(name, number, f"comparing the two sides timed out after {timeout:g} s ({step.why})") from None
     if step.restatement:
         if not same:
             raise ProofError(name, number, f"marked as a restatement, but the two sides differ: {step.why}")

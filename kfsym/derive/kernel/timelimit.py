@@ -1,6 +1,7 @@
 """The time limit that guards every check.
 
-On the main thread a ``SIGALRM`` timer interrupts the computation itself. On any
+On the main thread a ``SIGALRM`` timer interrupts the computation itself. A limit set
+inside another one never outlives it, and the outer one is restored. On any
 other thread the check runs in a worker thread; when the limit expires the
 caller gets :class:`CheckTimeout` at once, the worker's result (if it ever
 comes) is discarded, and :class:`CheckTimeout` is *injected* into the worker
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -39,13 +41,17 @@ def _alarm(seconds: float) -> Iterator[None]:
     def _on_alarm(signum: int, frame: object) -> None:
         raise CheckTimeout
 
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # a limit already running (a nested check)
+    started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer > 0:  # give the enclosing limit back what is left of it (at least a moment, so it still fires)
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
 
 
 def _stop(worker: threading.Thread) -> None:
