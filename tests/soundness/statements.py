@@ -82,6 +82,7 @@ Z = Normal("Z", 0, 1)
 T = Exponential("T", 1)
 low, high = sp.Min(s1**2, s2**2), sp.Max(s1**2, s2**2)
 ORDERED = (Case(s1**2 <= s2**2, {low: s1**2, high: s2**2}), Case(s1**2 >= s2**2, {low: s2**2, high: s1**2}))
+JUMP = sp.Piecewise((z, z < 0), (z + 1, True))
 GAIN_2 = P2 * H22.T * (H22 * P2 * H22.T + R22).I
 GAIN_1 = P2 * H12.T * (H12 * P2 * H12.T + R11).I
 
@@ -99,6 +100,7 @@ FALSE: list[tuple[str, Thunk]] = [
     ("prove_nonnegative: x^2 >= 1", ge(x**2, 1)),
     ("prove_nonnegative: p - q >= 0", ge(p - q)),
     ("prove_nonnegative: a Float bound", ge(x**2, sp.Float("-1e-300"))),
+    ("prove_nonnegative: a sum of squares over a possibly reversed range", ge(sp.Sum(xs[i] ** 2, (i, 1, m_int)))),
     # ---- door 2: floats are refused, whatever the method
     ("float: x/10 = 0.1 x (project hook)", eq(x / 10, 0.1 * x)),
     ("float: x/10 = 0.1 x by expand", eq(x / 10, sp.Float("0.1") * x, "expand")),
@@ -321,6 +323,33 @@ FALSE: list[tuple[str, Thunk]] = [
             c * sp.Integral(sp.exp(-(c**2) * z**2), (z, -oo, oo)),
             "change_of_variables",
             change=((x, c * z),),
+        ),
+    ),
+    (
+        "change: increasing map with a jump (not a bijection)",
+        eq(
+            sp.Integral(sp.exp(-(x**2)), (x, -oo, oo)),
+            sp.Integral(sp.exp(-(JUMP**2)), (z, -oo, oo)),
+            "change_of_variables",
+            change=((x, JUMP),),
+        ),
+    ),
+    (
+        "change: x = 1/z across the pole",
+        eq(
+            sp.Integral(sp.exp(-(x**2)), (x, 1, -1)),
+            sp.Integral(-sp.exp(-(z**-2)) / z**2, (z, -1, 1)),
+            "change_of_variables",
+            change=((x, 1 / z),),
+        ),
+    ),
+    (
+        "change: x = tan z across a pole",
+        eq(
+            sp.Integral(1 / (1 + x**2), (x, sp.tan(-2), sp.tan(2))),
+            sp.Integral(sp.Integer(1), (z, -2, 2)),
+            "change_of_variables",
+            change=((x, sp.tan(z)),),
         ),
     ),
     (

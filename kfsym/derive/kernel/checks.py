@@ -27,8 +27,9 @@ Equality methods (pick the cheapest one that is reliable for the step):
     ``log_ratio``, without evaluating either integral.
 ``change_of_variables``
     ``integral f(x) dx = integral h(z) dz`` under a stated map ``x = g(z)``:
-    one variable, ``g`` real and *strictly monotone* on the range of ``z``
-    (``g'`` provably positive or provably negative there), the limits of the
+    one variable, ``g`` real, continuously differentiable and *strictly
+    monotone* on the range of ``z`` (``g'`` provably positive or provably
+    negative there), the limits of the
     left integral equal to ``g`` at the limits of the right one (in the order
     the monotonicity dictates), and ``f(g(z)) |g'(z)| = h(z)``; or several
     variables, an affine real map of the whole space with a non-zero Jacobian
@@ -230,6 +231,18 @@ def _end_value(g: Any, u: Any, at: Any, direction: str) -> Any:
     return sp.limit(g, u, at, direction)
 
 
+def _continuous_on(expr: Any, variable: Any, low: Any, high: Any) -> bool:
+    """True when SymPy shows ``expr`` continuous on the whole open interval (low, high)."""
+    from sympy.calculus.util import continuous_domain
+
+    interval = sp.Interval.open(low, high)
+    try:
+        domain = continuous_domain(expr, variable, interval)
+    except (NotImplementedError, TypeError, ValueError):
+        return False
+    return bool(interval.is_subset(domain) is True)
+
+
 def _sign_of(expr: Any) -> int | None:
     for form in (expr, sp.factor(sp.cancel(expr)), sp.simplify(expr)):
         if form.is_positive:
@@ -247,6 +260,10 @@ def _change_one(left: tuple[Any, Any], right: tuple[Any, Any], g: Any) -> Any:
     if sp.sympify(g).xreplace({new: real}).is_real is not True:
         return _refusal(f"the map {old} = {g} is not provably real for real {new}")
     slope = sp.diff(g, new)
+    if not _continuous_on(g_of := g.xreplace({new: real}), real, c, d) or not _continuous_on(
+        sp.diff(g_of, real), real, c, d
+    ):
+        return _refusal(f"the map {old} = {g} is not provably continuously differentiable on ({c}, {d})")
     parametrised = _parametrise(new, c, d)
     if parametrised is None:
         return _refusal(f"cannot parametrise the range ({c}, {d}) of {new}")

@@ -337,6 +337,9 @@ def check_statement(
         except CheckTimeout:
             reason = f"check '{step.method}' timed out after {timeout:g} s ({step.why})"
             raise ProofError(name, number, reason) from None
+        except Exception as error:  # any failure inside a check means "not proved", never success
+            reason = f"check '{step.method}' failed with {type(error).__name__}: {error} ({step.why})"
+            raise ProofError(name, number, reason) from error
         if not is_zero(left_over):
             label = f" (case {dict(case)})" if case else ""
             raise ProofError(name, number, f"does not hold{label}: {step.why}", left_over)
