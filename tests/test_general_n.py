@@ -1,0 +1,191 @@
+"""General n honestly, and the power users rely on: true identities prove, false ones are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sympy as sp
+
+from kfsym.derive import Derivation, ProofError, Step, get, prove_equal
+from kfsym.derive import matrix_lemmas as ml
+from kfsym.derive.kernel.algebra import algebra_residual
+
+# ----------------------------------------------------------------------------- power stays
+
+
+def _woodbury(sign: int = 1) -> tuple[Any, Any]:
+    A = sp.MatrixSymbol("A", 3, 3)
+    U = sp.MatrixSymbol("U", 3, 2)
+    C = sp.MatrixSymbol("C", 2, 2)
+    V = sp.MatrixSymbol("V", 2, 3)
+    return (A + U * C * V).I, A.I - sign * A.I * U * (C.I + V * A.I * U).I * V * A.I
+
+
+def test_woodbury_3x3_rank_2_proves() -> None:
+    prove_equal(*_woodbury(), method="matrices")
+
+
+def test_woodbury_with_the_wrong_sign_is_refused() -> None:
+    with pytest.raises(ProofError):
+        prove_equal(*_woodbury(-1), method="matrices")
+
+
+def _joseph(n: int, m: int, noise_factor: int = 1) -> tuple[Any, Any]:
+    P = sp.MatrixSymbol("P", n, n)
+    H = sp.MatrixSymbol("H", m, n)
+    R = sp.MatrixSymbol("R", m, m)
+    identity = sp.Identity(n)
+    K = P * H.T * (H * P * H.T + R).I
+    return (identity - K * H) * P * (identity - K * H).T + noise_factor * K * R * K.T, (identity - K * H) * P
+
+
+def test_joseph_form_n4_m2_proves() -> None:
+    prove_equal(*_joseph(4, 2), method="matrices")
+
+
+def test_joseph_form_n4_m2_in_a_derivation_with_symmetric_covariances() -> None:
+    lhs, rhs = _joseph(4, 2)
+    P, R = sp.MatrixSymbol("P", 4, 4), sp.MatrixSymbol("R", 2, 2)
+    derivation = Derivation(
+        name="user.joseph",
+        title="Joseph form, n = 4, m = 2",
+        lhs=lhs,
+        rhs=rhs,
+        given=((P.T, P), (R.T, R)),
+        steps=(Step(rhs, "the optimal gain", method="matrices"),),
+    )
+    assert derivation.verify().steps == 1
+
+
+def test_joseph_form_with_a_doubled_noise_term_is_refused() -> None:
+    with pytest.raises(ProofError):
+        prove_equal(*_joseph(3, 2, noise_factor=2), method="matrices")
+
+
+def test_inverse_of_an_identically_singular_matrix_is_refused() -> None:
+    P = sp.MatrixSymbol("P", 2, 2)
+    H = sp.MatrixSymbol("H", 1, 2)
+    R = sp.MatrixSymbol("R", 1, 1)
+    singular = H.T * R.I * H  # rank one, 2 x 2
+    with pytest.raises(ProofError):
+        prove_equal(singular.I * H.T * R.I, P * H.T * (H * P * H.T + R).I, method="matrices")
+    with pytest.raises(ProofError):
+        prove_equal(singular.I, singular.I + P, method="matrices")
+
+
+x, z, mu1, mu2 = sp.symbols("x z mu_1 mu_2", real=True)
+s1, s2 = sp.symbols("sigma_1 sigma_2", positive=True)
+
+
+def _normal(at: Any, mean: Any, variance: Any) -> Any:
+    return sp.exp(-((at - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+
+def _convolution() -> Any:
+    return sp.Integral(_normal(x, mu1, s1**2) * _normal(z - x, mu2, s2**2), (x, -sp.oo, sp.oo))
+
+
+def test_convolution_of_two_gaussian_densities_proves_as_typed() -> None:
+    prove_equal(_convolution(), _normal(z, mu1 + mu2, s1**2 + s2**2))
+
+
+def test_convolution_in_a_derivation() -> None:
+    target = _normal(z, mu1 + mu2, s1**2 + s2**2)
+    derivation = Derivation(
+        name="user.convolution",
+        title="the density of a sum of independent Gaussians",
+        lhs=_convolution(),
+        rhs=target,
+        steps=(Step(target, "Gaussian integral after completing the square", method="cancel"),),
+    )
+    assert derivation.verify().steps == 1
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _normal(z, mu1 + mu2, s1**2 * s2**2 / (s1**2 + s2**2)),
+        _normal(z, mu1 - mu2, s1**2 + s2**2),
+        _normal(z, mu1 + mu2, (s1 + s2) ** 2),
+    ],
+)
+def test_wrong_convolutions_are_refused(wrong: Any) -> None:
+    with pytest.raises(ProofError):
+        prove_equal(_convolution(), wrong)
+
+
+# ----------------------------------------------------------------------------- general n, honestly
+ANY_N = (
+    "multivariate.pdf_general",
+    "multivariate.mgf",
+    "multivariate.product_general",
+    "multivariate.linear_transform",
+    "multivariate.sum",
+    "kalman.predict",
+    "kalman.joseph_general",
+    "kalman.update_general",
+)
+
+
+def _kind(left: Any, right: Any) -> str | None:
+    """What a stated relation is, or ``None`` when it is none of the allowed kinds."""
+    one = sp.Integer(1)
+    if right == one and isinstance(left, sp.Mul) and len(left.args) == 2:
+        first, second = left.args
+        if ("^{-1}" in first.name) != ("^{-1}" in second.name) and first.name.replace(
+            "^{-1}", ""
+        ) == second.name.replace("^{-1}", ""):
+            return "axiom A3 (inverse)"
+    if isinstance(left, sp.Symbol) and not left.is_commutative:
+        if right == sp.Symbol(left.name.removesuffix("^T"), commutative=False) and left.name.endswith("^T"):
+            return "hypothesis (symmetric)"
+        return "definition"
+    if isinstance(left, sp.Symbol) and left.is_commutative and left.name.startswith(r"\det"):
+        return "axiom (determinants multiply)"
+    if isinstance(left, sp.Mul) and isinstance(right, sp.Mul) and ml.transpose(left) == right:
+        return "axiom A4 (a 1 x 1 product is its transpose)"
+    return None
+
+
+@pytest.mark.parametrize("name", ANY_N)
+def test_any_n_derivations_state_only_axioms_hypotheses_and_definitions(name: str) -> None:
+    derivation = get(name)
+    assert all(step.method in {"algebra", "substitute", "cancel"} for step in derivation.steps)
+    for left, right in derivation.given:
+        assert _kind(left, right) is not None, f"{name}: {left} = {right} is a derived rule stated as given"
+    assert "Axioms:" in derivation.notes and "(A3)" in derivation.notes
+
+
+@pytest.mark.parametrize("name", ANY_N)
+def test_any_n_titles_say_any_n(name: str) -> None:
+    assert get(name).title.startswith("any n")
+
+
+def test_derived_rules_are_not_assumed() -> None:
+    # K S = P H^T is true only because of the definitions; without them it is not provable.
+    H, P, S, K = ml.matrices("H P S K")
+    Si = sp.Symbol("S^{-1}", commutative=False)
+    assert algebra_residual(K.symbol * S.symbol, P.symbol * H.T, {Si * S.symbol: 1, S.symbol * Si: 1}) != 0
+    facts = {K.symbol: P.symbol * H.T * Si, Si * S.symbol: 1, S.symbol * Si: 1}
+    assert algebra_residual(K.symbol * S.symbol, P.symbol * H.T, facts) == 0
+
+
+def test_inconsistent_relations_are_refused() -> None:
+    A, B = sp.symbols("A B", commutative=False)
+    # A = 0 and A B = 1 together imply 0 = 1
+    left_over = algebra_residual(A, B, {A: 0, A * B: 1})
+    assert left_over != 0
+    assert "inconsistent" in str(left_over)
+
+
+def test_a_wrong_order_of_factors_is_not_proved() -> None:
+    A, B = sp.symbols("A B", commutative=False)
+    assert algebra_residual(A * B, B * A, {}) != 0
+
+
+def test_joseph_mutants_fail_in_the_general_proof() -> None:
+    from kfsym.derive import kalman as kf
+
+    with pytest.raises(ProofError):
+        kf.joseph_general(2 * kf.P_.symbol * kf.H_.T * kf.S_.inv).verify()
