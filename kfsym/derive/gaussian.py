@@ -123,7 +123,9 @@ def variance(density: Any = None) -> Derivation:
             ),
             Step(
                 sigma**2 * sp.Integral(standard_pdf(z), (z, -oo, oo)),
-                "the integral of z^2 phi(z) equals the integral of phi(z) (by parts; SymPy evaluates both sides)",
+                "integrate by parts with u = z, v = -phi(z) (v' = z phi(z)); the boundary term z phi(z) vanishes",
+                method="by_parts",
+                change=((z, -standard_pdf(z)),),
             ),
             Step(_unevaluated(sigma**2, 1), "phi integrates to 1"),
             Step(sigma**2, "collect", restatement=True),

@@ -365,6 +365,52 @@ FALSE: list[tuple[str, Thunk]] = [
             change=((x, z2), (y, z1)),
         ),
     ),
+    # ---- integration by parts
+    (
+        "by_parts: sign of the remaining integral",
+        eq(
+            sp.Integral(x * sp.exp(x), (x, 0, 1)),
+            sp.E + sp.Integral(sp.exp(x), (x, 0, 1)),
+            "by_parts",
+            change=((x, sp.exp(x)),),
+        ),
+    ),
+    (
+        "by_parts: boundary term dropped",
+        eq(
+            sp.Integral(x * sp.exp(x), (x, 0, 1)),
+            -sp.Integral(sp.exp(x), (x, 0, 1)),
+            "by_parts",
+            change=((x, sp.exp(x)),),
+        ),
+    ),
+    (
+        "by_parts: u v' is not the integrand",
+        eq(
+            sp.Integral(x**2 * sp.exp(x), (x, 0, 1)),
+            sp.E - sp.Integral(sp.exp(x), (x, 0, 1)),
+            "by_parts",
+            change=((x, sp.exp(x)),),
+        ),
+    ),
+    (
+        "by_parts: v with a jump",
+        eq(
+            sp.Integral(x * sp.Heaviside(x), (x, -1, 1)),
+            sp.Rational(1, 2) - sp.Integral(sp.Heaviside(x) * x, (x, -1, 1)),
+            "by_parts",
+            change=((x, sp.Piecewise((0, x < 0), (x, True))),),
+        ),
+    ),
+    (
+        "by_parts: divergent boundary term",
+        eq(
+            sp.Integral(x * sp.exp(x), (x, 0, oo)),
+            -sp.Integral(sp.exp(x), (x, 0, oo)),
+            "by_parts",
+            change=((x, sp.exp(x)),),
+        ),
+    ),
     # ---- door 4 and sums
     (
         "sums: sum_i sum_j exp(delta_ij) = n e (delta not a factor)",
@@ -679,6 +725,24 @@ TRUE: list[tuple[str, Thunk]] = [
             2 * sp.Integral(sp.exp(-((z1 + z2) ** 2) - (z1 - z2) ** 2), (z1, -oo, oo), (z2, -oo, oo)),
             "change_of_variables",
             change=((x, z1 + z2), (y, z1 - z2)),
+        ),
+    ),
+    (
+        "by_parts: x e^x on [0, 1]",
+        eq(
+            sp.Integral(x * sp.exp(x), (x, 0, 1)),
+            sp.E - sp.Integral(sp.exp(x), (x, 0, 1)),
+            "by_parts",
+            change=((x, sp.exp(x)),),
+        ),
+    ),
+    (
+        "by_parts: second moment of the standard normal",
+        eq(
+            sp.Integral(z**2 * sp.exp(-(z**2) / 2), (z, -oo, oo)),
+            sp.Integral(sp.exp(-(z**2) / 2), (z, -oo, oo)),
+            "by_parts",
+            change=((z, -sp.exp(-(z**2) / 2)),),
         ),
     ),
     ("sums: sum_i sum_j delta_ij = n", eq(sp.Sum(sp.KroneckerDelta(i, j), (i, 1, n), (j, 1, n)), n, "sums")),

@@ -34,6 +34,9 @@ Equality methods (pick the cheapest one that is reliable for the step):
     the monotonicity dictates), and ``f(g(z)) |g'(z)| = h(z)``; or several
     variables, an affine real map of the whole space with a non-zero Jacobian
     determinant. Complex maps are refused.
+``by_parts``
+    integration by parts for a stated pair ``(u, v)``:
+    ``c int u v' = c [u v] - c int u' v`` (see :func:`by_parts`).
 ``substitute``
     one side is the other with stated subexpressions replaced (``xreplace``,
     purely structural, then SymPy's automatic evaluation), each replacement
@@ -80,6 +83,7 @@ __all__ = [
     "INEQUALITY_METHODS",
     "CheckTimeout",
     "bound_symbols",
+    "by_parts",
     "change_of_variables",
     "is_zero",
     "nonnegative_residual",
@@ -332,6 +336,58 @@ def change_of_variables(a: Any, b: Any, change: Change) -> Any:
     return _same_function(transformed, right[0].xreplace(reals))
 
 
+def by_parts(a: Any, b: Any, change: Change) -> Any:
+    """``c integral u v' dx = c [u v] - c integral u' v dx`` over one definite range, for the stated ``(u, v)``.
+
+    The left side must be a constant times ``integral f dx`` with ``f = u v'``
+    (checked with ``cancel``); ``u`` and ``v`` must be real and continuously
+    differentiable on the open range, and ``[u v]`` is taken as one-sided
+    limits at the ends (so infinite ranges work); the right side minus
+    ``c [u v]`` must be a constant times one integral over the same range
+    whose integrand is ``-c u' v``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> left = sp.Integral(x * sp.exp(x), (x, 0, 1))
+    >>> right = sp.E - sp.Integral(sp.exp(x), (x, 0, 1))
+    >>> by_parts(left, right, ((x, sp.exp(x)),))
+    0
+    """
+    left = _single_integral(a)
+    if left is None or len(left[1]) != 1 or len(change) != 1:
+        return _refusal("by_parts needs a constant times one definite integral and the pair (u, v)")
+    (integrand, ((variable, low, high),)) = left
+    u, v = (sp.sympify(e) for e in change[0])
+    real = sp.Dummy(variable.name, real=True)
+    uu, vv = u.xreplace({variable: real}), v.xreplace({variable: real})
+    if uu.is_real is not True or vv.is_real is not True:
+        return _refusal(f"u = {u} and v = {v} must be provably real")
+    for part in (uu, vv, sp.diff(uu, real), sp.diff(vv, real)):
+        if not _continuous_on(part, real, low, high):
+            return _refusal(f"u = {u} and v = {v} must be continuously differentiable on ({low}, {high})")
+    if sp.cancel(sp.together(integrand - _whole_constant(a) * u * sp.diff(v, variable))) != 0:
+        return _refusal(f"the integrand is not (a constant times) u v' with u = {u}, v = {v}")
+    constant = _whole_constant(a)
+    product = uu * vv
+    boundary = _end_value(product, real, high, "-") - _end_value(product, real, low, "+")
+    if boundary.has(sp.oo, -sp.oo, sp.zoo, sp.nan, sp.AccumBounds, sp.Limit):
+        return _refusal(f"the boundary term [u v] = {boundary} is not finite")
+    rest = _single_integral(sp.expand(b - constant * boundary))
+    if rest is None or rest[1] != ((variable, low, high),):
+        return _refusal("the right side must be c [u v] plus a constant times one integral over the same range")
+    return sp.cancel(sp.together(rest[0] + constant * sp.diff(u, variable) * v))
+
+
+def _whole_constant(expr: Any) -> Any:
+    """The factor in front of the one integral of ``expr`` (``1`` for a bare integral)."""
+    if isinstance(expr, sp.Integral):
+        return sp.Integer(1)
+    integral = next(f for f in expr.args if isinstance(f, sp.Integral))
+    return expr / integral
+
+
 def bound_symbols(expr: Any) -> set[Any]:
     """Every variable bound somewhere inside ``expr`` (sums, integrals, limits, lambdas, derivatives)."""
     bound: set[Any] = set()
@@ -393,7 +449,7 @@ CHECK_METHODS: dict[str, Callable[[Any, Any, dict[Any, Any]], Any]] = {
     "algebra": algebra_residual,
 }
 #: Every method that proves an equality (``change_of_variables`` and ``substitute`` also need ``change``).
-EQUALITY_METHODS = frozenset({*CHECK_METHODS, "change_of_variables", "substitute"})
+EQUALITY_METHODS = frozenset({*CHECK_METHODS, "change_of_variables", "substitute", "by_parts"})
 #: Methods that prove ``lhs >= rhs``; never accepted where an equality is claimed.
 INEQUALITY_METHODS = frozenset({"nonnegative"})
 # Methods that compare unevaluated integrals or sums instead of evaluating them first.
@@ -451,6 +507,8 @@ def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any], change:
     left, right = _substituted(a, substitutions), _substituted(b, substitutions)
     if method == "change_of_variables":
         return _elementwise(lambda p, q, _facts: change_of_variables(p, q, change), left, right, substitutions)
+    if method == "by_parts":
+        return _elementwise(lambda p, q, _facts: by_parts(p, q, change), left, right, substitutions)
     if method == "nonnegative":
         return _elementwise(lambda p, q, _facts: nonnegative_residual(p, q), left, right, substitutions)
     check = CHECK_METHODS[method]
