@@ -123,10 +123,24 @@ MUTANTS.update(
             (
                 "Var X Var Y - 2 Cov^2",
                 lambda: m.correlation_bound(
-                    m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
-                    - 2 * m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    m.var(m.x[m.i], m.mu_x)
+                    * (
+                        m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
+                        - 2 * m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    )
                 ),
-                3,
+                4,
+            ),
+            (
+                "Var X Var Y + Cov^2",
+                lambda: m.correlation_bound(
+                    m.var(m.x[m.i], m.mu_x)
+                    * (
+                        m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
+                        + m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    )
+                ),
+                4,
             ),
         ],
         "moments.sample_variance_bias": [
@@ -149,7 +163,10 @@ MUTANTS.update(
                 2,
             ),
         ],
-        "clt.cumulant_limit": [("limit exp(t^2)", lambda: c.cumulant_limit(sp.exp(c.t**2)), 2)],
+        "clt.cumulant_limit": [
+            ("leading term t^2 (variance 2)", lambda: c.cumulant_limit(leading=c.t**2), 2),
+            ("a bound that does not decay", lambda: c.cumulant_limit(bound=sp.Abs(c.t) ** 3 * c.remainder_bound), 1),
+        ],
         "clt.uniform_limit": [("limit exp(t^2/4)", lambda: c.uniform_limit(sp.exp(c.t**2 / 4)), 2)],
         "clt.exponential_limit": [("limit exp(t)", lambda: c.exponential_limit(sp.exp(c.t)), 2)],
     }
