@@ -323,7 +323,7 @@ def correlation_bound(rhs: Any = None) -> Derivation:
                 "expand the square; Var(X) and Cov(X, Y) are constants of the sum",
                 method="sums",
             ),
-            Step(rhs, "collect Var(X)", method="expand"),
+            Step(rhs, "collect Var(X)", method="sums"),
         ),
         where=_MEANS,
         notes=(
