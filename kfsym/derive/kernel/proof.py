@@ -53,6 +53,8 @@ __all__ = [
 
 #: Seconds one check may take before it counts as a failure.
 DEFAULT_TIMEOUT = 10.0
+#: Seconds the numeric falsifier may spend on one step (all its size instances together).
+FALSIFIER_BUDGET = 0.8
 #: Methods whose statements depend on stated rules that random points cannot satisfy (not falsified).
 _RULE_BASED = frozenset({"rewrite", "expectation"})
 
@@ -361,11 +363,20 @@ def _falsify(
         return 0
     symmetric = frozenset(symmetric_matrices(dict(facts)))
     tested = 0
+    deadline = time.monotonic() + FALSIFIER_BUDGET
     for instance in instances:
+        remaining = deadline - time.monotonic()
+        if remaining < 0.05:
+            break
         a = left.xreplace(instance) if instance else left
         b = right.xreplace(instance) if instance else right
         count, counterexample = falsify(
-            a, b, relation=step.relation, symmetric=symmetric, seed=seed_for(name, number, step.method, instance)
+            a,
+            b,
+            relation=step.relation,
+            symmetric=symmetric,
+            seed=seed_for(name, number, step.method, instance),
+            budget=remaining,
         )
         tested += count
         if counterexample is not None:
