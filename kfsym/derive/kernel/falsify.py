@@ -79,17 +79,17 @@ def _matrix_for(symbol: Any, symmetric: bool, rng: random.Random) -> Any:
     return sp.ImmutableMatrix(entries)
 
 
-def _as_mpc(value: Any) -> Any:
+def _as_mpc(value: Any, digits: int = DIGITS) -> Any:
     if not isinstance(value, sp.Basic) or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         return None
     real, imaginary = value.as_real_imag()
     if not (real.is_Number and imaginary.is_Number):
         return None
-    prec = int(DIGITS * 3.33) + 20
+    prec = int(digits * 3.33) + 20
     return mpmath.mpc(real._to_mpmath(prec), imaginary._to_mpmath(prec))
 
 
-def _quadrature(integral: Any) -> Any:
+def _quadrature(integral: Any, digits: int = DIGITS) -> Any:
     """The value of a definite integral with numeric limits by mpmath quadrature, as a 30-digit Float."""
     limits = []
     for limit in integral.limits:
@@ -102,7 +102,7 @@ def _quadrature(integral: Any) -> Any:
             elif end == -sp.oo:
                 ends.append(-mpmath.inf)
             else:
-                value = _as_mpc(sp.N(end, DIGITS))
+                value = _as_mpc(sp.N(end, digits), digits)
                 if value is None or value.imag != 0:
                     raise ValueError("limit is not a real number")
                 ends.append(value.real)
@@ -111,19 +111,19 @@ def _quadrature(integral: Any) -> Any:
     if integral.function.free_symbols - set(variables):
         raise ValueError("integrand has free symbols")
     function = sp.lambdify(variables[::-1], integral.function, modules="mpmath")
-    with mpmath.workdps(DIGITS + 10):
+    with mpmath.workdps(digits + 10):
         value, error = mpmath.quad(function, *limits[::-1], error=True)
-        if abs(error) > mpmath.mpf(10) ** (-DIGITS + 8) * max(1, abs(value)):
+        if abs(error) > mpmath.mpf(10) ** (-digits + 8) * max(1, abs(value)):
             raise ArithmeticError("quadrature did not converge")
         real, imaginary = mpmath.mpmathify(value).real, mpmath.mpmathify(value).imag
-        return sp.Float(real, DIGITS + 10) + sp.I * sp.Float(imaginary, DIGITS + 10)
+        return sp.Float(real, digits + 10) + sp.I * sp.Float(imaginary, digits + 10)
 
 
-def _integrals_evaluated(expr: Any) -> Any:
-    return expr.replace(lambda node: isinstance(node, sp.Integral), _quadrature)
+def _integrals_evaluated(expr: Any, digits: int = DIGITS) -> Any:
+    return expr.replace(lambda node: isinstance(node, sp.Integral), lambda node: _quadrature(node, digits))
 
 
-def _numbers(obj: Any) -> list[Any] | None:
+def _numbers(obj: Any, digits: int = DIGITS) -> list[Any] | None:
     """The entries of ``obj`` evaluated to 30 digits, or ``None`` when some entry is not a number."""
     if isinstance(obj, sp.MatrixExpr) and not isinstance(obj, sp.MatrixBase):
         obj = obj.doit()
@@ -137,8 +137,8 @@ def _numbers(obj: Any) -> list[Any] | None:
         )
         if stated.has(*_UNEVALUABLE) or opaque:
             return None
-        entry = _integrals_evaluated(stated) if stated.has(sp.Integral) else stated
-        value = _as_mpc(sp.N(entry, DIGITS))
+        entry = _integrals_evaluated(stated, digits) if stated.has(sp.Integral) else stated
+        value = _as_mpc(sp.N(entry, digits), digits)
         if value is None:
             return None
         values.append(value)
@@ -237,27 +237,28 @@ def falsify(
             matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
             draws: dict[Any, Any] = {}
             try:
-                left = _numbers(_instantiate(lhs, point, matrices, draws, rng))
-                right = _numbers(_instantiate(rhs, point, matrices, draws, rng))
-            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NotImplementedError, AttributeError):
+                left_expr = _instantiate(lhs, point, matrices, draws, rng)
+                right_expr = _instantiate(rhs, point, matrices, draws, rng)
+                left, right = _numbers(left_expr), _numbers(right_expr)
+            except _SKIPPED:
                 continue  # not evaluable at this point (a singular matrix, a pole): skip it
             if left is None or right is None or len(left) != len(right):
                 continue
             found["tested"] += 1
-            for p, q in zip(left, right, strict=True):
-                scale = max(mpmath.mpf(1), abs(p), abs(q))
-                if relation == ">=":
-                    bad = (
-                        abs(p.imag) > TOLERANCE * scale
-                        or abs(q.imag) > TOLERANCE * scale
-                        or (p.real - q.real < -TOLERANCE * scale)
-                    )
-                else:
-                    bad = abs(p - q) > TOLERANCE * scale
-                if bad:
-                    shown = {**point, **{m: matrices[m].tolist() for m in matrices}}
-                    found["counterexample"] = Counterexample(shown, p, q)
-                    return
+            if not _differ(left, right, relation):
+                continue
+            # Confirm at twice the precision before calling it a counterexample (quadrature can mislead).
+            try:
+                with mpmath.workdps(2 * DIGITS + 10):
+                    left, right = _numbers(left_expr, 2 * DIGITS), _numbers(right_expr, 2 * DIGITS)
+                    confirmed = left is not None and right is not None and _differ(left, right, relation)
+            except _SKIPPED:
+                confirmed = False
+            if confirmed and left is not None and right is not None:
+                shown = {**point, **{m: matrices[m].tolist() for m in matrices}}
+                bad = next(k for k in range(len(left)) if _differ([left[k]], [right[k]], relation))
+                found["counterexample"] = Counterexample(shown, left[bad], right[bad])
+                return
 
     try:
         with mpmath.workdps(DIGITS + 10):  # every comparison at 40 digits, not at the global 15
@@ -265,6 +266,25 @@ def falsify(
     except CheckTimeout:
         pass  # out of time: the points not reached are skipped, never counted as evidence
     return found["tested"], found["counterexample"]
+
+
+_SKIPPED = (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NotImplementedError, AttributeError)
+
+
+def _differ(left: list[Any], right: list[Any], relation: str) -> bool:
+    """True when some entry pair violates ``relation`` beyond the tolerance."""
+    for p, q in zip(left, right, strict=True):
+        scale = max(mpmath.mpf(1), abs(p), abs(q))
+        if relation == ">=":
+            if (
+                abs(p.imag) > TOLERANCE * scale
+                or abs(q.imag) > TOLERANCE * scale
+                or p.real - q.real < -TOLERANCE * scale
+            ):
+                return True
+        elif abs(p - q) > TOLERANCE * scale:
+            return True
+    return False
 
 
 def _atoms(obj: Any, kind: type) -> set[Any]:
