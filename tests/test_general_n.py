@@ -189,3 +189,26 @@ def test_joseph_mutants_fail_in_the_general_proof() -> None:
 
     with pytest.raises(ProofError):
         kf.joseph_general(2 * kf.P_.symbol * kf.H_.T * kf.S_.inv).verify()
+
+
+# ----------------------------------------------------------------------------- the Gaussian integral rule
+def test_gaussian_moments_prove_through_the_integral_rule() -> None:
+    mu = sp.Symbol("mu", real=True)
+    sigma = sp.Symbol("sigma", positive=True)
+    density = _normal(x, mu, sigma**2)
+    prove_equal(sp.Integral(x**2 * density, (x, -sp.oo, sp.oo)), mu**2 + sigma**2)
+    prove_equal(sp.Integral((x - mu) ** 4 * density, (x, -sp.oo, sp.oo)), 3 * sigma**4)
+    with pytest.raises(ProofError):
+        prove_equal(sp.Integral((x - mu) ** 4 * density, (x, -sp.oo, sp.oo)), sigma**4)
+
+
+def test_gaussian_integral_rule_needs_a_provably_positive_curvature() -> None:
+    from kfsym.derive.kernel.gaussian_integral import gaussian_integral
+
+    a_real = sp.Symbol("a", real=True)
+    a_positive = sp.Symbol("a", positive=True)
+    assert gaussian_integral(sp.Integral(sp.exp(-a_real * x**2), (x, -sp.oo, sp.oo))) is None
+    assert gaussian_integral(sp.Integral(sp.exp(x**2), (x, -sp.oo, sp.oo))) is None
+    assert gaussian_integral(sp.Integral(sp.exp(-(x**2)), (x, 0, sp.oo))) is None
+    value = gaussian_integral(sp.Integral(sp.exp(-a_positive * x**2), (x, -sp.oo, sp.oo)))
+    assert sp.simplify(value - sp.sqrt(sp.pi / a_positive)) == 0
