@@ -100,13 +100,17 @@ class Derivation:
     where : tuple of (expression, expression)
         Definitions ``(mu, (mu1*s2**2 + mu2*s1**2)/(s1**2 + s2**2))``; the left
         side is a symbol or the square of a positive symbol. Later definitions
-        may use earlier ones. The definition must satisfy the assumptions of
-        the symbol it defines (real, positive), which :meth:`verify` checks.
+        may use earlier ones (never themselves). Definitions are substituted
+        before anything is evaluated, and each must satisfy *every* assumption
+        of the symbol it defines (real, positive, integer, ...), which
+        :meth:`verify` checks. Strings and floats are refused (``TypeError``).
     given : tuple of (expression, expression)
         Facts of the setting, stated and used as rewrite rules in every check:
         ``(Sum(p[i], (i, 1, n)), 1)`` (probabilities sum to one), or the moment
         rule ``(E(x[i]*x[j]), mu**2 + sigma**2*KroneckerDelta(i, j))``. They are
-        hypotheses, shown with the derivation, not things it proves.
+        hypotheses, shown with the derivation, not things it proves. A
+        symmetry ``(X.T, X)`` of a matrix symbol is also used by the
+        ``matrices`` method and by the numeric falsifier.
     results : tuple of Result
         Formulas for code generation.
     notes : str
