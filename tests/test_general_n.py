@@ -212,3 +212,22 @@ def test_gaussian_integral_rule_needs_a_provably_positive_curvature() -> None:
     assert gaussian_integral(sp.Integral(sp.exp(-(x**2)), (x, 0, sp.oo))) is None
     value = gaussian_integral(sp.Integral(sp.exp(-a_positive * x**2), (x, -sp.oo, sp.oo)))
     assert sp.simplify(value - sp.sqrt(sp.pi / a_positive)) == 0
+
+
+def test_a_self_overlapping_relation_is_completed_or_left_undecided() -> None:
+    # The braid relation A B A = B A B has no finite completion: a true consequence is still found,
+    # a non-consequence is reported as not decided (never as proved, never as refuted).
+    A, B = sp.symbols("A B", commutative=False)
+    facts = {A * B * A: B * A * B}
+    assert algebra_residual(B * A * B * A * B, A * B * A * A * B, facts) == 0
+    left_over = algebra_residual(A * B * B * A, B * A * A * B, facts)
+    assert left_over != 0
+    assert "not decided" in str(left_over)
+
+
+def test_a_transpose_declaration_cannot_state_symmetry() -> None:
+    from kfsym.derive.kernel.algebra import declare_transpose
+
+    X = sp.Symbol("X", commutative=False)
+    with pytest.raises(ValueError, match="must be named"):
+        declare_transpose(X, X)

@@ -34,6 +34,15 @@ non-commutative arithmetic, independently of the rewriting code.
 The transpose: when ``declare_transpose(X, X^T)`` has been called for every
 symbol of a relation, the relation's transpose (by (AB)^T = B^T A^T,
 (A + B)^T = A^T + B^T, (A^T)^T = A, (cA)^T = c A^T) is added as a relation too.
+The declaration only fixes names (``X^T``, ``X^{-T}`` for ``X^{-1}``); it states
+nothing about ``X``.
+
+Typing: the free algebra ignores shapes. The argument is sound for matrices
+when every stated relation and both sides of the claim are well-typed
+products (each relation's sides of one shape, ``1`` the identity of the size
+the context needs): completion only joins words along a shared subword and
+replaces a subword by an expression of the same type, so every term of a
+certificate is a well-typed product too.
 """
 
 from __future__ import annotations
@@ -57,11 +66,25 @@ MAX_RULES = 400
 MAX_WORD = 10
 
 
+def _transpose_name(name: str) -> str:
+    """The one name the transpose of a symbol called ``name`` may have: ``X^T``, or ``X^{-T}`` for ``X^{-1}``."""
+    if name.endswith("^{-1}"):
+        return name.removesuffix("^{-1}") + "^{-T}"
+    return name + "^T"
+
+
 def declare_transpose(symbol: Any, transposed: Any) -> None:
-    """Record that the non-commuting symbol ``transposed`` stands for ``symbol^T`` (and back)."""
+    """Record that the non-commuting symbol ``transposed`` stands for ``symbol^T`` (and back).
+
+    The declaration is a naming convention, not a hypothesis: the transpose of
+    ``X`` must be called ``X^T`` (of ``X^{-1}``: ``X^{-T}``), so no fact such as
+    ``X^T = X`` can be smuggled in through it; symmetry is stated in ``given``.
+    """
     for atom in (symbol, transposed):
         if atom.is_commutative or not isinstance(atom, sp.Symbol):
             raise ValueError(f"transposes are declared between non-commuting symbols, got {atom!r}")
+    if transposed.name != _transpose_name(symbol.name):
+        raise ValueError(f"the transpose of {symbol.name} must be named {_transpose_name(symbol.name)}")
     _TRANSPOSES[symbol] = transposed
     _TRANSPOSES[transposed] = symbol
 
@@ -188,8 +211,8 @@ class _System:
 
     def _overlaps(self, new: _Rule) -> list[tuple[Poly, Certificate]]:
         pairs: list[tuple[Poly, Certificate]] = []
-        for old in self.rules:
-            for first, second in ((new, old), (old, new)):
+        for old in [*self.rules, new]:  # the new rule overlaps itself too (e.g. B A B with B A B in B A B A B)
+            for first, second in ((new, old), (old, new)) if old is not new else ((new, new),):
                 a, b = first.lead, second.lead
                 # suffix of a == prefix of b: the word a + b[k:] rewrites two ways
                 for k in range(1, min(len(a), len(b))):
