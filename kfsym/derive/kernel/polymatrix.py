@@ -39,9 +39,9 @@ class SingularInverseError(ValueError):
     """An inverse of a matrix whose determinant is identically zero."""
 
 
-def _instance(symbol: Any, symmetric: bool, prefix: str = "") -> Any:
+def _instance(symbol: Any, symmetric: bool) -> Any:
     rows, cols = (int(d) for d in symbol.shape)
-    name = prefix + symbol.name
+    name = symbol.name
 
     def entry(r: int, c: int) -> Any:
         if symmetric and r > c:
@@ -290,7 +290,8 @@ def _shift(exprs: tuple[Any, ...], instances: dict[Any, Any], symmetric: set[str
             rest_value = sp.Matrix(rest_value).applyfunc(sp.expand)
             if rest_value.free_symbols & instances[term].free_symbols:
                 continue
-            fresh = _instance(term, term.name in symmetric, prefix="new ")
+            template = _instance(term, term.name in symmetric)
+            fresh = template.xreplace({g: sp.Dummy(g.name) for g in template.free_symbols})  # new, unique
             old = instances[term]
             replacement = {}
             for r in range(old.rows):
