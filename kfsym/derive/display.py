@@ -102,15 +102,18 @@ def _case_rows_latex(step: Any) -> list[str]:
 
 
 def _case_lines_text(step: Any) -> list[str]:
+    """Each case as a block: its condition, then what the condition justifies."""
     cases = getattr(step, "cases", ())
     sizes = [case for case in cases if case.condition is None]
     if sizes:
-        shown = "; ".join(", ".join(f"{_pretty(k)} = {_pretty(v)}" for k, v in case.substitution) for case in sizes)
+        shown = "; ".join(", ".join(f"{k} = {v}" for k, v in case.substitution) for case in sizes)
         return [f"      checked for {shown} only"]
     lines = []
     for case in cases:
-        replaced = ", ".join(f"{_pretty(k)} = {_pretty(v)}" for k, v in case.substitution)
-        lines.append(f"      case {_pretty(case.condition)}: {replaced}")
+        lines.append("      case")
+        lines.append(textwrap.indent(_pretty(case.condition), "          "))
+        for old, new in case.substitution:
+            lines.append(textwrap.indent(_prefix_block("⇒ ", _pretty(sp.Eq(old, new, evaluate=False))), "        "))
     return lines
 
 
