@@ -231,3 +231,55 @@ def test_a_transpose_declaration_cannot_state_symmetry() -> None:
     X = sp.Symbol("X", commutative=False)
     with pytest.raises(ValueError, match="must be named"):
         declare_transpose(X, X)
+
+
+# ----------------------------------------------------------------- more false statements for the new methods
+_A, _B, _S, _Si = sp.symbols("A B S S^{-1}", commutative=False)
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs", "facts"),
+    [
+        ((_A + _B) ** 2, _A**2 + 2 * _A * _B + _B**2, {}),
+        (_S * _Si, sp.Integer(1), {_Si * _S: 1}),  # a left inverse is not a right inverse
+        (_Si * _A * _S, _A, {_Si * _S: 1, _S * _Si: 1}),  # similarity is not equality
+        (_A * _B - _B * _A, sp.Integer(0), {_A * _B * _A: _A}),
+        (2 * _A, _A, {}),
+    ],
+)
+def test_algebra_refuses_false_identities(lhs: Any, rhs: Any, facts: dict[Any, Any]) -> None:
+    assert algebra_residual(lhs, rhs, facts) != 0
+
+
+def _shifted(kind: str) -> tuple[Any, Any]:
+    P = sp.MatrixSymbol("P", 3, 3)
+    R = sp.MatrixSymbol("R", 3, 3)
+    inverse = (P + R).I
+    if kind == "true":
+        return inverse * R, sp.Identity(3) - inverse * P
+    if kind == "swapped":
+        return inverse * R, sp.Identity(3) - P * inverse
+    return inverse, R.I  # "dropped"
+
+
+def test_the_coordinate_change_keeps_true_identities_true() -> None:
+    prove_equal(*_shifted("true"), method="matrices")
+
+
+@pytest.mark.parametrize("kind", ["swapped", "dropped"])
+def test_the_coordinate_change_keeps_false_identities_false(kind: str) -> None:
+    with pytest.raises(ProofError):
+        prove_equal(*_shifted(kind), method="matrices")
+
+
+@pytest.mark.parametrize(
+    ("integrand", "value"),
+    [
+        (x * sp.exp(-(x**2) / 2), sp.Integer(1)),
+        (x**2 * sp.exp(-(x**2) / 2), sp.sqrt(sp.pi)),
+        (sp.exp(-(x**2) / 2 + x), sp.sqrt(2 * sp.pi)),
+    ],
+)
+def test_wrong_gaussian_integrals_are_refused(integrand: Any, value: Any) -> None:
+    with pytest.raises(ProofError):
+        prove_equal(sp.Integral(integrand, (x, -sp.oo, sp.oo)), value)
