@@ -175,6 +175,20 @@ def pdf_general(power: Any = HALF, cholesky: Any = None) -> Derivation:
     )
 
 
+size = sp.Symbol("n", integer=True, positive=True)
+SIZES = ({size: 2}, {size: 3}, {size: 4})
+COV_N = sp.MatrixSymbol("S", size, size)
+
+
+def _mgf_concrete(half: Any) -> tuple[Any, Any]:
+    """The completed square with n x 1 vectors and an n x n covariance (MatrixSymbols, n concrete per case)."""
+    t, x, m = (sp.MatrixSymbol(name, size, 1) for name in ("t", "x", "m"))
+    shifted = m + COV_N * t
+    lhs = t.T * x - HALF * (x - m).T * COV_N.I * (x - m)
+    rhs = -HALF * (x - shifted).T * COV_N.I * (x - shifted) + t.T * m + half * t.T * COV_N * t
+    return lhs, rhs
+
+
 def mgf_general(half: Any = HALF) -> Derivation:
     """Completing the square: exp(t^T x) N(x; m, S) = exp(t^T m + t^T S t/2) N(x; m + S t, S) (any n)."""
     x, xT, t, tT, m, mT = XV.symbol, XV.T, TV.symbol, TV.T, MV.symbol, MV.T
@@ -190,7 +204,7 @@ def mgf_general(half: Any = HALF) -> Derivation:
         ),
         lhs=lhs,
         rhs=rhs,
-        given=(*ml.inverse(COV), *ml.symmetric(COV), (xT * t, tT * x), (mT * t, tT * m)),
+        given=(*ml.inverse(COV), *ml.symmetric(COV), (xT * t, tT * x), (mT * t, tT * m), (COV_N.T, COV_N)),
         steps=(
             Step(
                 tT * x - HALF * (xT * S_inv * x - xT * S_inv * m - mT * S_inv * x + mT * S_inv * m),
@@ -198,6 +212,13 @@ def mgf_general(half: Any = HALF) -> Derivation:
                 method="algebra",
             ),
             Step(rhs, "complete the square: S^{-1} S = I, S^T = S, x^T t = t^T x, m^T t = t^T m", method="algebra"),
+            Step(
+                _mgf_concrete(half)[1],
+                "the same identity for n = 2, 3, 4 with generic entries (S symmetric), by cleared denominators",
+                method="matrices",
+                lhs=_mgf_concrete(half)[0],
+                cases=SIZES,
+            ),
         ),
         notes=(
             "Multiplying by exp and by the normaliser of N(x; m, S), which does not depend on the mean, "
@@ -330,10 +351,8 @@ def product_general(covariance: Any = None) -> Derivation:
 
 
 # ----------------------------------------------------------------------------- n = 2, 3, 4: generic entries
-size = sp.Symbol("n", integer=True, positive=True)
 Sig1, Sig2 = sp.MatrixSymbol("Sigma_1", size, size), sp.MatrixSymbol("Sigma_2", size, size)
 mean1, mean2 = sp.MatrixSymbol("m_1", size, 1), sp.MatrixSymbol("m_2", size, 1)
-SIZES = ({size: 2}, {size: 3}, {size: 4})
 SYMMETRIC = ((Sig1.T, Sig1), (Sig2.T, Sig2))
 
 

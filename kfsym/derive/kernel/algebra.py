@@ -274,7 +274,13 @@ class _System:
 
 def _relations(facts: dict[Any, Any]) -> list[tuple[Any, Any]]:
     """The non-commutative facts as (l, r) pairs, closed under the transpose where it is declared."""
-    stated = [(sp.sympify(k), sp.sympify(v)) for k, v in facts.items() if not sp.sympify(k).is_commutative]
+    # Relations between non-commuting symbols only; facts about concrete-size MatrixSymbols (for the
+    # 'matrices' steps of the same derivation) are not used here, which can only make less provable.
+    stated = [
+        (sp.sympify(k), sp.sympify(v))
+        for k, v in facts.items()
+        if not sp.sympify(k).is_commutative and not sp.sympify(k).has(sp.MatrixExpr)
+    ]
     closed = list(stated)
     for left, right in stated:
         atoms = {a for a in (left - right).atoms(sp.Symbol) if not a.is_commutative}
