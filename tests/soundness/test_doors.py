@@ -207,6 +207,13 @@ def test_the_falsifier_respects_assumptions_and_is_seeded() -> None:
     assert falsify(A.T, A)[1] is not None
 
 
+def test_the_falsifier_honours_probabilities_that_sum_to_one() -> None:
+    weights, c = sp.IndexedBase("p", nonnegative=True), sp.Symbol("c", real=True)
+    expectation = sp.Sum(weights[i] * c, (i, 1, n))
+    assert falsify(expectation, c, weights={weights: (1, n)})[1] is None
+    assert falsify(expectation, c)[1] is not None  # without the fact, E[c] = c is false
+
+
 def test_the_falsifier_never_turns_a_failure_into_a_success() -> None:
     # A true identity SymPy's cancel cannot see stays a failure, whatever the numbers say.
     with pytest.raises(ProofError):

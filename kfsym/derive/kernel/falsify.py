@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,7 @@ def falsify(
     seed: int = 0,
     points: int = 3,
     budget: float = 1.0,
+    weights: Mapping[Any, tuple[Any, Any]] | None = None,
 ) -> tuple[int, Counterexample | None]:
     """Evaluate ``lhs`` and ``rhs`` at random admissible points.
 
@@ -203,6 +205,10 @@ def falsify(
         Number of admissible points to try.
     budget : float
         Seconds for all points together; points not reached are skipped.
+    weights : mapping, optional
+        ``{p: (lo, hi)}`` for indexed bases stated to sum to one over
+        ``lo..hi`` (probabilities): their values are drawn positive and
+        normalised, so the statement is tested where its hypothesis holds.
 
     Returns
     -------
@@ -219,6 +225,7 @@ def falsify(
     True
     """
     found: dict[str, Any] = {"tested": 0, "counterexample": None}
+    weights = dict(weights or {})
 
     def run() -> None:
         rng = random.Random(seed)
@@ -235,7 +242,7 @@ def falsify(
             if any(v is None for v in point.values()):
                 return
             matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
-            draws: dict[Any, Any] = {}
+            draws = _weights_for(weights, point, rng)
             try:
                 left_expr = _instantiate(lhs, point, matrices, draws, rng)
                 right_expr = _instantiate(rhs, point, matrices, draws, rng)
@@ -285,6 +292,19 @@ def _differ(left: list[Any], right: list[Any], relation: str) -> bool:
         elif abs(p - q) > TOLERANCE * scale:
             return True
     return False
+
+
+def _weights_for(weights: Mapping[Any, tuple[Any, Any]], point: dict[Any, Any], rng: random.Random) -> dict[Any, Any]:
+    """Positive values for ``p[lo..hi]`` that sum to one, for each base stated to sum to one over that range."""
+    draws: dict[Any, Any] = {}
+    for base, (low, high) in weights.items():
+        first, last = sp.sympify(low).xreplace(point), sp.sympify(high).xreplace(point)
+        if not (first.is_Integer and last.is_Integer and last >= first):
+            continue
+        raw = {base[k]: sp.Integer(rng.randint(1, 9)) for k in range(int(first), int(last) + 1)}
+        total = sum(raw.values())
+        draws.update({indexed: value / total for indexed, value in raw.items()})
+    return draws
 
 
 def _atoms(obj: Any, kind: type) -> set[Any]:

@@ -54,7 +54,7 @@ __all__ = [
 #: Seconds one check may take before it counts as a failure.
 DEFAULT_TIMEOUT = 10.0
 #: Seconds the numeric falsifier may spend on one step (all its size instances together).
-FALSIFIER_BUDGET = 0.8
+FALSIFIER_BUDGET = 0.5
 #: Methods whose statements depend on stated rules that random points cannot satisfy (not falsified).
 _RULE_BASED = frozenset({"rewrite", "expectation"})
 
@@ -241,9 +241,22 @@ def check_definitions(name: str, definitions: dict[Any, Any], timeout: float = D
                 )
 
 
-def _symmetry_facts_only(facts: Mapping[Any, Any]) -> bool:
+def _normalised_weights(key: Any, value: Any) -> tuple[Any, tuple[Any, Any]] | None:
+    """``(p, (lo, hi))`` for a fact ``Sum(p[i], (i, lo, hi)) = 1`` (weights that sum to one), else ``None``."""
+    if value != 1 or not isinstance(key, sp.Sum) or len(key.limits) != 1 or len(key.limits[0]) != 3:
+        return None
+    term, (index, low, high) = key.function, key.limits[0]
+    if isinstance(term, sp.Indexed) and term.indices == (index,):
+        return term.base, (low, high)
+    return None
+
+
+def _sampleable(facts: Mapping[Any, Any]) -> tuple[bool, dict[Any, tuple[Any, Any]]]:
+    """Whether random points can honour every stated fact, and the weights ``{p: (lo, hi)}`` to normalise."""
     symmetric = symmetric_matrices(dict(facts))
-    return len(symmetric) == len(facts)
+    found = [_normalised_weights(k, v) for k, v in facts.items()]
+    weights = dict(item for item in found if item is not None)
+    return len(symmetric) + len(weights) == len(facts), weights
 
 
 def _check_cases(name: str, number: int, step: Step, *, lhs: Any, rhs: Any, timeout: float) -> list[dict[Any, Any]]:
@@ -359,7 +372,8 @@ def _falsify(
     facts: Mapping[Any, Any],
     instances: list[dict[Any, Any]],
 ) -> int:
-    if step.method in _RULE_BASED or not _symmetry_facts_only(facts):
+    sampleable, weights = _sampleable(facts)
+    if step.method in _RULE_BASED or not sampleable:
         return 0
     symmetric = frozenset(symmetric_matrices(dict(facts)))
     tested = 0
@@ -376,6 +390,7 @@ def _falsify(
             relation=step.relation,
             symmetric=symmetric,
             seed=seed_for(name, number, step.method, instance),
+            weights=weights,
             budget=remaining,
         )
         tested += count
