@@ -27,6 +27,8 @@ becomes a free symmetric matrix, for instance.)
 from __future__ import annotations
 
 import heapq
+import random
+import zlib
 from typing import Any
 
 import sympy as sp
@@ -304,6 +306,30 @@ def _shift(exprs: tuple[Any, ...], instances: dict[Any, Any], symmetric: set[str
             break
 
 
+def _differing_point(a: Any, b: Any, instances: dict[Any, Any], tries: int = 2) -> dict[str, int] | None:
+    """An integer assignment of the entries at which both sides exist and differ, or ``None``.
+
+    A refutation only: two rational functions that differ at one point where
+    both are defined are different, so the check can fail fast. Agreement at
+    the points proves nothing and the symbolic evaluation follows. The points
+    are drawn from a generator seeded by the statement, so runs repeat.
+    """
+    generators = sorted(set().union(*(m.free_symbols for m in instances.values())), key=lambda g: g.name)
+    rng = random.Random(zlib.crc32(sp.srepr((a, b)).encode()))
+    for _ in range(tries):
+        values = {g: sp.Integer(rng.randint(-9, 9)) for g in generators}
+        numeric = {k: v.xreplace(values) for k, v in instances.items()}
+        try:
+            evaluate = _Evaluator(numeric)
+            left, right = evaluate(a), evaluate(b)
+            equal, _why = evaluate.difference_is_zero(left, right)
+        except (SingularInverseError, ZeroDivisionError):
+            continue  # an inverse does not exist at this point
+        if not equal:
+            return {g.name: int(v) for g, v in values.items()}
+    return None
+
+
 def concrete_residual(a: Any, b: Any, symmetric: set[str]) -> Any:
     """Zero when ``a == b`` for generic matrices of the concrete sizes in the expressions.
 
@@ -314,6 +340,9 @@ def concrete_residual(a: Any, b: Any, symmetric: set[str]) -> Any:
     if not symbols:
         return sp.Symbol("<no concrete-size matrix symbols to instantiate>")
     instances = {s: _instance(s, s.name in symmetric) for s in symbols}
+    point = _differing_point(a, b, instances)
+    if point is not None:
+        return sp.Symbol(f"<the sides differ at the integer point {point}>")
     _shift((sp.sympify(a), sp.sympify(b)), instances, symmetric)
     evaluate = _Evaluator(instances)
     left = evaluate(a)
