@@ -599,6 +599,18 @@ FALSE: list[tuple[str, Thunk]] = [
         "where: a forward reference is not a definition",
         chain(t, 3, Step(sp.Integer(3), "def"), where=((t, y + 1), (y, 2))),
     ),
+    (
+        "where: the defined symbol is also an integration variable",
+        chain(sp.Integral(t, (t, 0, 1)), sp.Integer(5), Step(sp.Integer(5), "t = 10"), where=((t, sp.Integer(10)),)),
+    ),
+    (
+        "cases: a case symbol that is also a summation index",
+        chain(
+            sp.Sum(k, (k, 1, 3)),
+            sp.Integer(3),
+            Step(sp.Integer(3), "k = 1", cases=(Case(sp.Eq(k, 1), {k: 1}), Case(sp.Ne(k, 1), {}))),
+        ),
+    ),
     # ---- restatements
     ("restatement: marked, but the sides differ", chain(x + x, 3 * x, Step(3 * x, "double", restatement=True))),
     (

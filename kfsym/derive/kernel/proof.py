@@ -31,6 +31,7 @@ from kfsym.derive.kernel.checks import (
     EQUALITY_METHODS,
     INEQUALITY_METHODS,
     CheckTimeout,
+    bound_symbols,
     is_zero,
     rebuild,
     residual,
@@ -295,6 +296,14 @@ def _check_cases(name: str, number: int, step: Step, *, lhs: Any, rhs: Any, time
     return [case.mapping for case in conditioned]
 
 
+def _bound_in(*sides: Any) -> set[Any]:
+    found: set[Any] = set()
+    for side in sides:
+        for entry in side if isinstance(side, sp.MatrixBase) else [side]:
+            found |= bound_symbols(entry)
+    return found
+
+
 def check_statement(
     name: str,
     number: int,
@@ -315,6 +324,14 @@ def check_statement(
         Number of admissible points the numeric falsifier evaluated.
     """
     exact_facts = {k: v for k, v in facts.items() if not (isinstance(k, sp.Basic) and k.atoms(sp.Wild))}
+    replaced = {*definitions, *(k for k in exact_facts if isinstance(k, sp.Symbol))}
+    replaced |= {k for case in step.cases for k, _ in case.substitution if isinstance(k, sp.Symbol)}
+    captured = replaced & _bound_in(lhs, rhs)
+    if captured:
+        # Definitions, facts and cases replace free occurrences; a bound variable of the same name would be hit too.
+        raise ProofError(
+            name, number, f"{sorted(map(str, captured))} is defined or replaced but also bound in the step; rename it"
+        )
     left = lhs.xreplace(dict(definitions)) if definitions else lhs
     right = rhs.xreplace(dict(definitions)) if definitions else rhs
 
