@@ -11,6 +11,17 @@ what it checked. Its parts, each small enough to audit in one sitting:
 - :mod:`.cases`: exhaustive case splits;
 - :mod:`.falsify`: the numeric falsifier that can veto an accepted step;
 - :mod:`.proof`: steps, statements and chains.
+
+What "proved" means, precisely. A statement is proved when its method reduces
+it to zero *exactly*, under the declared symbol assumptions, the stated
+``where`` definitions and the stated ``given`` hypotheses (shown with every
+derivation). Conventions inherited from SymPy's automatic evaluation are
+accepted as such: identities between rational functions hold where both
+sides are defined (``x/x`` is ``1``), ``0**0`` is ``1``, and integrals, sums,
+limits and derivatives are evaluated by SymPy's ``doit`` (where a step says it
+evaluates them). A matrix identity checked for listed sizes holds for those
+sizes only, and the output says so. Anything a method cannot decide is
+refused, never accepted.
 """
 
 from kfsym.derive.kernel.cases import Case
