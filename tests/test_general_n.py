@@ -286,3 +286,11 @@ def test_the_coordinate_change_keeps_false_identities_false(kind: str) -> None:
 def test_wrong_gaussian_integrals_are_refused(integrand: Any, value: Any) -> None:
     with pytest.raises(ProofError):
         prove_equal(sp.Integral(integrand, (x, -sp.oo, sp.oo)), value)
+
+
+def test_a_scalar_that_may_vanish_is_never_divided_by() -> None:
+    A = sp.Symbol("A", commutative=False)
+    c = sp.Symbol("c", real=True)
+    d = sp.Symbol("d", positive=True)
+    assert algebra_residual(A, sp.Integer(0), {c * A: 0}) != 0  # c may be 0
+    assert algebra_residual(A, sp.Integer(0), {d * A: 0}) == 0  # d > 0

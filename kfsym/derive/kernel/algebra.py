@@ -202,6 +202,11 @@ class _System:
         if not poly:
             return None
         lead = max(poly, key=_key)
+        if sp.sympify(poly[lead]).is_zero is not False:
+            # Dividing by a coefficient that may vanish (a scalar symbol c in c A = B) is not an
+            # equivalence: the relation is not used, and the completion is no longer a decision.
+            self.complete = False
+            return None
         if lead == ():
             raise _InconsistentError
         scale = 1 / poly[lead]
