@@ -181,6 +181,9 @@ def test_door_8_where_is_substituted_first_and_every_assumption_checked() -> Non
         lambda: Derivation(name="t.s", title="t", lhs=x, rhs=x, steps=(Step(x, "s"),), where=((y, "x"),)),
         lambda: Derivation(name="t.s", title="t", lhs=x, rhs=x, steps=(Step(x, "s"),), given=(("x", x),)),
         lambda: Derivation(name="t.s", title="t", lhs=x, rhs=x, steps=(Step(x, "s"),), where="y = x"),
+        lambda: checks.residual("__import__('sys').stdout.write('hi') or 1", 1, "simplify", {}),
+        lambda: checks.change_of_variables(x, x, (("x", "__import__('sys').stdout.write('hi')"),)),
+        lambda: Case(x > 0, {"x": 1}),
     ],
 )
 def test_door_9_strings_are_never_evaluated(build: object, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,7 +70,7 @@ from typing import Any
 
 import sympy as sp
 
-from kfsym.derive.kernel.admit import floats_in
+from kfsym.derive.kernel.admit import admit, admit_pairs, floats_in
 from kfsym.derive.kernel.algebra import algebra_residual
 from kfsym.derive.kernel.gaussian_integral import evaluate_gaussian_integrals
 from kfsym.derive.kernel.linalg import matrix_residual, rewrite_residual
@@ -304,6 +304,7 @@ def change_of_variables(a: Any, b: Any, change: Change) -> Any:
     >>> change_of_variables(left, right, ((x, s * z),))
     0
     """
+    a, b, change = admit(a, "change_of_variables lhs"), admit(b, "change_of_variables rhs"), admit_pairs(change, "map")
     left, right = _single_integral(a), _single_integral(b)
     if left is None or right is None:
         return _refusal("both sides must be a constant times one definite integral")
@@ -355,6 +356,7 @@ def by_parts(a: Any, b: Any, change: Change) -> Any:
     >>> by_parts(left, right, ((x, sp.exp(x)),))
     0
     """
+    a, b, change = admit(a, "by_parts lhs"), admit(b, "by_parts rhs"), admit_pairs(change, "by_parts (u, v)")
     left = _single_integral(a)
     if left is None or len(left[1]) != 1 or len(change) != 1:
         return _refusal("by_parts needs a constant times one definite integral and the pair (u, v)")
@@ -500,8 +502,10 @@ def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any], change:
     if method not in EQUALITY_METHODS | INEQUALITY_METHODS:
         known = ", ".join(sorted(EQUALITY_METHODS | INEQUALITY_METHODS))
         raise ValueError(f"unknown check method {method!r}; use one of {known}")
-    if floats_in(sp.sympify(a)) or floats_in(sp.sympify(b)):
-        return _refusal("a floating-point number in the statement; floats are not exact")
+    # Nothing is ever parsed from a string, and no float enters a check (TypeError otherwise).
+    a, b = admit(a, "residual lhs"), admit(b, "residual rhs")
+    change = admit_pairs(change, "residual change")
+    substitutions = dict(admit_pairs(substitutions, "residual substitutions"))
     if method == "substitute":
         return substitute_residual(a, b, change, substitutions)
     left, right = _substituted(a, substitutions), _substituted(b, substitutions)
