@@ -296,6 +296,9 @@ def test_report_lists_methods_and_falsifier_points() -> None:
     report = get("gaussian.product").verify()
     assert report.methods == ("log_ratio", "log_ratio", "log_ratio")
     assert all(points >= 1 for points in report.falsifier_points)
+    assert report.hypotheses == ()
+    stated = get("moments.linearity").verify()
+    assert len(stated.hypotheses) == 1 and stated.hypotheses[0][1] == 1  # sum p_i = 1, stated not proved
 
 
 def test_the_kernel_imports_only_sympy_mpmath_the_standard_library_and_itself() -> None:

@@ -161,7 +161,9 @@ class ProofReport:
         Per step, how many random admissible points the numeric falsifier
         evaluated (0: not applicable, e.g. a step resting on stated rules).
     methods : tuple of str
-        Per step, the check method.
+        Per step, the check method (``restatement`` for a marked restatement).
+    hypotheses : tuple of (expression, expression)
+        The ``given`` facts the checks relied on (stated, not proved).
     """
 
     name: str
@@ -169,6 +171,7 @@ class ProofReport:
     seconds: float
     falsifier_points: tuple[int, ...] = ()
     methods: tuple[str, ...] = ()
+    hypotheses: tuple[tuple[Any, Any], ...] = ()
 
     @property
     def steps(self) -> int:
@@ -470,6 +473,7 @@ def verify_chain(
         time.perf_counter() - started,
         tuple(points),
         tuple("restatement" if step.restatement else step.method for step in steps),
+        tuple(facts.items()),
     )
 
 
