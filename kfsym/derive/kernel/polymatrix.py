@@ -186,10 +186,6 @@ class _Evaluator:
             exponents[len(self.atoms) - 1] = 1
         return constant, exponents
 
-    def _scalar(self, value: Any, shape: tuple[int, int]) -> _Fraction:
-        rational = sp.Rational(value)
-        return _Fraction(DomainMatrix.eye(shape[0], self.ring) * self.ring.convert(rational), {})
-
     # ------------------------------------------------------------ evaluation
     def __call__(self, expr: Any) -> _Fraction:  # noqa: PLR0912 - one branch per node type
         if expr in self.instances:
