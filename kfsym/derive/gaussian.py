@@ -447,6 +447,13 @@ def sum_convolution(var: Any = sigma1**2 + sigma2**2) -> Derivation:
                 "(mu_1 - (x - mu_2))^2 = (x - (mu_1 + mu_2))^2",
                 method="log_ratio",
             ),
+            Step(
+                normal_pdf(x, mu1 + mu2, var),
+                "second opinion: the convolution integral evaluated directly by the Gaussian integral rule "
+                "(completing the square in tau, a > 0 checked)",
+                method="cancel",
+                lhs=sp.Integral(first * normal_pdf(x - tau, mu2, sigma2**2), (tau, -oo, oo)),
+            ),
         ),
         notes="The density of X + Y is the convolution of the densities of independent X and Y.",
     )
