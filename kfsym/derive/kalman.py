@@ -153,12 +153,15 @@ def update_general(mean: Any = None) -> Derivation:
             Step(rhs, "complete the square around m^+ (the lemmas above)", method="algebra"),
         ),
         notes=(
-            "So, up to factors free of x, N(z; H x, R) N(x; m, P) is exp(-(x - m^+)^T C^{-1} (x - m^+)/2) with "
-            "C^{-1} = P^{-1} + H^T R^{-1} H (lemmas 1 and 2): the posterior is N(m + K (z - H m), (I - K H) P), "
-            "the Kalman update kf_update computes (with the Joseph form of kalman.joseph_general for C). The "
-            "x-free factor is exp(-(z - H m)^T S^{-1} (z - H m)/2), the innovation likelihood N(z; H m, S) up to "
-            "its normaliser; the determinant identity det R det P = det S det C is checked for small sizes in "
-            "kalman.update_concrete and cited for general n. "
+            "So, as a function of x, N(z; H x, R) N(x; m, P) is a constant times exp(-(x - m^+)^T C^{-1} "
+            "(x - m^+)/2) with C^{-1} = P^{-1} + H^T R^{-1} H (lemmas 1 and 2). The posterior p(x | z) is this "
+            "product divided by its integral over x, and exp(-(x - m^+)^T C^{-1} (x - m^+)/2) integrates to "
+            "sqrt((2 pi)^n det C) (multivariate.pdf_general), so the posterior is exactly N(m + K (z - H m), "
+            "(I - K H) P) for every n, with no determinant identity needed: the Kalman update kf_update computes "
+            "(with the Joseph form of kalman.joseph_general for C). The x-free factor exp(-(z - H m)^T S^{-1} "
+            "(z - H m)/2) is the innovation likelihood N(z; H m, S) up to its normaliser; that the normalisers "
+            "match (det R det P = det S det C) is checked for n m <= 6 in kalman.update_concrete and cited for "
+            "general n; only the evidence (log-likelihood) needs it. "
             + ml.axioms_note(
                 UPDATE_HYPOTHESES + "; P and R invertible (the Bayes form needs P^{-1}, R^{-1})", UPDATE_DEFINITIONS
             )
