@@ -294,3 +294,13 @@ def test_a_scalar_that_may_vanish_is_never_divided_by() -> None:
     d = sp.Symbol("d", positive=True)
     assert algebra_residual(A, sp.Integer(0), {c * A: 0}) != 0  # c may be 0
     assert algebra_residual(A, sp.Integer(0), {d * A: 0}) == 0  # d > 0
+
+
+@pytest.mark.parametrize("name", ANY_N)
+def test_every_derived_rewrite_rule_is_a_certified_lemma(name: str) -> None:
+    from kfsym.derive.kernel.algebra import derived_rules
+
+    rules = derived_rules(dict(get(name).given))
+    assert rules or not get(name).given, f"{name}: no rules"
+    assert all(rule.certified for rule in rules), [f"{r.lhs} = {r.rhs}" for r in rules if not r.certified]
+    assert all(rule.complete for rule in rules), f"{name}: the completion did not finish"
