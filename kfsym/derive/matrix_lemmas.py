@@ -59,22 +59,47 @@ class Matrix:
 
 
 def matrices(spec: str, *, invertible: bool = False) -> tuple[Matrix, ...]:
-    """``matrices("H P R")`` -> three :class:`Matrix` objects."""
+    """``matrices("H P R")`` -> three :class:`Matrix` objects.
+
+    Examples
+    --------
+    >>> H, P = matrices("H P")
+    >>> transpose(H.symbol * P.symbol)
+    P^T*H^T
+    """
     return tuple(Matrix(name, invertible=invertible) for name in spec.split())
 
 
 def inverse(matrix: Matrix) -> tuple[tuple[Any, Any], ...]:
-    """Axiom A3 for ``matrix``: ``X^{-1} X = I`` and ``X X^{-1} = I``."""
+    """Axiom A3 for ``matrix``: ``X^{-1} X = I`` and ``X X^{-1} = I``.
+
+    Examples
+    --------
+    >>> inverse(Matrix("S", invertible=True))
+    ((S^{-1}*S, 1), (S*S^{-1}, 1))
+    """
     return ((matrix.inv * matrix.symbol, sp.Integer(1)), (matrix.symbol * matrix.inv, sp.Integer(1)))
 
 
 def symmetric(matrix: Matrix) -> tuple[tuple[Any, Any], ...]:
-    """The hypothesis ``X^T = X``."""
+    """The hypothesis ``X^T = X``.
+
+    Examples
+    --------
+    >>> symmetric(Matrix("P"))
+    ((P^T, P),)
+    """
     return ((matrix.T, matrix.symbol),)
 
 
 def axioms_note(hypotheses: str, definitions: str) -> str:
-    """The text listing axioms, hypotheses and definitions of an any-n derivation."""
+    """The text listing axioms, hypotheses and definitions of an any-n derivation.
+
+    Examples
+    --------
+    >>> "(A3) A^{-1} A = A A^{-1} = I" in axioms_note("P symmetric", "S = H P H^T + R")
+    True
+    """
     return (
         "Checked in the free algebra of matrices modulo the stated relations (kernel method 'algebra'). "
         f"Axioms: {'; '.join(AXIOMS)}. Hypotheses: {hypotheses}. Definitions: {definitions}. "

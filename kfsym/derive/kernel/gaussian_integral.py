@@ -75,7 +75,17 @@ def _one_variable(function: Any, variable: Any) -> Any:
 
 
 def gaussian_integral(integral: Any) -> Any:
-    """The closed form of a Gaussian(-moment) integral over the whole space, or ``None``."""
+    """The closed form of a Gaussian(-moment) integral over the whole space, or ``None``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> gaussian_integral(sp.Integral(x**2 * sp.exp(-x**2 / 2), (x, -sp.oo, sp.oo)))
+    sqrt(2)*sqrt(pi)
+    >>> gaussian_integral(sp.Integral(sp.exp(x**2), (x, -sp.oo, sp.oo))) is None
+    True
+    """
     if not isinstance(integral, sp.Integral) or not integral.limits:
         return None
     if not all(_whole_line(limit) for limit in integral.limits):

@@ -331,6 +331,15 @@ def concrete_residual(a: Any, b: Any, symmetric: set[str]) -> Any:
 
     ``symmetric`` names the matrix symbols stated symmetric. Raises
     :class:`SingularInverseError` for an inverse of an identically singular matrix.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> A, B = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
+    >>> concrete_residual((A * B).I, B.I * A.I, set())
+    0
+    >>> concrete_residual((A * B).I, A.I * B.I, set())  # doctest: +ELLIPSIS
+    <the sides differ at the integer point {...}>
     """
     symbols = _concrete_matrix_symbols(a, b)
     if not symbols:
