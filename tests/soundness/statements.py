@@ -639,6 +639,14 @@ FALSE: list[tuple[str, Thunk]] = [
             Step(sp.Integer(3), "k = 1", cases=(Case(sp.Eq(k, 1), {k: 1}), Case(sp.Ne(k, 1), {}))),
         ),
     ),
+    (
+        "given: a fact that rewrites a number (1 = 2)",
+        chain(x, 2 * x, Step(2 * x, "1 = 2", "expand"), given=((sp.Integer(1), sp.Integer(2)),)),
+    ),
+    (
+        "given: a fact that rewrites pi",
+        chain(sp.pi * x, 3 * x, Step(3 * x, "pi = 3", "expand"), given=((sp.pi, sp.Integer(3)),)),
+    ),
     # ---- restatements
     ("restatement: marked, but the sides differ", chain(x + x, 3 * x, Step(3 * x, "double", restatement=True))),
     (
