@@ -123,10 +123,24 @@ MUTANTS.update(
             (
                 "Var X Var Y - 2 Cov^2",
                 lambda: m.correlation_bound(
-                    m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
-                    - 2 * m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    m.var(m.x[m.i], m.mu_x)
+                    * (
+                        m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
+                        - 2 * m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    )
                 ),
-                3,
+                4,
+            ),
+            (
+                "Var X Var Y + Cov^2",
+                lambda: m.correlation_bound(
+                    m.var(m.x[m.i], m.mu_x)
+                    * (
+                        m.var(m.x[m.i], m.mu_x) * m.var(m.y[m.i], m.mu_y)
+                        + m.cov(m.x[m.i], m.mu_x, m.y[m.i], m.mu_y) ** 2
+                    )
+                ),
+                4,
             ),
         ],
         "moments.sample_variance_bias": [
@@ -149,7 +163,10 @@ MUTANTS.update(
                 2,
             ),
         ],
-        "clt.cumulant_limit": [("limit exp(t^2)", lambda: c.cumulant_limit(sp.exp(c.t**2)), 2)],
+        "clt.cumulant_limit": [
+            ("leading term t^2 (variance 2)", lambda: c.cumulant_limit(leading=c.t**2), 2),
+            ("a bound that does not decay", lambda: c.cumulant_limit(bound=sp.Abs(c.t) ** 3 * c.remainder_bound), 1),
+        ],
         "clt.uniform_limit": [("limit exp(t^2/4)", lambda: c.uniform_limit(sp.exp(c.t**2 / 4)), 2)],
         "clt.exponential_limit": [("limit exp(t)", lambda: c.exponential_limit(sp.exp(c.t)), 2)],
     }
@@ -165,22 +182,61 @@ MUTANTS.update(
         "multivariate.bivariate": [
             ("det with (1 - rho)", lambda: mv.bivariate(mv.sigma_x**2 * mv.sigma_y**2 * (1 - mv.rho)), 1),
         ],
-        "multivariate.pdf_general": [("det(Sigma)^{-1} normaliser", lambda: mv.pdf_general(sp.Integer(1)), 3)],
+        "multivariate.pdf_general": [
+            ("det(Sigma)^{-1} normaliser", lambda: mv.pdf_general(sp.Integer(1)), 3),
+            (
+                "Sigma = L^T L (factor in the wrong order)",
+                lambda: mv.pdf_general(cholesky=mv.CHOL.T * mv.CHOL.symbol),
+                1,
+            ),
+        ],
+        "multivariate.mgf": [("t^T S t without the 1/2", lambda: mv.mgf_general(sp.Integer(1)), 2)],
         "multivariate.product_general": [
-            ("S_1 + S_2 as the product covariance", lambda: mv.product_general(mv.S1 + mv.S2), 1),
-            ("S_1 P^{-1} S_1", lambda: mv.product_general(mv.S1 * mv.P_inv * mv.S1), 1),
+            (
+                "S_1 + S_2 as the product covariance",
+                lambda: mv.product_general(mv.SIGMA_1.symbol + mv.SIGMA_2.symbol),
+                1,
+            ),
+            (
+                "S_1 P^{-1} S_1",
+                lambda: mv.product_general(mv.SIGMA_1.symbol * mv.TOTAL.inv * mv.SIGMA_1.symbol),
+                1,
+            ),
         ],
         "multivariate.product_concrete": [
             ("S_1 + S_2 as the product covariance", lambda: mv.product_concrete(mv.Sig1 + mv.Sig2), 4),
         ],
-        "multivariate.linear_transform": [("A S in place of A S A^T", lambda: mv.linear_transform(mv.A * mv.Sv), 2)],
-        "multivariate.sum": [("S_1 S_2 for independent sum", lambda: mv.sum_independent(mv.Sv * mv.Sv2), 1)],
-        "kalman.predict": [("F P + Q", lambda: kf.predict(kf.F * kf.P + kf.Q), 2)],
-        "kalman.joseph_general": [
-            ("a non-optimal gain 2K", lambda: kf.joseph_general(2 * kf.K, 2 * kf.KT), 2),
-            ("gain without S^{-1}", lambda: kf.joseph_general(kf.P * kf.HT, kf.H * kf.P), 2),
+        "multivariate.linear_transform": [
+            ("A S in place of A S A^T", lambda: mv.linear_transform(mv.MAP.symbol * mv.COV.symbol), 2),
+            ("A^T S A in place of A S A^T", lambda: mv.linear_transform(mv.MAP.T * mv.COV.symbol * mv.MAP.symbol), 2),
         ],
-        "kalman.update_general": [("P as the Schur-complement inverse", lambda: kf.conditional_general(kf.P), 1)],
+        "multivariate.sum": [
+            ("S_1 S_2 for independent sum", lambda: mv.sum_independent(mv.COV1.symbol * mv.COV2.symbol), 1),
+        ],
+        "kalman.predict": [
+            ("F P + Q", lambda: kf.predict(kf.F_.symbol * kf.P_.symbol + kf.Q_.symbol), 2),
+            ("F^T P F + Q", lambda: kf.predict(kf.F_.T * kf.P_.symbol * kf.F_.symbol + kf.Q_.symbol), 2),
+        ],
+        "kalman.joseph_general": [
+            (
+                "a non-optimal gain 2 P H^T S^{-1}",
+                lambda: kf.joseph_general(2 * kf.P_.symbol * kf.H_.T * kf.S_.inv),
+                3,
+            ),
+            ("gain without S^{-1}", lambda: kf.joseph_general(kf.P_.symbol * kf.H_.T), 3),
+        ],
+        "kalman.update_general": [
+            (
+                "mean m + K (z - m), H dropped",
+                lambda: kf.update_general(kf.MV.symbol + kf.K_.symbol * (kf.ZV.symbol - kf.MV.symbol)),
+                3,
+            ),
+            (
+                "mean m + K (H m - z), innovation reversed",
+                lambda: kf.update_general(kf.MV.symbol + kf.K_.symbol * (kf.H_.symbol * kf.MV.symbol - kf.ZV.symbol)),
+                3,
+            ),
+        ],
         "kalman.update_concrete": [
             (
                 "Joseph form without K R K^T",

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from kfsym.derive import Derivation, ProofError, Result, Step, get, prove_equal
+from kfsym.derive import Case, Derivation, ProofError, Result, Step, get, prove_equal
 from kfsym.derive.checks import CheckTimeout, residual, run_with_time_limit
+from kfsym.derive.kernel.timelimit import runaway_checks
 
 a, b = sp.symbols("a b", real=True)
 p, q = sp.symbols("p q", positive=True)
@@ -28,7 +29,12 @@ def square(steps: tuple[Step, ...], rhs: object = None) -> Derivation:
 
 
 def test_valid_chain_verifies_with_timings() -> None:
-    d = square((Step((a + b) * (a + b), "definition of a square"), Step(a**2 + 2 * a * b + b**2, "expand", "expand")))
+    d = square(
+        (
+            Step((a + b) * (a + b), "definition of a square", restatement=True),
+            Step(a**2 + 2 * a * b + b**2, "expand", "expand"),
+        )
+    )
     report = d.verify()
     assert report.steps == 2
     assert len(report.step_seconds) == 2
@@ -47,7 +53,7 @@ def test_wrong_step_names_derivation_step_and_residual() -> None:
 
 
 def test_chain_must_end_at_the_claim() -> None:
-    d = square((Step((a + b) * (a + b), "definition of a square"),))
+    d = square((Step((a + b) * (a + b), "definition of a square", restatement=True),))
     with pytest.raises(ProofError, match="does not end at the claim") as caught:
         d.verify()
     assert caught.value.step is None
@@ -73,7 +79,7 @@ def test_timeout_also_applies_off_the_main_thread() -> None:
     caught: list[BaseException] = []
 
     def hang() -> None:
-        threading.Event().wait(5)
+        threading.Event().wait(1)
 
     def worker() -> None:
         try:
@@ -108,7 +114,7 @@ def test_integrand_method_rejects_a_constant_that_depends_on_the_variable() -> N
 
 def test_cases_must_all_hold_and_the_failing_case_is_named() -> None:
     low, high = sp.Min(p, q), sp.Max(p, q)
-    both = ({low: p, high: q}, {low: q, high: p})
+    both = (Case(p <= q, {low: p, high: q}), Case(p >= q, {low: q, high: p}))
     good = Derivation(
         name="test.cases",
         title="harmonic form",
@@ -147,7 +153,7 @@ def test_definitions_are_substituted_in_the_checks() -> None:
         lhs=2 * m,
         rhs=a + b,
         where=((m, (a + b) / 2),),
-        steps=(Step(a + b, "definition of m", "expand"),),
+        steps=(Step(a + b, "definition of m", "substitute", change=((m, (a + b) / 2),)),),
     )
     d.verify()
     wrong = replace(d, where=((m, (a - b) / 2),))
@@ -210,7 +216,9 @@ def test_compile_a_user_derivation() -> None:
 
 def test_compile_named_result_with_several_outputs() -> None:
     result = Result("sum_and_product", (("first", p), ("second", q)), (("total", p + q), ("prod", p * q)), "both")
-    d = Derivation(name="test.two", title="t", lhs=p, rhs=p, steps=(Step(p, "same"),), results=(result,))
+    d = Derivation(
+        name="test.two", title="t", lhs=p, rhs=p, steps=(Step(p, "same", restatement=True),), results=(result,)
+    )
     total, product = d.compile("sum_and_product")(2.0, 3.0)
     assert (total, product) == (5.0, 6.0)
     with pytest.raises(ValueError, match="no result 'nope'"):
@@ -232,3 +240,86 @@ def test_registering_twice_is_an_error() -> None:
 
     with pytest.raises(ValueError, match="already registered"):
         register(get("gaussian.product"))
+
+
+def test_a_timed_out_check_off_the_main_thread_is_stopped() -> None:
+    def busy() -> int:
+        total = 0
+        while True:  # pure Python: the injected CheckTimeout stops it at the next bytecode
+            total += 1
+
+    caught: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_with_time_limit(busy, 0.2)
+        except CheckTimeout as error:
+            caught.append(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(5)
+    assert len(caught) == 1
+    assert runaway_checks(3.0) == 0
+
+
+def test_a_timed_out_check_never_reports_success() -> None:
+    # Off the main thread, a result that arrives after the limit is discarded: the caller saw CheckTimeout.
+    outcome: list[object] = []
+
+    def slow_true() -> int:
+        threading.Event().wait(0.4)
+        return 0
+
+    def worker() -> None:
+        try:
+            outcome.append(run_with_time_limit(slow_true, 0.1))
+        except CheckTimeout:
+            outcome.append("timeout")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(5)
+    assert outcome == ["timeout"]
+
+
+def test_restatement_steps_are_checked_as_restatements() -> None:
+    restating = Step((a + b) * (a + b), "definition of a square")
+    with pytest.raises(ProofError, match="checks nothing"):
+        square((restating,), rhs=(a + b) * (a + b)).verify()
+    wrong = Step(a**2 + 2 * a * b + b**2, "not a restatement", restatement=True)
+    with pytest.raises(ProofError, match="marked as a restatement"):
+        square((wrong,)).verify()
+
+
+def test_report_lists_methods_and_falsifier_points() -> None:
+    report = get("gaussian.product").verify()
+    assert report.methods == ("log_ratio", "log_ratio", "log_ratio")
+    assert all(points >= 1 for points in report.falsifier_points)
+    assert report.hypotheses == ()
+    stated = get("moments.linearity").verify()
+    assert len(stated.hypotheses) == 1 and stated.hypotheses[0][1] == 1  # sum p_i = 1, stated not proved
+
+
+def test_the_kernel_imports_only_sympy_mpmath_the_standard_library_and_itself() -> None:
+    import ast
+    import pathlib
+    import sys
+
+    from kfsym.derive import kernel
+
+    allowed = {"sympy", "mpmath", "kfsym"}
+    for path in pathlib.Path(kernel.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or top in sys.stdlib_module_names, f"{path.name} imports {name}"
+                if top == "kfsym":
+                    assert name.startswith("kfsym.derive.kernel"), f"{path.name} imports {name} outside the kernel"

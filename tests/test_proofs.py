@@ -49,8 +49,25 @@ def test_catalogue_names_only_registered_derivations() -> None:
 
 def test_factories_rebuild_the_registered_derivation() -> None:
     # The unmutated factory output must equal what is registered, or the mutants test something else.
-    from kfsym.derive import gaussian
+    from kfsym.derive import clt, expectation, gaussian, kalman, multivariate
 
-    for factory in (gaussian.product, gaussian.pdf, gaussian.sum_mgf, gaussian.product_stable):
+    factories: tuple[Callable[[], Derivation], ...] = (
+        gaussian.product,
+        gaussian.pdf,
+        gaussian.sum_mgf,
+        gaussian.product_stable,
+        multivariate.pdf_general,
+        multivariate.mgf_general,
+        multivariate.product_general,
+        multivariate.linear_transform,
+        multivariate.sum_independent,
+        kalman.predict,
+        kalman.joseph_general,
+        kalman.update_general,
+        kalman.update_concrete,
+        clt.cumulant_limit,
+        expectation.correlation_bound,
+    )
+    for factory in factories:
         rebuilt = factory()
         assert rebuilt == REGISTERED[rebuilt.name]

@@ -8,14 +8,28 @@ The public way in:
 3
 
 Build and check your own identities with :class:`Derivation`, :class:`Step`
-and :func:`prove_equal`.
+(:class:`Case` for a proof by cases) and :func:`prove_equal`; an inequality
+is proved with :func:`prove_nonnegative`, never reported as an equality. The
+code that decides what counts as proved is the trusted kernel,
+:mod:`kfsym.derive.kernel`.
 """
 
-from kfsym.derive.core import DEFAULT_TIMEOUT, Derivation, ProofError, ProofReport, Result, Step, prove_equal
+from kfsym.derive.core import (
+    DEFAULT_TIMEOUT,
+    Case,
+    Derivation,
+    ProofError,
+    ProofReport,
+    Result,
+    Step,
+    prove_equal,
+    prove_nonnegative,
+)
 from kfsym.derive.registry import Topic, all_derivations, get, register, register_topic, topics
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Case",
     "Derivation",
     "ProofError",
     "ProofReport",
@@ -25,6 +39,7 @@ __all__ = [
     "all_derivations",
     "get",
     "prove_equal",
+    "prove_nonnegative",
     "register",
     "register_topic",
     "topics",

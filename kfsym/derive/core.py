@@ -6,108 +6,46 @@ it (see :mod:`kfsym.derive.checks`). Named quantities (the posterior mean
 ``mu``, the gain ``K``, ...) are introduced with ``where`` definitions that the
 checks substitute, so the text stays readable and the proof stays complete.
 
-Verifying a derivation checks every step symbolically, each under a time
-limit, and checks that the chain really ends at the claim. A step that does not
-hold raises :class:`ProofError` naming the derivation, the step and the
-residual that did not vanish.
+Verifying a derivation hands it to the trusted kernel
+(:mod:`kfsym.derive.kernel`), which checks every step symbolically, each under
+a time limit, runs the numeric falsifier, and checks that the chain really
+ends at the claim. A step that does not hold raises :class:`ProofError` naming
+the derivation, the step and the residual that did not vanish. This module
+only holds the data; printing lives in :mod:`kfsym.derive.display`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
-from kfsym.derive.checks import CheckTimeout, is_zero, residual, run_with_time_limit
+from kfsym.derive.kernel import (
+    DEFAULT_TIMEOUT,
+    Case,
+    ProofError,
+    ProofReport,
+    Step,
+    definitions_of,
+    prove_equal,
+    prove_nonnegative,
+    verify_chain,
+)
+from kfsym.derive.kernel.admit import admit, admit_pairs
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Case",
     "Derivation",
     "ProofError",
     "ProofReport",
     "Result",
     "Step",
     "prove_equal",
+    "prove_nonnegative",
 ]
-
-#: Seconds one check may take before it counts as a failure.
-DEFAULT_TIMEOUT = 10.0
-
-
-class ProofError(AssertionError):
-    """A step of a derivation could not be proved.
-
-    Attributes
-    ----------
-    derivation : str
-        Name of the derivation (``"prove_equal"`` for a stand-alone check).
-    step : int or None
-        1-based number of the failing step; ``None`` for the claim itself.
-    residual : sympy expression or None
-        What was left of ``lhs - rhs`` (or of the log-ratio) after checking;
-        ``None`` when the check timed out or the derivation is malformed.
-    reason : str
-        A one-line explanation.
-    """
-
-    def __init__(self, derivation: str, step: int | None, reason: str, residual: Any = None) -> None:
-        self.derivation = derivation
-        self.step = step
-        self.reason = reason
-        self.residual = residual
-        where = f"step {step}" if step is not None else "claim"
-        message = f"{derivation}, {where}: {reason}"
-        if residual is not None:
-            message += f"\n  residual that did not vanish: {sp.sstr(residual)}"
-        super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One link of a derivation: ``previous = expr``, because ``why``.
-
-    Parameters
-    ----------
-    expr : sympy expression or Matrix
-        The new form. For a chained step the claim is that the previous
-        expression of the chain equals ``expr``.
-    why : str
-        One-line justification in words (shown in every rendering).
-    method : str
-        How SymPy checks it: ``expand``, ``cancel``, ``simplify`` or
-        ``log_ratio`` (see :mod:`kfsym.derive.checks`).
-    lhs : sympy expression, optional
-        Makes the step a stand-alone equality ``lhs = expr`` (a lemma used by
-        the chain) instead of a link of the chain.
-    cases : sequence of dict, optional
-        Proof by exhaustive cases: the step is checked once per substitution,
-        e.g. ``({Min(a, b): a, Max(a, b): b}, {Min(a, b): b, Max(a, b): a})``,
-        or once per matrix size (``({n: 2}, {n: 3}, {n: 4})``).
-    change : tuple of (symbol, expression), optional
-        For ``method="change_of_variables"``: the affine map ``old = f(new)``.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> a, b = sp.symbols("a b")
-    >>> Step((a + b)**2, "binomial square", method="expand", lhs=a**2 + 2*a*b + b**2).method
-    'expand'
-    """
-
-    expr: Any
-    why: str
-    method: str = "simplify"
-    lhs: Any = None
-    cases: tuple[Mapping[Any, Any], ...] = ()
-    change: tuple[tuple[Any, Any], ...] = ()
-
-    @property
-    def chained(self) -> bool:
-        """True when this step continues the chain from the previous one."""
-        return self.lhs is None
 
 
 @dataclass(frozen=True)
@@ -152,49 +90,6 @@ class Result:
 
 
 @dataclass(frozen=True)
-class ProofReport:
-    """What :meth:`Derivation.verify` checked and how long each check took."""
-
-    name: str
-    step_seconds: tuple[float, ...]
-    seconds: float
-
-    @property
-    def steps(self) -> int:
-        """Number of steps checked."""
-        return len(self.step_seconds)
-
-
-def _definition_symbol(lhs: Any) -> tuple[Any, Any]:
-    """Turn ``sigma**2`` into ``(sigma, sqrt)``; a plain symbol into ``(s, identity)``."""
-    if isinstance(lhs, sp.Symbol):
-        return lhs, None
-    if isinstance(lhs, sp.Pow) and lhs.exp == 2 and isinstance(lhs.base, sp.Symbol) and lhs.base.is_positive:
-        return lhs.base, sp.sqrt
-    raise ValueError(f"a definition must name a symbol or the square of a positive symbol, got {lhs}")
-
-
-def _check_step(
-    name: str, number: int, lhs: Any, rhs: Any, step: Step, *, substitutions: dict[Any, Any], timeout: float
-) -> None:
-    """Check ``lhs == rhs`` as ``step`` says (once per case) or raise :class:`ProofError`."""
-    cases: Sequence[Mapping[Any, Any]] = step.cases or ({},)
-    for case in cases:
-
-        def compute(case: Mapping[Any, Any] = case) -> Any:
-            return residual(lhs.xreplace(case), rhs.xreplace(case), step.method, substitutions, step.change)
-
-        try:
-            left_over = run_with_time_limit(compute, timeout)
-        except CheckTimeout:
-            reason = f"check '{step.method}' timed out after {timeout:g} s ({step.why})"
-            raise ProofError(name, number, reason) from None
-        if not is_zero(left_over):
-            label = f" (case {dict(case)})" if case else ""
-            raise ProofError(name, number, f"does not hold{label}: {step.why}", left_over)
-
-
-@dataclass(frozen=True)
 class Derivation:
     """A claim with a chain of symbolically checked steps.
 
@@ -212,13 +107,17 @@ class Derivation:
     where : tuple of (expression, expression)
         Definitions ``(mu, (mu1*s2**2 + mu2*s1**2)/(s1**2 + s2**2))``; the left
         side is a symbol or the square of a positive symbol. Later definitions
-        may use earlier ones. The definition must satisfy the assumptions of
-        the symbol it defines (real, positive), which :meth:`verify` checks.
+        may use earlier ones (never themselves). Definitions are substituted
+        before anything is evaluated, and each must satisfy *every* assumption
+        of the symbol it defines (real, positive, integer, ...), which
+        :meth:`verify` checks. Strings and floats are refused (``TypeError``).
     given : tuple of (expression, expression)
         Facts of the setting, stated and used as rewrite rules in every check:
         ``(Sum(p[i], (i, 1, n)), 1)`` (probabilities sum to one), or the moment
         rule ``(E(x[i]*x[j]), mu**2 + sigma**2*KroneckerDelta(i, j))``. They are
-        hypotheses, shown with the derivation, not things it proves.
+        hypotheses, shown with the derivation, not things it proves. A
+        symmetry ``(X.T, X)`` of a matrix symbol is also used by the
+        ``matrices`` method and by the numeric falsifier.
     results : tuple of Result
         Formulas for code generation.
     notes : str
@@ -257,17 +156,21 @@ class Derivation:
     _rules: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if "." not in self.name:
+        if not isinstance(self.name, str) or "." not in self.name:
             raise ValueError(f"derivation name {self.name!r} must look like 'topic.name'")
+        if not isinstance(self.title, str) or not isinstance(self.notes, str):
+            raise TypeError(f"derivation {self.name!r}: title and notes are text (str)")
+        object.__setattr__(self, "lhs", admit(self.lhs, f"{self.name} lhs"))
+        object.__setattr__(self, "rhs", admit(self.rhs, f"{self.name} rhs"))
+        object.__setattr__(self, "where", admit_pairs(self.where, f"{self.name} where"))
+        object.__setattr__(self, "given", admit_pairs(self.given, f"{self.name} given"))
+        if any(not isinstance(step, Step) for step in self.steps):
+            raise TypeError(f"derivation {self.name!r}: steps must be Step objects")
         if not any(step.chained for step in self.steps):
             raise ValueError(f"derivation {self.name!r} needs at least one chained step")
-        if any(step.chained and step.method == "nonnegative" for step in self.steps):
+        if any(step.chained and step.relation != "=" for step in self.steps):
             raise ValueError(f"derivation {self.name!r}: an inequality ('nonnegative') step must be a lemma (lhs=...)")
-        substitutions: dict[Any, Any] = {}
-        for lhs, rhs in self.where:
-            symbol, transform = _definition_symbol(lhs)
-            value = sp.sympify(rhs).xreplace(substitutions)
-            substitutions[symbol] = transform(value) if transform is not None else value
+        substitutions = definitions_of(self.where)
         object.__setattr__(self, "_substitutions", substitutions)
         object.__setattr__(self, "_rules", {**substitutions, **dict(self.given)})
 
@@ -303,26 +206,13 @@ class Derivation:
         return assumptions(self.symbols, style)
 
     # ------------------------------------------------------------- checking
-    def _check_definitions(self) -> None:
-        for lhs, _ in self.where:
-            symbol, _transform = _definition_symbol(lhs)
-            value = self._substitutions[symbol]
-            for assumption in ("real", "positive"):
-                if getattr(symbol, f"is_{assumption}") and getattr(value, f"is_{assumption}") is not True:
-                    raise ProofError(
-                        self.name,
-                        None,
-                        f"definition of {symbol} is not provably {assumption}, as the symbol assumes",
-                        value,
-                    )
-
     def verify(self) -> ProofReport:
         """Check every step symbolically and that the chain ends at the claim.
 
         Returns
         -------
         ProofReport
-            Per-step timings.
+            Per-step timings, methods and falsifier points.
 
         Raises
         ------
@@ -330,28 +220,9 @@ class Derivation:
             Naming the first step that fails, with its residual, or the step
             whose check ran out of time.
         """
-        started = time.perf_counter()
-        self._check_definitions()
-        timings: list[float] = []
-        current = self.lhs
-        for number, step in enumerate(self.steps, start=1):
-            step_started = time.perf_counter()
-            before = current if step.chained else step.lhs
-            _check_step(
-                self.name,
-                number,
-                sp.sympify(before),
-                sp.sympify(step.expr),
-                step,
-                substitutions=self._rules,
-                timeout=self.timeout,
-            )
-            if step.chained:
-                current = step.expr
-            timings.append(time.perf_counter() - step_started)
-        if current != self.rhs:
-            raise ProofError(self.name, None, "the chain of steps does not end at the claim's right side", None)
-        return ProofReport(self.name, tuple(timings), time.perf_counter() - started)
+        return verify_chain(
+            self.name, self.lhs, self.rhs, self.steps, where=self.where, given=self.given, timeout=self.timeout
+        )
 
     # -------------------------------------------------------------- output
     def latex(self) -> str:
@@ -411,34 +282,3 @@ class Derivation:
                 return candidate
         names = ", ".join(r.name for r in self.results) or "none"
         raise ValueError(f"{self.name} has no result {name!r}; it has: {names}")
-
-
-def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Prove ``lhs == rhs`` symbolically or raise :class:`ProofError`.
-
-    Parameters
-    ----------
-    lhs, rhs : sympy expression or Matrix
-    method : str
-        ``expand``, ``cancel``, ``simplify`` (default) or ``log_ratio``.
-    timeout : float
-        Seconds before the attempt counts as a failure.
-
-    Raises
-    ------
-    ProofError
-        With the residual SymPy could not reduce to zero, or on timeout.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> a, b = sp.symbols("a b", positive=True)
-    >>> prove_equal(a*b/(a + b), 1/(1/a + 1/b), method="cancel")
-    >>> prove_equal(a*b/(a + b), a + b)
-    Traceback (most recent call last):
-    ...
-    kfsym.derive.core.ProofError: prove_equal, step 1: does not hold: lhs == rhs
-      residual that did not vanish: ...
-    """
-    step = Step(rhs, "lhs == rhs", method=method)
-    _check_step("prove_equal", 1, sp.sympify(lhs), sp.sympify(rhs), step, substitutions={}, timeout=timeout)

@@ -72,17 +72,49 @@ def derivation_latex(derivation: Derivation) -> str:
         if not step.chained:
             relation = r"\geq" if step.method == "nonnegative" else "="
             rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(step.expr)} {reason}")
+            rows.extend(_case_rows_latex(step))
             show_current = True
             continue
         start = _latex(current) if show_current else ""
         rows.append(rf"{start} &= {_latex(step.expr)} {reason}")
         current, show_current = step.expr, False
+        rows.extend(_case_rows_latex(step))
     for lhs, rhs in derivation.where:
         rows.append(rf"\text{{where }} {_latex(lhs)} &= {_latex(rhs)}")
     for lhs, rhs in derivation.given:
         rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(rhs)}")
     body = " \\\\\n".join(rows)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+
+
+def _case_rows_latex(step: Any) -> list[str]:
+    """One row per case of a proof by cases (condition and replacements), or the matrix sizes checked."""
+    cases = getattr(step, "cases", ())
+    sizes = [case for case in cases if case.condition is None]
+    if sizes:
+        shown = "; ".join(", ".join(f"{_latex(k)} = {_latex(v)}" for k, v in case.substitution) for case in sizes)
+        return [rf"&& \text{{checked for }} {shown}"]
+    return [
+        rf"&& \text{{case }} {_latex(case.condition)}:\ "
+        + ",\\ ".join(f"{_latex(k)} = {_latex(v)}" for k, v in case.substitution)
+        for case in cases
+    ]
+
+
+def _case_lines_text(step: Any) -> list[str]:
+    """Each case as a block: its condition, then what the condition justifies."""
+    cases = getattr(step, "cases", ())
+    sizes = [case for case in cases if case.condition is None]
+    if sizes:
+        shown = "; ".join(", ".join(f"{k} = {v}" for k, v in case.substitution) for case in sizes)
+        return [f"      checked for {shown} only"]
+    lines = []
+    for case in cases:
+        lines.append("      case")
+        lines.append(textwrap.indent(_pretty(case.condition), "          "))
+        for old, new in case.substitution:
+            lines.append(textwrap.indent(_prefix_block("⇒ ", _pretty(sp.Eq(old, new, evaluate=False))), "        "))
+    return lines
 
 
 def _pretty(expr: Any) -> str:
@@ -104,12 +136,14 @@ def derivation_text(derivation: Derivation) -> str:
                 lines.append(textwrap.indent(_pretty(sp.Eq(lhs, rhs, evaluate=False)), "      "))
     for number, step in enumerate(derivation.steps, start=1):
         kind = "" if step.chained else " [lemma]"
-        lines.append(f"  ({number}) {step.why}{kind}   · checked by {step.method}")
+        how = "a restatement (the sides are the same expression)" if step.restatement else f"checked by {step.method}"
+        lines.append(f"  ({number}) {step.why}{kind}   · {how}")
         relation = sp.GreaterThan if step.method == "nonnegative" else sp.Eq
         shown = step.expr if step.chained else relation(step.lhs, step.expr, evaluate=False)
         prefix = "= " if step.chained else ""
         block = _pretty(shown)
         lines.append(textwrap.indent(_prefix_block(prefix, block), "      "))
+        lines.extend(_case_lines_text(step))
     if derivation.notes:
         lines.append("  notes")
         lines.append(textwrap.indent(textwrap.fill(derivation.notes, 76), "      "))

@@ -17,7 +17,7 @@ from typing import Any
 
 import sympy as sp
 
-from kfsym.derive.core import Derivation, Result, Step
+from kfsym.derive.core import Case, Derivation, Result, Step
 from kfsym.derive.registry import register, register_topic
 
 TOPIC = register_topic("gaussian", "The one-dimensional Gaussian", order=30)
@@ -64,13 +64,15 @@ def normalisation(density: Any = None) -> Derivation:
         steps=(
             Step(
                 sp.Integral(standard_pdf(z), (z, -oo, oo)),
-                "substitute z = (x - mu)/sigma, dx = sigma dz (sigma > 0 keeps the limits)",
+                "substitute x = mu + sigma z, dx = sigma dz (sigma > 0 keeps the limits)",
+                method="change_of_variables",
+                change=((x, mu + sigma * z),),
             ),
             Step(
                 _unevaluated(1 / sp.sqrt(2 * sp.pi), sp.sqrt(2 * sp.pi)),
                 "Gaussian integral: the integral of exp(-z^2/2) over the real line is sqrt(2 pi)",
             ),
-            Step(sp.Integer(1), "cancel"),
+            Step(sp.Integer(1), "cancel", restatement=True),
         ),
     )
 
@@ -84,7 +86,12 @@ def mean(density: Any = None) -> Derivation:
         lhs=sp.Integral(x * density, (x, -oo, oo)),
         rhs=mu,
         steps=(
-            Step(sp.Integral((mu + sigma * z) * standard_pdf(z), (z, -oo, oo)), "substitute x = mu + sigma z"),
+            Step(
+                sp.Integral((mu + sigma * z) * standard_pdf(z), (z, -oo, oo)),
+                "substitute x = mu + sigma z, dx = sigma dz",
+                method="change_of_variables",
+                change=((x, mu + sigma * z),),
+            ),
             Step(
                 mu * sp.Integral(standard_pdf(z), (z, -oo, oo))
                 + sigma * sp.Integral(z * standard_pdf(z), (z, -oo, oo)),
@@ -94,7 +101,7 @@ def mean(density: Any = None) -> Derivation:
                 sp.Add(_unevaluated(mu, 1), _unevaluated(sigma, 0), evaluate=False),
                 "phi integrates to 1; z phi(z) is odd, so its integral is 0",
             ),
-            Step(mu, "collect"),
+            Step(mu, "collect", restatement=True),
         ),
     )
 
@@ -108,13 +115,20 @@ def variance(density: Any = None) -> Derivation:
         lhs=sp.Integral((x - mu) ** 2 * density, (x, -oo, oo)),
         rhs=sigma**2,
         steps=(
-            Step(sigma**2 * sp.Integral(z**2 * standard_pdf(z), (z, -oo, oo)), "substitute x = mu + sigma z"),
+            Step(
+                sigma**2 * sp.Integral(z**2 * standard_pdf(z), (z, -oo, oo)),
+                "substitute x = mu + sigma z, dx = sigma dz",
+                method="change_of_variables",
+                change=((x, mu + sigma * z),),
+            ),
             Step(
                 sigma**2 * sp.Integral(standard_pdf(z), (z, -oo, oo)),
-                "integrate by parts: the integral of z^2 phi(z) equals the integral of phi(z)",
+                "integrate by parts with u = z, v = -phi(z) (v' = z phi(z)); the boundary term z phi(z) vanishes",
+                method="by_parts",
+                change=((z, -standard_pdf(z)),),
             ),
             Step(_unevaluated(sigma**2, 1), "phi integrates to 1"),
-            Step(sigma**2, "collect"),
+            Step(sigma**2, "collect", restatement=True),
         ),
     )
 
@@ -134,12 +148,14 @@ def pdf(stable: Any = None) -> Derivation:
             Step(
                 sp.exp(-(w**2)) / sp.sqrt(2 * sp.pi * sigma**2),
                 "(x - mu)^2/(2 sigma^2) = w^2 with w = (x - mu)/(sqrt(2) sigma)",
-                method="log_ratio",
+                method="substitute",
+                change=((w, (x - mu) / (sp.sqrt(2) * sigma)),),
             ),
             Step(
                 stable,
                 "move the normaliser into the exponent: sqrt(2 pi sigma^2) = exp(log sigma + log(2 pi)/2), sigma > 0",
-                method="log_ratio",
+                method="substitute",
+                change=((log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2),),
             ),
         ),
         notes=(
@@ -202,6 +218,8 @@ def cdf(closed_form: Any = None) -> Derivation:
             Step(
                 sp.Integral(standard_pdf(t), (t, -oo, -sp.sqrt(2) * w)),
                 "substitute t -> mu + sigma t; the upper limit becomes (x - mu)/sigma = -sqrt(2) w",
+                method="change_of_variables",
+                change=((t, mu + sigma * t),),
             ),
             Step(closed_form, "the integral of phi from -oo to -sqrt(2) w is erfc(w)/2"),
         ),
@@ -297,7 +315,7 @@ def product_information(var: Any = PRODUCT_VARIANCE) -> Derivation:
                 "common denominator sigma_1^2 sigma_2^2",
                 method="cancel",
             ),
-            Step(sp.Matrix([1 / var, PRODUCT_MEAN]), "the reciprocal of the textbook variance", method="cancel"),
+            Step(sp.Matrix([1 / var, PRODUCT_MEAN]), "the reciprocal of the textbook variance", restatement=True),
         ),
     )
 
@@ -308,8 +326,8 @@ def product_stable(var: Any = None) -> Derivation:
     var = low / (1 + low / high) if var is None else var
     weighted_mean = mu1 / (1 + sigma1**2 / sigma2**2) + mu2 / (1 + sigma2**2 / sigma1**2)
     ordered = (
-        {low: sigma1**2, high: sigma2**2},  # case sigma_1^2 <= sigma_2^2
-        {low: sigma2**2, high: sigma1**2},  # case sigma_1^2 >= sigma_2^2
+        Case(sigma1**2 <= sigma2**2, {low: sigma1**2, high: sigma2**2}),
+        Case(sigma1**2 >= sigma2**2, {low: sigma2**2, high: sigma1**2}),
     )
     return Derivation(
         name="gaussian.product_stable",
@@ -441,6 +459,13 @@ def sum_convolution(var: Any = sigma1**2 + sigma2**2) -> Derivation:
                 normal_pdf(x, mu1 + mu2, var),
                 "(mu_1 - (x - mu_2))^2 = (x - (mu_1 + mu_2))^2",
                 method="log_ratio",
+            ),
+            Step(
+                normal_pdf(x, mu1 + mu2, var),
+                "second opinion: the convolution integral evaluated directly by the Gaussian integral rule "
+                "(completing the square in tau, a > 0 checked)",
+                method="cancel",
+                lhs=sp.Integral(first * normal_pdf(x - tau, mu2, sigma2**2), (tau, -oo, oo)),
             ),
         ),
         notes="The density of X + Y is the convolution of the densities of independent X and Y.",

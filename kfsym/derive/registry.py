@@ -29,7 +29,7 @@ class Topic:
 
 _DERIVATIONS: dict[str, Derivation] = {}
 _TOPICS: dict[str, Topic] = {}
-_INFRASTRUCTURE = {"checks", "core", "display", "linalg", "lowering", "operators", "printing", "registry"}
+_INFRASTRUCTURE = {"checks", "core", "display", "kernel", "linalg", "lowering", "operators", "printing", "registry"}
 _STATE = {"loaded": False}
 
 

@@ -1,0 +1,126 @@
+"""The time limit that guards every check.
+
+On the main thread a ``SIGALRM`` timer interrupts the computation itself. A limit set
+inside another one never outlives it, and the outer one is restored. On any
+other thread the check runs in a worker thread; when the limit expires the
+caller gets :class:`CheckTimeout` at once, the worker's result (if it ever
+comes) is discarded, and :class:`CheckTimeout` is *injected* into the worker
+(``PyThreadState_SetAsyncExc``) so that it stops at its next Python bytecode
+instead of running on in the background. SymPy is pure Python, so this stops
+it within a moment; :func:`runaway_checks` counts workers that are still alive
+after being told to stop (so a test can notice one).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+__all__ = ["CheckTimeout", "run_with_time_limit", "runaway_checks"]
+
+_T = TypeVar("_T")
+_STOP_GRACE = 2.0  # seconds a stopped worker may take to unwind before it counts as a runaway
+_workers: list[threading.Thread] = []
+
+
+class CheckTimeout(BaseException):
+    """Raised inside a check when its time limit expires.
+
+    It derives from :class:`BaseException` so that SymPy's own broad
+    ``except Exception`` clauses cannot swallow it.
+    """
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    def _on_alarm(signum: int, frame: object) -> None:
+        raise CheckTimeout
+
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # a limit already running (a nested check)
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:  # give the enclosing limit back what is left of it (at least a moment, so it still fires)
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+
+
+def _stop(worker: threading.Thread) -> None:
+    """Inject :class:`CheckTimeout` into ``worker`` so it unwinds at its next bytecode."""
+    ident = worker.ident
+    if ident is not None and worker.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(CheckTimeout))
+    _workers.append(worker)
+
+
+def runaway_checks(wait: float = _STOP_GRACE) -> int:
+    """Number of timed-out worker threads still running after ``wait`` seconds.
+
+    Examples
+    --------
+    >>> runaway_checks(0.0)
+    0
+    """
+    for worker in list(_workers):
+        worker.join(wait)
+        if not worker.is_alive():
+            _workers.remove(worker)
+    return len(_workers)
+
+
+def run_with_time_limit(function: Callable[[], _T], seconds: float) -> _T:
+    """Call ``function()`` and raise :class:`CheckTimeout` after ``seconds``.
+
+    Parameters
+    ----------
+    function : callable
+        The check, without arguments.
+    seconds : float
+        Positive time limit.
+
+    Returns
+    -------
+    object
+        What ``function`` returned, only if it returned within the limit.
+
+    Examples
+    --------
+    >>> run_with_time_limit(lambda: 6 * 7, 1.0)
+    42
+    """
+    if not seconds > 0:
+        raise ValueError(f"time limit must be positive, got {seconds!r}")
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            return function()
+
+    outcome: dict[str, Any] = {}
+
+    def _worker() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed back to the caller below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=_worker, daemon=True, name="kfsym-check")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        _stop(worker)
+        raise CheckTimeout
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:  # pragma: no cover - the worker always records one or the other
+        raise CheckTimeout
+    value: _T = outcome["value"]
+    return value
