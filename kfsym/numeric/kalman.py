@@ -159,6 +159,25 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
                 mean[..., 0], cov[..., 0, 0], measurement[..., 0], noise[..., 0, 0]
             )
         return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+    if size == 1 and count == 1 and np.all(noise > 0) and np.all(cov > 0) and np.all(observation != 0.0):
+        # n = m = 1, any H != 0: z = H x + v is the measurement z/H of x with variance R/H^2, so the update is the
+        # same product. The Joseph form would round 1 - K H with an error of eps K H, which is all of P+ = P R/S
+        # when R << H^2 P; dividing by H costs an ulp or two instead. Both variances are first scaled by 2^k
+        # (k >= 0, from their exponents) so that neither R/H^2 nor P is subnormal where that can be avoided.
+        h, variance, noise_variance = observation[..., 0, 0], cov[..., 0, 0], noise[..., 0, 0]
+        variance_exponent, noise_exponent = np.frexp(variance)[1], np.frexp(noise_variance)[1]
+        smallest = np.minimum(variance_exponent, noise_exponent - 2 * np.frexp(h)[1])
+        headroom = np.maximum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 0)
+        shift = np.clip(4 - smallest, 0, headroom)
+        with np.errstate(over="ignore", under="ignore"):
+            scaled_z = measurement[..., 0] / h
+            scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
+            new_mean, new_var = _generated.gaussian_product(
+                mean[..., 0], np.ldexp(variance, shift), scaled_z, scaled_noise
+            )
+            new_var = np.ldexp(new_var, -shift)
+        if np.isfinite(scaled_z).all() and np.isfinite(scaled_noise).all():
+            return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
     observation_t = np.swapaxes(observation, -1, -2)
     with np.errstate(over="ignore", invalid="ignore"):
         ph_t = cov @ observation_t
