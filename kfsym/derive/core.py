@@ -78,6 +78,11 @@ class Result:
         lie in [0, 1] and sum to 1), so the kernels clip the rounded value to
         the closed interval between them. Rounding can otherwise leave it an
         ulp outside (``mean1 == mean2`` must give exactly that mean).
+    fast_when : sympy relational, optional
+        A condition on the derivation's symbols under which the printed
+        formula is accurate in floating point; the scalar fast path tests it
+        and otherwise defers to the validated path, which handles the rest
+        (e.g. a ratio of variances below the normal range).
     """
 
     name: str
@@ -87,6 +92,7 @@ class Result:
     data: str | None = None
     scalar: bool = False
     between: tuple[tuple[str, str, str], ...] = ()
+    fast_when: Any = None
 
 
 @dataclass(frozen=True)

@@ -136,20 +136,19 @@ def variance(density: Any = None) -> Derivation:
 def pdf(stable: Any = None) -> Derivation:
     """The density written in the overflow-safe form codegen prints."""
     log_normaliser = sp.Symbol("c", real=True)
-    w = sp.Symbol("w", real=True)
-    stable = sp.exp(-(w**2) - log_normaliser) if stable is None else stable
+    stable = sp.exp(-(z**2) / 2 - log_normaliser) if stable is None else stable
     return Derivation(
         name="gaussian.pdf",
         title="the Gaussian density as one exponential of its logarithm",
         lhs=normal_pdf(x, mu, sigma**2),
         rhs=stable,
-        where=((w, (x - mu) / (sp.sqrt(2) * sigma)), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
+        where=((z, (x - mu) / sigma), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
         steps=(
             Step(
-                sp.exp(-(w**2)) / sp.sqrt(2 * sp.pi * sigma**2),
-                "(x - mu)^2/(2 sigma^2) = w^2 with w = (x - mu)/(sqrt(2) sigma)",
+                sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi * sigma**2),
+                "(x - mu)^2/sigma^2 = z^2 with z = (x - mu)/sigma",
                 method="substitute",
-                change=((w, (x - mu) / (sp.sqrt(2) * sigma)),),
+                change=((z, (x - mu) / sigma),),
             ),
             Step(
                 stable,
@@ -160,10 +159,10 @@ def pdf(stable: Any = None) -> Derivation:
         ),
         notes=(
             "One exponential of the log-density: 2 pi sigma^2 is never formed (it overflows for variances near "
-            "the largest double), exp(-w^2) is never formed on its own (it underflows for w^2 > 745 even where "
-            "the density, scaled by 1/sigma, is a normal double), and neither (x - mu)^2 nor 1/sigma^2 is formed "
-            "(they overflow for |x - mu| > 1.3e154 or a subnormal variance): w = (x - mu)/(sqrt(2) sigma) is "
-            "scaled before it is squared."
+            "the largest double), exp(-z^2/2) is never formed on its own (it underflows for z^2/2 > 745 even "
+            "where the density, scaled by 1/sigma, is a normal double), and neither (x - mu)^2 nor 1/sigma^2 is "
+            "formed (they overflow for |x - mu| > 1.3e154 or a subnormal variance): z = (x - mu)/sigma is "
+            "divided out before it is squared."
         ),
         results=(
             Result(
@@ -175,14 +174,13 @@ def pdf(stable: Any = None) -> Derivation:
 
 def logpdf(stable: Any = None) -> Derivation:
     """log N(x; mu, sigma**2) as a sum of terms that cannot overflow."""
-    w = sp.Symbol("w", real=True)
-    stable = -(w**2) - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
+    stable = -(z**2) / 2 - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
     return Derivation(
         name="gaussian.logpdf",
         title="the log-density, finite where the density underflows",
         lhs=sp.log(normal_pdf(x, mu, sigma**2)),
         rhs=stable,
-        where=((w, (x - mu) / (sp.sqrt(2) * sigma)),),
+        where=((z, (x - mu) / sigma),),
         steps=(
             Step(
                 -((x - mu) ** 2) / (2 * sigma**2) - sp.log(2 * sp.pi * sigma**2) / 2,
@@ -190,13 +188,14 @@ def logpdf(stable: Any = None) -> Derivation:
             ),
             Step(
                 stable,
-                "(x - mu)^2/(2 sigma^2) = w^2, and log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both "
+                "(x - mu)^2/sigma^2 = z^2, and log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both "
                 "factors are positive",
             ),
         ),
         notes=(
-            "w = (x - mu)/(sqrt(2) sigma) is scaled before it is squared, so no intermediate overflows while "
-            "the log-density is a finite double."
+            "z = (x - mu)/sigma is divided out before it is squared, so no intermediate overflows while the "
+            "log-density is a finite double, except z^2 itself in a narrow band (1.3e154 < |z| < 1.9e154) that "
+            "the numeric layer recomputes from halves."
         ),
         results=(
             Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density.", data="x"),
@@ -361,6 +360,8 @@ def product_stable(var: Any = None) -> Derivation:
                 "Mean and variance of the normalised product of two Gaussian densities.",
                 scalar=True,
                 between=(("mean", "mean1", "mean2"),),
+                # min/max below the normal range: the weight of the mean with the larger variance underflows
+                fast_when=sp.StrictGreaterThan(low, high / 2**1022),
             ),
         ),
     )

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from kfsym.derive.core import Result
-from kfsym.derive.printing import KernelPrinter, body_lines, lowered
+from kfsym.derive.printing import KernelPrinter, body_lines, lowered, parameter_map
 
 __all__ = [
     "Chain",
@@ -110,7 +110,9 @@ def _walk(expr: Any, data: _Data, steps: list[tuple[str, Any]]) -> tuple[str, An
             operation = ("subtract", -rest) if rest.could_extract_minus_sign() else ("add", rest)
         else:
             first = _walk(inner, data, steps)
-            operation = ("multiply", rest)
+            # a parameter that is a reciprocal (1/sigma): divide by it, one rounding instead of two
+            reciprocal = isinstance(rest, sp.Pow) and rest.exp.is_negative
+            operation = ("divide", 1 / rest) if reciprocal else ("multiply", rest)
         return _then(first, operation, steps)
     if isinstance(expr, sp.Pow) and expr.exp == 2:
         return _then(_walk(expr.base, data, steps), ("square", None), steps)
@@ -155,8 +157,14 @@ def _all_free(definitions: list[tuple[Any, Any]]) -> set[Any]:
     return set().union(*(value.free_symbols for _, value in definitions)) if definitions else set()
 
 
-_BINARY_ARRAY = {"add": "add", "subtract": "subtract", "multiply": "multiply"}
-_BINARY_SCALAR = {"add": "{a} + {b}", "subtract": "{a} - {b}", "multiply": "{a} * {b}", "rsubtract": "{b} - {a}"}
+_BINARY_ARRAY = {"add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide"}
+_BINARY_SCALAR = {
+    "add": "{a} + {b}",
+    "subtract": "{a} - {b}",
+    "multiply": "{a} * {b}",
+    "divide": "{a} / {b}",
+    "rsubtract": "{b} - {a}",
+}
 _UNARY_SCALAR = {
     "square": "{a} * {a}",
     "reciprocal": "1.0 / {a}",
@@ -247,7 +255,17 @@ def _guard(result: Result, data: str | None) -> str:
             checks.append(f"0.0 < {name} < _inf")
         else:
             checks.append(f"-_inf < {name} < _inf")
+    if result.fast_when is not None:
+        checks.append(_condition(result))
     return "\n            and ".join(checks)
+
+
+def _condition(result: Result) -> str:
+    """``result.fast_when`` as a plain-float comparison of the arguments (constants folded)."""
+    relation = result.fast_when.xreplace(parameter_map(result))
+    printer = ScalarPrinter()
+    left, right = (printer.doprint(sp.nfloat(side, n=17, exponent=False)) for side in (relation.lhs, relation.rhs))
+    return f"{left} {relation.rel_op} {right}"
 
 
 def fastpath_source(result: Result, where: Sequence[tuple[Any, Any]], origin: str) -> str:

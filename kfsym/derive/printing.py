@@ -70,7 +70,7 @@ class KernelPrinter(NumPyPrinter):  # type: ignore[misc]
         return [f"{output} = numpy.clip({output}, numpy.minimum({low}, {high}), numpy.maximum({low}, {high}))"]
 
 
-def _parameter_map(result: Result) -> dict[Any, Any]:
+def parameter_map(result: Result) -> dict[Any, Any]:
     """Map derivation symbols to argument symbols (``sigma -> sqrt(var)``)."""
     mapping: dict[Any, Any] = {}
     for argument, stands_for in result.params:
@@ -103,7 +103,7 @@ def lowered(result: Result, where: Sequence[tuple[Any, Any]]) -> tuple[list[tupl
     ValueError
         When an output depends on a symbol that no parameter or definition provides.
     """
-    mapping = _parameter_map(result)
+    mapping = parameter_map(result)
     definitions = [_definition(lhs, rhs) for lhs, rhs in where]
     needed: set[Any] = set().union(*(sp.sympify(expr).free_symbols for _, expr in result.outputs))
     for symbol, value in reversed(definitions):
@@ -158,7 +158,7 @@ def kernel_source(
     definitions, outputs = lowered(result, where)
     arguments = ", ".join(f"{name}: {argument_type}" for name, _ in result.params)
     returns = argument_type if len(outputs) == 1 else f"tuple[{', '.join(argument_type for _ in outputs)}]"
-    mapping = _parameter_map(result)
+    mapping = parameter_map(result)
     shown = [(name, sp.sympify(expr)) for name, expr in result.outputs]
     defined = {temp.name for temp, _ in definitions}
     pairs = (_definition(lhs, rhs) for lhs, rhs in where)

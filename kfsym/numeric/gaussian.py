@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from kfsym.numeric import _generated
 from kfsym.numeric._validate import FloatArray, FloatOrArray, broadcast_shape, finite, not_nan, positive, to_output
 
-__all__ = ["Gaussian", "add", "cdf", "evidence", "log_evidence", "logpdf", "multiply", "pdf"]
+__all__ = ["Gaussian", "add", "cdf", "evidence", "log_evidence", "logpdf", "multiply", "pdf", "product_moments"]
 
 
 class Gaussian(NamedTuple):
@@ -57,6 +57,7 @@ def _far_tails() -> np.errstate:
 
 _INF = math.inf
 _LOG_2 = math.log(2.0)
+_SMALLEST_NORMAL = 2.0**-1022
 # Plain floats skip NumPy entirely: the generated ``*_scalar`` kernels run the same IEEE steps as the
 # array kernels. Only the library exp/log differ (the C library's against NumPy's, which may be SIMD),
 # so the two paths agree within PATH_ULP ulp of the result plus the log-variance term's share
@@ -153,9 +154,9 @@ def _log_density(xs: FloatArray, means: FloatArray, variances: FloatArray, shape
         values = np.asarray(_generated.gaussian_logpdf_inplace(xs, means, variances, out=np.empty(shape)))
         overflowed = np.isneginf(values) & np.isfinite(xs)
         if overflowed.any():
-            # x - mean overflowed although both are finite. w = (x - mean)/sqrt(2 var) is linear in (x, mean),
-            # so from halves (exact): logpdf(x/2, mean/2, var) = -w^2/4 - c. Here |x - mean| > 1.7e308 makes
-            # w^2 > 9e307, beside which |c| < 373 is below an ulp: logpdf = -w^2 - c = 4 logpdf(x/2, mean/2, var).
+            # x - mean or z^2 overflowed (z = (x - mean)/sqrt(var)) though the log-density is finite. z is linear
+            # in (x, mean), so from halves (exact): logpdf(x/2, mean/2, var) = -z^2/8 - c. Here z^2/2 > 8.9e307,
+            # beside which |c| < 373 is below an ulp: logpdf = -z^2/2 - c = 4 logpdf(x/2, mean/2, var).
             halves = _generated.gaussian_logpdf_inplace(0.5 * xs, 0.5 * means, variances, out=np.empty(shape))
             values = np.where(overflowed, 4.0 * halves, values)
     return to_output(values, shape)
@@ -215,13 +216,37 @@ def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLi
     Gaussian(mean=5.0, var=1.0)
     """
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
-    # The stable form may divide to inf (a ratio of extreme variances); its weight is then 0, by design.
-    # The generated kernel clips the mean to [min(mean1, mean2), max(mean1, mean2)]: it is a convex
-    # combination (weights 1/(1 + r) and 1/(1 + 1/r) sum to 1), so rounding never moves it outside,
-    # equal means give exactly that mean, and a sum that rounds past the largest double comes back.
+    mean, var = product_moments(m1, v1, m2, v2)
+    return Gaussian(to_output(mean, shape), to_output(var, shape))
+
+
+def product_moments(m1: Any, v1: Any, m2: Any, v2: Any) -> tuple[Any, Any]:
+    """Mean and variance of the normalised product, for validated arrays (multiply, mvn_multiply, kf_update).
+
+    The generated kernel (``gaussian.product_stable``) clips the mean to [min(m1, m2), max(m1, m2)]: it is
+    a convex combination (weights 1/(1 + r) and 1/(1 + 1/r) sum to 1), so rounding never moves it outside,
+    equal means give exactly that mean, and a sum that rounds past the largest double comes back.
+    Where the ratio r = min/max of the variances is below the normal range (the kernel's ``fast_when``
+    fails), the weight of the mean with the larger variance, r/(1 + r), underflows in the kernel; there
+
+        mean = m_lo + m_hi v_lo / v_hi        (the dropped m_lo r is below 2^-1022 |m_lo|: not an ulp)
+
+    with m_hi v_lo / v_hi formed from mantissas and exponents apart (frexp/ldexp), so neither m_hi/v_hi
+    nor m_hi v_lo over- or underflows on the way to a representable product.
+    """
     with _far_tails():
         mean, var = _generated.gaussian_product(m1, v1, m2, v2)
-    return Gaussian(to_output(mean, shape), to_output(var, shape))
+        low, high = np.minimum(v1, v2), np.maximum(v1, v2)
+        underflow = low <= high * _SMALLEST_NORMAL
+        if np.any(underflow):
+            first_low = v1 <= v2
+            m_low, m_high = np.where(first_low, m1, m2), np.where(first_low, m2, m1)
+            (mantissa_m, exponent_m), (mantissa_lo, exponent_lo) = np.frexp(m_high), np.frexp(low)
+            mantissa_hi, exponent_hi = np.frexp(high)
+            term = np.ldexp(mantissa_m * mantissa_lo / mantissa_hi, exponent_m + exponent_lo - exponent_hi)
+            corrected = np.clip(m_low + term, np.minimum(m1, m2), np.maximum(m1, m2))
+            mean = np.where(underflow, corrected, mean)
+    return mean, var
 
 
 def _plain_pair(mean1: object, var1: object, mean2: object, var2: object) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import _generated
+from kfsym.numeric import _generated, gaussian
 from kfsym.numeric._validate import (
     FloatArray,
     broadcast_shapes,
@@ -155,7 +155,7 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
     if size == 1 and count == 1 and np.all(observation == 1.0) and np.all(noise > 0) and np.all(cov > 0):
         # n = m = 1, H = 1: the update is the product of two Gaussians (kalman.scalar), same kernel
         with np.errstate(over="ignore", under="ignore"):
-            new_mean, new_var = _generated.gaussian_product(
+            new_mean, new_var = gaussian.product_moments(
                 mean[..., 0], cov[..., 0, 0], measurement[..., 0], noise[..., 0, 0]
             )
         return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
@@ -172,7 +172,7 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
         with np.errstate(over="ignore", under="ignore"):
             scaled_z = measurement[..., 0] / h
             scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
-            new_mean, new_var = _generated.gaussian_product(
+            new_mean, new_var = gaussian.product_moments(
                 mean[..., 0], np.ldexp(variance, shift), scaled_z, scaled_noise
             )
             new_var = np.ldexp(new_var, -shift)

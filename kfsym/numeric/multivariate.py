@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import _generated, gaussian
+from kfsym.numeric import gaussian
 from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, same_size, vectors
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
@@ -284,7 +284,7 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
     m1, s1, m2, s2 = _pair_args(mean1, cov1, mean2, cov2)
     if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, the same numbers as multiply()
         with np.errstate(over="ignore", under="ignore"):
-            mean, var = _generated.gaussian_product(m1[..., 0], s1[..., 0, 0], m2[..., 0], s2[..., 0, 0])
+            mean, var = gaussian.product_moments(m1[..., 0], s1[..., 0, 0], m2[..., 0], s2[..., 0, 0])
         return broadcast_gaussian(np.asarray(mean)[..., None], np.asarray(var)[..., None, None])
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         mean, cov = _scaled_product(m1, s1, m2, s2)
