@@ -67,8 +67,14 @@ x_smooth = sp.Symbol("x_{1|2}", real=True)
 P_smooth = sp.Symbol("P_{1|2}", real=True)
 
 
-def filter_definitions(steps: int, overrides: Mapping[Any, Any] | None = None) -> tuple[tuple[Any, Any], ...]:
-    """The filter recursion for ``steps`` measurements as ``where`` pairs (``overrides`` replaces formulas)."""
+def filter_definitions(
+    steps: int, overrides: Mapping[Any, Any] | None = None, *, last_update: bool = True
+) -> tuple[tuple[Any, Any], ...]:
+    """The filter recursion for ``steps`` measurements as ``where`` pairs (``overrides`` replaces formulas).
+
+    Without ``last_update`` the recursion stops at the last innovation variance S_T
+    (the likelihood needs nothing after it).
+    """
     chosen = dict(overrides or {})
     pairs: list[tuple[Any, Any]] = []
 
@@ -80,6 +86,8 @@ def filter_definitions(steps: int, overrides: Mapping[Any, Any] | None = None) -
             define(x_pred[t], F * x_filt[t - 1])
             define(P_pred[t], F**2 * P_filt[t - 1] + Q)
         define(S[t], H**2 * P_pred[t] + R)
+        if t == steps and not last_update:
+            break
         define(K[t], P_pred[t] * H / S[t])
         define(x_filt[t], x_pred[t] + K[t] * (z[t - 1] - H * x_pred[t]))
         define(P_filt[t], (1 - K[t] * H) ** 2 * P_pred[t] + K[t] ** 2 * R)
@@ -186,7 +194,7 @@ def loglikelihood(
         ),
         lhs=lhs,
         rhs=rhs,
-        where=filter_definitions(steps, overrides),
+        where=filter_definitions(steps, overrides, last_update=False),
         steps=(
             Step(
                 covariance.row_join(mean),
