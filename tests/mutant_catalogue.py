@@ -253,3 +253,116 @@ MUTANTS.update(
         ],
     }
 )
+
+# ----------------------------------------------------------------------------- sequences: likelihood and RTS smoother
+from kfsym.derive import sequence as sq  # noqa: E402
+
+_e2 = sq.z[1] - sq.H * sq.x_pred[2]
+_x_joint, _c_joint = sq.joint_measurements(2)
+
+MUTANTS.update(
+    {
+        "sequence.loglikelihood_factorisation": [
+            (
+                "second innovation term without its normaliser",
+                lambda: sq.loglikelihood(
+                    terms=(
+                        sp.log(sq.normal_pdf(sq.z[0], sq.H * sq.x_pred[1], sq.S[1])),
+                        -(_e2**2) / (2 * sq.S[2]),
+                    )
+                ),
+                7,
+            ),
+            (
+                "second innovation variance without the prediction: S_2 = H^2 P_{1|1} + R",
+                lambda: sq.loglikelihood(overrides={sq.S[2]: sq.H**2 * sq.P_filt[1] + sq.R}),
+                2,
+            ),
+            (
+                "predicted mean without F: x_{2|1} = x_{1|1}",
+                lambda: sq.loglikelihood(overrides={sq.x_pred[2]: sq.x_filt[1]}),
+                3,
+            ),
+            (
+                "gain without H: K_1 = P_{1|0}/S_1",
+                lambda: sq.loglikelihood(overrides={sq.K[1]: sq.prior_var / sq.S[1]}),
+                2,
+            ),
+            (
+                "joint covariance with cross term H^2 P_{1|0} (F dropped)",
+                lambda: sq.loglikelihood(
+                    covariance=sp.Matrix(2, 2, lambda i, j: _c_joint[i, j] / (sq.F if i != j else 1))
+                ),
+                1,
+            ),
+        ],
+        "sequence.loglikelihood_factorisation_t3": [
+            (
+                "third prediction from the prediction, not the update: x_{3|2} = F x_{2|1}",
+                lambda: sq.loglikelihood(3, overrides={sq.x_pred[3]: sq.F * sq.x_pred[2]}),
+                3,
+            ),
+            (
+                "third innovation variance without R: S_3 = H^2 P_{3|2} + Q",
+                lambda: sq.loglikelihood(3, overrides={sq.S[3]: sq.H**2 * sq.P_pred[3] + sq.Q}),
+                2,
+            ),
+        ],
+        "sequence.rts_scalar": [
+            ("smoother gain P_{1|1} F / P_{1|1}", lambda: sq.rts_scalar(gain=sq.P_filt[1] * sq.F / sq.P_filt[1]), 2),
+            ("smoother gain P_{1|1} / P_{2|1}, F dropped", lambda: sq.rts_scalar(gain=sq.P_filt[1] / sq.P_pred[2]), 2),
+            (
+                "G in place of G^2 in the smoothed variance",
+                lambda: sq.rts_scalar(smoothed_var=sq.P_filt[1] + sq.G1 * (sq.P_filt[2] - sq.P_pred[2])),
+                2,
+            ),
+            (
+                "predicted variance with half the process noise, F^2 P_{1|1} + Q/2",
+                lambda: sq.rts_scalar(overrides={sq.P_pred[2]: sq.F**2 * sq.P_filt[1] + sq.Q / 2}),
+                2,
+            ),
+        ],
+        "sequence.rts_gain_general": [
+            ("gain P_f F^T without P_p^{-1}", lambda: sq.rts_gain_general(gain=sq.PF.symbol * sq.FM.T), 1),
+            (
+                "gain P_p^{-1} F P_f (factors reversed)",
+                lambda: sq.rts_gain_general(gain=sq.PP.inv * sq.FM.symbol * sq.PF.symbol),
+                1,
+            ),
+            (
+                "conditional mean m + G (y - m), F dropped",
+                lambda: sq.rts_gain_general(mean=sq.MV.symbol + sq.GM.symbol * (sq.YV.symbol - sq.MV.symbol)),
+                5,
+            ),
+        ],
+        "sequence.rts_step_general": [
+            (
+                "G (P_s - P_p) without G^T",
+                lambda: sq.rts_step_general(sq.PF.symbol + sq.GM.symbol * (sq.PS.symbol - sq.PP.symbol)),
+                2,
+            ),
+            (
+                "P_f + G P_s G^T, predicted covariance not subtracted",
+                lambda: sq.rts_step_general(sq.PF.symbol + sq.GM.symbol * sq.PS.symbol * sq.GM.T),
+                2,
+            ),
+            (
+                "mean m + G (m_s - m), prediction F m replaced by m",
+                lambda: sq.rts_step_general(mean=sq.MV.symbol + sq.GM.symbol * (sq.MSV.symbol - sq.MV.symbol)),
+                2,
+            ),
+        ],
+        "sequence.rts_gain_concrete": [
+            (
+                "P_f - P_f F^T P_p^{-1} P_f (F dropped)",
+                lambda: sq.rts_gain_concrete(sq.Pf_m - sq.Pf_m * sq.F_m.T * sq._predicted().I * sq.Pf_m),
+                3,
+            ),
+            (
+                "P_f + G P_p G^T",
+                lambda: sq.rts_gain_concrete(sq.Pf_m + sq._smoother_gain() * sq._predicted() * sq._smoother_gain().T),
+                3,
+            ),
+        ],
+    }
+)

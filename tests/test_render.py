@@ -69,7 +69,7 @@ def test_tex_is_an_article_with_a_section_per_topic_in_registry_order(tex: str) 
     assert tex.count("\\begin{document}") == 1 and tex.rstrip().endswith("\\end{document}")
     positions = [tex.index(f"\\label{{topic:{topic.key}}}") for topic in topics()]
     assert positions == sorted(positions)
-    assert [topic.key for topic in topics()] == ["moments", "clt", "gaussian", "multivariate", "kalman"]
+    assert [topic.key for topic in topics()] == ["moments", "clt", "gaussian", "multivariate", "kalman", "sequence"]
     assert tex.count("\\section{") == len(topics())
 
 
