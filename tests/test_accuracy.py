@@ -86,22 +86,7 @@ def _within(report: dict[str, Any], name: str, bucket: str) -> None:
         assert row["k"] <= 64, row
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="multiply drops mean1 var2/(var1 + var2) when var1/var2 overflows: "
-                "multiply(1e308, 1e300, 0, 1e-10).mean == 0.0, exact 0.01 (see test_numeric_properties.py)",
-            ),
-        )
-        if name == "multiply (mean)"
-        else name
-        for name in ONE_D
-    ],
-)
+@pytest.mark.parametrize("name", ONE_D)
 def test_kfsym_within_its_bound_1d(report: dict[str, Any], name: str) -> None:
     _within(report, name, "")
 

@@ -784,12 +784,12 @@ def test_kf_update_1d_relative_accuracy(mean: float, var: float, z: float, h: fl
         updated = kf_update([mean], [[var]], [z], [[h]], [[noise]])
         assert_close(float(updated.cov[0, 0]), p * r / total, label=f"kf_update P+ ({var!r}, {h!r}, {noise!r})")
         # x+ = (x R + z H P)/(H^2 P + R): the mixed bound of the product mean (z/H rounds once more: 2 eps of it)
-        if True:  # the mean, also where the ratio of the variances overflows
-            x, zz = mpf(mean), mpf(z)
-            exact_mean = (x * r + zz * hh * p) / total
-            scale = (abs(x) * r + abs(zz * hh) * p) / total
-            error = abs(mpf(float(updated.mean[0])) - exact_mean)
-            assert error <= RTOL * scale + 2 * SUB, f"kf_update x+ error {mpmath.nstr(error, 3)}"
+        # the mean, also where the ratio of the variances overflows
+        x, zz = mpf(mean), mpf(z)
+        exact_mean = (x * r + zz * hh * p) / total
+        scale = (abs(x) * r + abs(zz * hh) * p) / total
+        error = abs(mpf(float(updated.mean[0])) - exact_mean)
+        assert error <= RTOL * scale + 2 * SUB, f"kf_update x+ error {mpmath.nstr(error, 3)}"
 
 
 # ----------------------------------------------------------------------------- semi-definite inputs
