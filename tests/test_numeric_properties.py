@@ -723,51 +723,92 @@ def test_kf_predict_matches_mpmath_mixed_bound(case: tuple[np.ndarray, ...]) -> 
                 assert error <= 4 * n * EPS * magnitude[i, j] + 2 * SUB, (i, j, mpmath.nstr(error, 3))
 
 
+def kf_update_reference(case: tuple[np.ndarray, ...]) -> dict[str, Any]:
+    """kf_update at ``case`` and its exact value (mpmath), with the magnitudes the bounds are stated in."""
+    x, P, _, _, z, H, R = case
+    n = len(x)
+    p, h, r = mp_matrix(P), mp_matrix(H), mp_matrix(R)
+    s = h * p * h.T + r
+    s_float = to_float(s)
+    try:
+        np.linalg.cholesky(s_float)
+    except np.linalg.LinAlgError:
+        assume(False)
+    cond = float(np.linalg.cond(s_float))  # the gain comes from an unscaled LU solve with S
+    assume(cond < 1e12)
+    updated = kf_update(x, P, z, H, R)
+    assert not np.isnan(updated.cov).any() and (np.diagonal(updated.cov) >= 0).all()
+    assert (updated.cov == updated.cov.T).all()
+    inverse = mp_inverse_spd(s)
+    gain = p * h.T * inverse
+    innovation = mp_vector(z) - h * mp_vector(x)
+    reduce = mpmath.eye(n) - gain * h
+    # M = |I| + |K||H|: I - KH is formed by a subtraction whose rounding is eps |KH|, not eps |I - KH| (Joseph form)
+    reduce_magnitude = mpmath.eye(n) + mp_abs(gain) * mp_abs(h)
+    # The magnitudes of the computation itself: K = P H^T S^-1 is formed from |P||H^T||S^-1|, which may exceed |K|
+    # by many orders of magnitude (cancellation) when P is badly scaled.
+    gain_work = mp_abs(p) * mp_abs(h).T * mp_abs(inverse)
+    work_reduce = mpmath.eye(n) + gain_work * mp_abs(h)
+    x_abs = mp_abs(mp_vector(x))
+    return {
+        "n": n,
+        "k": K_ND * n * cond * EPS,
+        "updated": updated,
+        "mean": mp_vector(x) + gain * innovation,
+        "cov": reduce * p * reduce.T + gain * r * gain.T,
+        "mean_magnitude": mp_abs(mp_vector(x)) + mp_abs(gain) * (mp_abs(innovation) + mp_abs(h) * mp_abs(mp_vector(x))),
+        "cov_magnitude": reduce_magnitude * mp_abs(p) * reduce_magnitude.T + mp_abs(gain) * mp_abs(r) * mp_abs(gain).T,
+        "mean_work": x_abs + gain_work * (mp_abs(mp_vector(z)) + mp_abs(h) * x_abs),
+        "cov_work": work_reduce * mp_abs(p) * work_reduce.T + gain_work * mp_abs(r) * gain_work.T,
+    }
+
+
+@given(kf_cases())
+def test_kf_update_matches_mpmath_within_k_n_cond_eps_of_its_work(case: tuple[np.ndarray, ...]) -> None:
+    """The mixed bound the algorithm (LU gain, Joseph form) guarantees, in the magnitudes it computes with.
+
+    |d x+| <= 64 n cond(S) eps (|x| + |P||H^T||S^-1| (|z| + |H||x|)),
+    |d P+| <= 64 n cond(S) eps (W |P| W^T + G |R| G^T),  G = |P||H^T||S^-1|,  W = |I| + G |H|.
+    Where these magnitudes exceed those of the result (a badly scaled P), the result is not componentwise accurate:
+    see the strict xfail below, which holds kf_update to the magnitudes of the result.
+    """
+    with mpmath.workdps(DPS):
+        ref = kf_update_reference(case)
+        n, k, updated = ref["n"], ref["k"], ref["updated"]
+        for i in range(n):
+            error = abs(mpf(updated.mean[i]) - ref["mean"][i])
+            assert error <= k * ref["mean_work"][i] + 2 * SUB, (i, mpmath.nstr(error, 3))
+            for j in range(n):
+                error = abs(mpf(updated.cov[i, j]) - ref["cov"][i, j])
+                assert error <= k * ref["cov_work"][i, j] + 2 * SUB, (i, j, mpmath.nstr(error, 3))
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="kf_update (n or m >= 2) solves for the gain with the unscaled S = H P H^T + R (LU) and updates P in "
-    "Joseph form; with P and R whose variances span many decades (R from 3.9e44 to 1.3e-26) the errors exceed "
-    "64 n cond(S) eps times the magnitudes: mean error 1.9e-3 against a bound of 2.7e-9 (cond(S) = 7.6e3); with "
-    "cond(S) = 7.9e11, mean error 844. Scaling S to unit diagonal and the Joseph factor I - KH are the suspects",
+    reason="kf_update (n or m >= 2) forms K = P H^T S^-1 with cancellation when P is badly scaled: a component of "
+    "the posterior mean far smaller than the terms it is computed from loses its accuracy, also normwise (error "
+    "2.8e-3 where |x| + |K|(|z - Hx| + |H||x|) is 1.1e-8, P = [[2.6e22, 1.6e7], ...]). x = [-6.57e-15, "
+    "-4.30e-30], P = [[5.02e-12, 3.16e5], [3.16e5, 2.02e22]], R with variances 7.0e23, 9.4e18, 2.6e-37: x+[1] is "
+    "-2.35e-4, exact 2.16e-18 (K[1, 0] = 1.7e-30 is the difference of terms near 20, so the LU gain carries an "
+    "absolute error of eps 20). Componentwise accuracy needs another algorithm (e.g. square-root information form)",
 )
 @NO_SHRINK
 @given(kf_cases())
-def test_kf_update_matches_mpmath_within_k_n_cond_eps(case: tuple[np.ndarray, ...]) -> None:
-    x, P, _, _, z, H, R = case
-    n = len(x)
+def test_kf_update_matches_mpmath_componentwise_within_k_n_cond_eps(case: tuple[np.ndarray, ...]) -> None:
+    """|d x+| <= 64 n cond(S) eps (|x| + |K||z - Hx| + |K||H||x|), |d P+| <= 64 n cond(S) eps (M|P|M^T + |K||R||K|^T).
+
+    Where R << H P H^T the covariance bound is far above |P+|: the posterior variance then has no relative accuracy
+    in n-D (test_kf_update_1d_relative_accuracy holds the 1-D update to the 1e-12 relative standard).
+    """
     with mpmath.workdps(DPS):
-        p, h, r = mp_matrix(P), mp_matrix(H), mp_matrix(R)
-        s = h * p * h.T + r
-        s_float = to_float(s)
-        try:
-            np.linalg.cholesky(s_float)
-        except np.linalg.LinAlgError:
-            assume(False)
-        cond = float(np.linalg.cond(s_float))  # the gain comes from an unscaled LU solve with S
-        assume(cond < 1e12)
-        updated = kf_update(x, P, z, H, R)
-        assert not np.isnan(updated.cov).any() and (np.diagonal(updated.cov) >= 0).all()
-        assert (updated.cov == updated.cov.T).all()
-        gain = p * h.T * mp_inverse_spd(s)
-        innovation = mp_vector(z) - h * mp_vector(x)
-        exact_mean = mp_vector(x) + gain * innovation
-        reduce = mpmath.eye(n) - gain * h
-        exact_cov = reduce * p * reduce.T + gain * r * gain.T
-        # |d x+| <= 64 n cond(S) eps (|x| + |K||z - Hx| + |K||H||x|);
-        # |d P+| <= 64 n cond(S) eps (M |P| M^T + |K||R||K|^T), M = |I| + |K||H|: I - KH is formed by a subtraction
-        # whose rounding is eps |KH|, not eps |I - KH| (Joseph form). Where R << H P H^T this bound is far
-        # above |P+|: the posterior variance then has no relative accuracy -- see
-        # test_kf_update_1d_relative_accuracy below, which holds the update to the 1e-12 relative standard.
-        mean_magnitude = mp_abs(mp_vector(x)) + mp_abs(gain) * (mp_abs(innovation) + mp_abs(h) * mp_abs(mp_vector(x)))
-        reduce_magnitude = mpmath.eye(n) + mp_abs(gain) * mp_abs(h)
-        magnitude = reduce_magnitude * mp_abs(p) * reduce_magnitude.T + mp_abs(gain) * mp_abs(r) * mp_abs(gain).T
-        k = K_ND * n * cond * EPS
+        ref = kf_update_reference(case)
+        n, k, updated = ref["n"], ref["k"], ref["updated"]
         for i in range(n):
-            error = abs(mpf(updated.mean[i]) - exact_mean[i])
-            assert error <= k * mean_magnitude[i] + 2 * SUB, (i, mpmath.nstr(error, 3), cond)
+            error = abs(mpf(updated.mean[i]) - ref["mean"][i])
+            assert error <= k * ref["mean_magnitude"][i] + 2 * SUB, (i, mpmath.nstr(error, 3))
             for j in range(n):
-                error = abs(mpf(updated.cov[i, j]) - exact_cov[i, j])
-                assert error <= k * magnitude[i, j] + 2 * SUB, (i, j, mpmath.nstr(error, 3), cond)
+                error = abs(mpf(updated.cov[i, j]) - ref["cov"][i, j])
+                assert error <= k * ref["cov_magnitude"][i, j] + 2 * SUB, (i, j, mpmath.nstr(error, 3))
 
 
 @given(mean=st.floats(-1e3, 1e3), var=variances, z=st.floats(-1e3, 1e3), h=st.floats(0.01, 100.0), noise=variances)
