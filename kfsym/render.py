@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
 
 from kfsym.derive import Derivation, all_derivations, topics
-from kfsym.derive.display import latex_text_escape
+from kfsym.derive.display import TextbookLatexPrinter, latex_text_escape
+from kfsym.derive.display import latex as _print_latex
+from kfsym.derive.mathtext import segments, to_unicode
 
 if TYPE_CHECKING:
     from kfsym.plot import FigureInfo
@@ -174,7 +175,18 @@ def _escape(text: str) -> str:
 
 
 def _latex_text(text: str, *, exclude: str = "") -> str:
-    r"""Escape ``text`` for LaTeX; a cited derivation name gets ``\S``-reference to its section."""
+    r"""Prose with ``$...$`` math for LaTeX text mode; a cited derivation name gets ``\S``-reference to its section."""
+    return "".join(f"${part}$" if is_math else _latex_words(part, exclude=exclude) for is_math, part in segments(text))
+
+
+def _latex_heading(text: str) -> str:
+    r"""A section title: LaTeX in the text, its Unicode reading in the PDF's bookmarks."""
+    if "$" not in text:
+        return _escape(text)
+    return rf"\texorpdfstring{{{_latex_text(text)}}}{{{_escape(to_unicode(text))}}}"
+
+
+def _latex_words(text: str, *, exclude: str = "") -> str:
     parts: list[str] = []
     position = 0
     for match in _cite_pattern().finditer(text):
@@ -378,7 +390,7 @@ def _width(latex: str) -> float:
 
 
 # --------------------------------------------------------- line breaking
-_PRINTER = LatexPrinter()
+_PRINTER = TextbookLatexPrinter()
 
 
 _LATEX_CACHE: dict[Any, str] = {}
@@ -388,7 +400,7 @@ def _latex(expr: Any) -> str:
     """``sp.latex(expr)``, remembered: the layout asks for the same expressions many times."""
     key = expr.as_immutable() if isinstance(expr, sp.MatrixBase) else expr
     if key not in _LATEX_CACHE:
-        _LATEX_CACHE[key] = str(sp.latex(expr))
+        _LATEX_CACHE[key] = _print_latex(expr)
     return _LATEX_CACHE[key]
 
 
@@ -631,7 +643,7 @@ def _figure_latex(name: str, caption: str) -> str:
 def _derivation_latex(derivation: Derivation, cited_by: Sequence[str], figures: Sequence[str]) -> str:
     name = derivation.name
     parts = [
-        f"\\subsection{{{_escape(derivation.title)}}}\\label{{{_label(name)}}}",
+        f"\\subsection{{{_latex_heading(derivation.title)}}}\\label{{{_label(name)}}}",
         f"{_tt(name)}. Assuming {derivation.assumptions_text('latex')}.",
     ]
     if derivation.results:
@@ -645,7 +657,7 @@ def _derivation_latex(derivation: Derivation, cited_by: Sequence[str], figures: 
         parts.append(_latex_text(derivation.notes, exclude=name))
     if cited_by:
         users = ", ".join(rf"{_tt(user)} (\S\ref{{{_label(user)}}})" for user in cited_by)
-        parts.append(f"\\par\\noindent Used in {users}.")
+        parts.append(f"\\par{{\\raggedright\\noindent Used in {users}.\\par}}")
     info = _figure_info()
     for figure in figures:
         parts.append(f"\\par\\noindent Figure~\\ref{{fig:{figure}}} draws this.")
@@ -821,7 +833,9 @@ def build_pdf(out: Path = DEFAULT_OUT, *, timeout: float = LATEX_TIMEOUT) -> Pat
         TEX_NAME,
     ]
     try:
-        done = subprocess.run(command, cwd=out, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            command, cwd=out, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired as error:
         raise LatexError(f"latexmk timed out after {timeout:g} s in {out}") from error
     log = out / TEX_NAME.replace(".tex", ".log")

@@ -271,7 +271,7 @@ MUTANTS.update(
                         -(_e2**2) / (2 * sq.S[2]),
                     )
                 ),
-                7,
+                6,
             ),
             (
                 "second innovation variance without the prediction: S_2 = H^2 P_{1|1} + R",
@@ -281,7 +281,7 @@ MUTANTS.update(
             (
                 "predicted mean without F: x_{2|1} = x_{1|1}",
                 lambda: sq.loglikelihood(overrides={sq.x_pred[2]: sq.x_filt[1]}),
-                3,
+                5,
             ),
             (
                 "gain without H: K_1 = P_{1|0}/S_1",
@@ -300,7 +300,7 @@ MUTANTS.update(
             (
                 "third prediction from the prediction, not the update: x_{3|2} = F x_{2|1}",
                 lambda: sq.loglikelihood(3, overrides={sq.x_pred[3]: sq.F * sq.x_pred[2]}),
-                3,
+                5,
             ),
             (
                 "third innovation variance without R: S_3 = H^2 P_{3|2} + Q",
@@ -319,6 +319,18 @@ MUTANTS.update(
             (
                 "predicted variance with half the process noise, F^2 P_{1|1} + Q/2",
                 lambda: sq.rts_scalar(overrides={sq.P_pred[2]: sq.F**2 * sq.P_filt[1] + sq.Q / 2}),
+                2,
+            ),
+        ],
+        "sequence.rts_scalar_t3_mean": [
+            (
+                "smoother gain with predicted variances P_{1|0} F / P_{2|1}",
+                lambda: sq.rts_scalar(3, gain=sq.prior_var * sq.F / sq.P_pred[2], variances=False),
+                2,
+            ),
+            (
+                "third prediction from the prediction: x_{3|2} = F x_{2|1}",
+                lambda: sq.rts_scalar(3, overrides={sq.x_pred[3]: sq.F * sq.x_pred[2]}, variances=False),
                 2,
             ),
         ],

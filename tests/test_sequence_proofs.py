@@ -22,6 +22,7 @@ FACTORIES: tuple[Callable[[], Derivation], ...] = (
     sq.loglikelihood,
     sq.loglikelihood_t3,
     sq.rts_scalar,
+    sq.rts_scalar_t3_mean,
     sq.rts_gain_general,
     sq.rts_step_general,
     sq.rts_gain_concrete,
@@ -44,8 +45,8 @@ def _model_values() -> dict[sp.Symbol, float]:
     return values
 
 
-def _joint_reference(steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance of (z_1..z_T) by simulating the model's linear map in NumPy."""
+def _linear_map(steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """z = A u with u = (x_1, w_1.., v_1..) independent: A, Cov u and E u, built in NumPy."""
     f, h, q, r = (MODEL[s] for s in (sq.F, sq.H, sq.Q, sq.R))
     m, p = MODEL[sq.prior_mean], MODEL[sq.prior_var]
     size = 1 + (steps - 1) + steps  # u = (x_1, w_1.., v_1..)
@@ -58,6 +59,12 @@ def _joint_reference(steps: int) -> tuple[np.ndarray, np.ndarray]:
     d = np.diag([p] + [q] * (steps - 1) + [r] * steps)
     mean_u = np.zeros(size)
     mean_u[0] = m
+    return a, d, mean_u
+
+
+def _joint_reference(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of (z_1..z_T) from the model's linear map."""
+    a, d, mean_u = _linear_map(steps)
     return a @ mean_u, a @ d @ a.T
 
 
@@ -87,26 +94,26 @@ def test_loglikelihood_claim_matches_scipy(steps: int) -> None:
     assert _filter_loglikelihood(steps) == pytest.approx(reference, rel=1e-12)
 
 
-def test_rts_scalar_claim_matches_numpy_conditioning() -> None:
-    derivation = get("sequence.rts_scalar")
+@pytest.mark.parametrize(("name", "steps"), [("sequence.rts_scalar", 2), ("sequence.rts_scalar_t3_mean", 3)])
+def test_rts_scalar_claim_matches_numpy_conditioning(name: str, steps: int) -> None:
+    derivation = get(name)
     values = _model_values()
-    f, h, q, r = (MODEL[s] for s in (sq.F, sq.H, sq.Q, sq.R))
-    m, p = MODEL[sq.prior_mean], MODEL[sq.prior_var]
-    # joint of (x_1, z_1, z_2) built independently
-    a = np.array([[1.0, 0, 0, 0], [h, 0, 1, 0], [h * f, h, 0, 1]])
-    cov = a @ np.diag([p, q, r, r]) @ a.T
-    mean = a @ np.array([m, 0, 0, 0])
-    gain = np.linalg.solve(cov[1:, 1:], cov[1:, 0])
-    exact_mean = mean[0] + gain @ (np.array(MEASUREMENTS[:2]) - mean[1:])
-    exact_var = cov[0, 0] - gain @ cov[1:, 0]
+    # joint of (x_1, z_1..z_T) built independently: x_1 is u_1, z = A u
+    z_mean, z_cov = _joint_reference(steps)
+    a, d, _ = _linear_map(steps)
+    p = MODEL[sq.prior_var]
+    cross = a @ d[:, 0]  # Cov(z, x_1) = A Cov(u) e_1
+    gain = np.linalg.solve(z_cov, cross)
+    exact = [MODEL[sq.prior_mean] + gain @ (np.array(MEASUREMENTS[:steps]) - z_mean), p - gain @ cross]
     for side in (derivation.lhs, derivation.rhs):
         got = sp.Matrix(side).xreplace(derivation.substitutions).xreplace(values).evalf()
-        assert float(got[0]) == pytest.approx(exact_mean, rel=1e-12)
-        assert float(got[1]) == pytest.approx(exact_var, rel=1e-12)
+        assert len(got) == (2 if steps == 2 else 1)
+        for entry, want in zip(got, exact, strict=False):
+            assert float(entry) == pytest.approx(want, rel=1e-12)
 
 
-def test_mutated_gain_gives_a_different_smoothed_variance() -> None:
-    # The mutant catalogue's wrong gains are wrong in value too, not only in form.
+def test_g_for_g_squared_mutant_differs_in_value() -> None:
+    # The mutant G (P_{2|2} - P_{2|1}) for G^2 (P_{2|2} - P_{2|1}) is wrong in value too, not only in form.
     values = {k: sp.Rational(Fraction(v).limit_denominator(1000)) for k, v in _model_values().items()}
     right = sq.rts_scalar()
     wrong = sq.rts_scalar(smoothed_var=sq.P_filt[1] + sq.G1 * (sq.P_filt[2] - sq.P_pred[2]))

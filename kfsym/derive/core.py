@@ -245,7 +245,16 @@ class Derivation:
         return derivation_latex(self)
 
     def _repr_latex_(self) -> str:
-        return self.latex()
+        """Jupyter (``text/latex``): title, assumptions, hypotheses, steps with reasons and notes in one formula."""
+        from kfsym.derive.display import derivation_repr_latex
+
+        return derivation_repr_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter (``text/markdown``, preferred by JupyterLab): the same as prose around a formula block."""
+        from kfsym.derive.display import derivation_markdown
+
+        return derivation_markdown(self)
 
     def __str__(self) -> str:
         from kfsym.derive.display import derivation_text

@@ -7,11 +7,25 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.pretty import PrettyPrinter
 
 if TYPE_CHECKING:
     from kfsym.derive.core import Derivation
 
-__all__ = ["assumptions", "derivation_latex", "derivation_text", "latex_text_escape"]
+from kfsym.derive.mathtext import to_latex_in_math, to_unicode, words_in_math
+
+__all__ = [
+    "TextbookLatexPrinter",
+    "assumptions",
+    "derivation_latex",
+    "derivation_markdown",
+    "derivation_repr_latex",
+    "derivation_text",
+    "latex",
+    "latex_text_escape",
+    "pretty",
+]
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -59,8 +73,46 @@ def assumptions(symbols: Iterable[Any], style: str = "text") -> str:
     return "; ".join(f"{names} {kind}" for kind, names in shown.items())
 
 
-def _latex(expr: Any) -> str:
-    return str(sp.latex(expr))
+def _textbook_order(terms: Iterable[Any]) -> list[Any]:
+    """SymPy's order of the terms of a sum, with the terms that carry a minus sign moved after the others."""
+    return sorted(terms, key=lambda term: bool(term.could_extract_minus_sign()))
+
+
+class TextbookLatexPrinter(LatexPrinter):  # type: ignore[misc]
+    """SymPy's LaTeX printer with sums in textbook order: ``(x - \\mu)^2`` and ``1 - K``, not ``(-\\mu + x)^2``."""
+
+    def _as_ordered_terms(self, expr: Any, order: str | None = None) -> list[Any]:
+        return _textbook_order(super()._as_ordered_terms(expr, order=order))
+
+
+class TextbookPrettyPrinter(PrettyPrinter):  # type: ignore[misc]
+    """SymPy's Unicode printer with the same textbook order of terms."""
+
+    def _as_ordered_terms(self, expr: Any, order: str | None = None) -> list[Any]:
+        return _textbook_order(super()._as_ordered_terms(expr, order=order))
+
+
+_LATEX_PRINTER = TextbookLatexPrinter()
+
+
+def latex(expr: Any) -> str:
+    r"""``expr`` as LaTeX, terms in textbook order.
+
+    Examples
+    --------
+    >>> x, mu = sp.symbols("x mu", real=True)
+    >>> latex((x - mu)**2)
+    '\\left(x - \\mu\\right)^{2}'
+    """
+    return str(_LATEX_PRINTER.doprint(expr))
+
+
+def pretty(expr: Any) -> str:
+    """``expr`` as Unicode art for the terminal, terms in textbook order."""
+    return str(TextbookPrettyPrinter({"use_unicode": True, "wrap_line": False}).doprint(expr))
+
+
+_latex = latex
 
 
 def derivation_latex(derivation: Derivation) -> str:
@@ -68,7 +120,7 @@ def derivation_latex(derivation: Derivation) -> str:
     rows: list[str] = []
     current, show_current = derivation.lhs, True
     for step in derivation.steps:
-        reason = rf"&& \text{{{latex_text_escape(step.why)}}}"
+        reason = rf"&& {_reason_latex(step)}"
         if not step.chained:
             relation = r"\geq" if step.method == "nonnegative" else "="
             rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(step.expr)} {reason}")
@@ -85,6 +137,76 @@ def derivation_latex(derivation: Derivation) -> str:
         rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(rhs)}")
     body = " \\\\\n".join(rows)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+
+
+def _reason_latex(step: Any) -> str:
+    """The step's justification inside the formula, marked when it only restates the line before."""
+    reason = to_latex_in_math(step.why)
+    if step.restatement:
+        reason += r"\ \text{(restated)}"
+    return reason
+
+
+def _wrapped(text: str, width: int = 90) -> list[str]:
+    """``text`` in lines of about ``width`` characters, broken only at spaces outside ``$...$``."""
+    words: list[str] = []
+    for index, part in enumerate(text.split("$")):
+        if index % 2:
+            words[-1:] = [(words[-1] if words else "") + f"${part}$"]
+            continue
+        pieces = part.split(" ")
+        if words and pieces:
+            words[-1] += pieces[0]
+            pieces = pieces[1:]
+        words += pieces
+    lines: list[str] = []
+    for word in (w for w in words if w):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def derivation_repr_latex(derivation: Derivation) -> str:
+    r"""One display formula with everything: title, assumptions, hypotheses, the chain with reasons, notes.
+
+    For Jupyter's ``text/latex`` output: a single ``$$ ... $$`` block that
+    MathJax 3 (JupyterLab's configuration or the default one) and LaTeX both set.
+    """
+    rows = [rf"\textbf{{{words_in_math(derivation.name)}}}\quad {to_latex_in_math(derivation.title)}"]
+    shown = derivation.assumptions_text("latex")
+    if shown:
+        rows.append(to_latex_in_math(f"assuming {shown}"))
+    for lhs, rhs in derivation.given:
+        rows.append(rf"\text{{given }} {_latex(lhs)} = {_latex(rhs)}")
+    chain = derivation_latex(derivation)
+    chain = chain.replace(r"\begin{align*}", r"\begin{aligned}").replace(r"\end{align*}", r"\end{aligned}")
+    rows.append(chain)
+    if derivation.notes:
+        rows += [to_latex_in_math(line) for line in _wrapped(derivation.notes)]
+    if derivation.results:
+        generated = ", ".join(result.name for result in derivation.results)
+        rows.append(rf"\text{{generates {words_in_math(generated)}}}")
+    body = " \\\\\n".join(rows)
+    return f"$$\n\\begin{{array}}{{l}}\n{body}\n\\end{{array}}\n$$"
+
+
+def derivation_markdown(derivation: Derivation) -> str:
+    """Markdown for Jupyter: a heading, the assumptions and hypotheses, the formula block, the notes."""
+    lines = [f"**`{derivation.name}`** — {derivation.title}", ""]
+    shown = derivation.assumptions_text("latex")
+    if shown:
+        lines += [f"Assuming {shown}.", ""]
+    if derivation.given:
+        given = "; ".join(f"${_latex(lhs)} = {_latex(rhs)}$" for lhs, rhs in derivation.given)
+        lines += [f"Given {given}.", ""]
+    lines += ["$$", derivation_latex(derivation), "$$", ""]
+    if derivation.notes:
+        lines += [derivation.notes, ""]
+    if derivation.results:
+        lines += ["Generates " + ", ".join(f"`{result.name}`" for result in derivation.results) + ".", ""]
+    return "\n".join(lines)
 
 
 def _case_rows_latex(step: Any) -> list[str]:
@@ -117,13 +239,12 @@ def _case_lines_text(step: Any) -> list[str]:
     return lines
 
 
-def _pretty(expr: Any) -> str:
-    return str(sp.pretty(expr, use_unicode=True, wrap_line=False))
+_pretty = pretty
 
 
 def derivation_text(derivation: Derivation) -> str:
     """Terminal form: title, assumptions, claim, definitions, numbered steps."""
-    lines = [f"{derivation.name} — {derivation.title}"]
+    lines = [f"{derivation.name} — {to_unicode(derivation.title)}"]
     assumptions = derivation.assumptions_text()
     if assumptions:
         lines.append(f"  assuming  {assumptions}")
@@ -137,7 +258,7 @@ def derivation_text(derivation: Derivation) -> str:
     for number, step in enumerate(derivation.steps, start=1):
         kind = "" if step.chained else " [lemma]"
         how = "a restatement (the sides are the same expression)" if step.restatement else f"checked by {step.method}"
-        lines.append(f"  ({number}) {step.why}{kind}   · {how}")
+        lines.append(f"  ({number}) {to_unicode(step.why)}{kind}   · {how}")
         relation = sp.GreaterThan if step.method == "nonnegative" else sp.Eq
         shown = step.expr if step.chained else relation(step.lhs, step.expr, evaluate=False)
         prefix = "= " if step.chained else ""
@@ -146,7 +267,7 @@ def derivation_text(derivation: Derivation) -> str:
         lines.extend(_case_lines_text(step))
     if derivation.notes:
         lines.append("  notes")
-        lines.append(textwrap.indent(textwrap.fill(derivation.notes, 76), "      "))
+        lines.append(textwrap.indent(textwrap.fill(to_unicode(derivation.notes), 76), "      "))
     if derivation.results:
         generated = ", ".join(result.name for result in derivation.results)
         lines.append(f"  generates {generated}")

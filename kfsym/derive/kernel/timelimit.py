@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 __all__ = ["CheckTimeout", "run_with_time_limit", "runaway_checks"]
 
 _T = TypeVar("_T")
+_REPEAT = 0.05  # seconds between repeated alarms once a limit has expired
 _STOP_GRACE = 2.0  # seconds a stopped worker may take to unwind before it counts as a runaway
 _workers: list[threading.Thread] = []
 
@@ -44,14 +45,17 @@ def _alarm(seconds: float) -> Iterator[None]:
     outer, _ = signal.getitimer(signal.ITIMER_REAL)  # a limit already running (a nested check)
     started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
+    # The timer repeats: an exception raised where Python cannot propagate it (a weakref callback or __del__
+    # during garbage collection prints "Exception ignored" and carries on) is raised again a moment later.
+    first = min(seconds, outer) if outer > 0 else seconds
+    signal.setitimer(signal.ITIMER_REAL, first, _REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer > 0:  # give the enclosing limit back what is left of it (at least a moment, so it still fires)
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), _REPEAT)
 
 
 def _stop(worker: threading.Thread) -> None:
