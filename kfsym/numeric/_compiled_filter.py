@@ -49,10 +49,10 @@ def cache_directory() -> Path:
 
 
 def filter_kernel(n: int, m: int) -> Callable[..., Any]:
-    """``filter_tracks(block, z, seen, x_init, P_init, F, Q, H, R, offset, *outputs)`` for state n, measurement m."""
+    """``filter_tracks(z, seen, initial, F, Q, H, R, offset, out)`` for state size n and measurement size m."""
     key = (n, m)
     if key not in _KERNELS:
-        source = filter_source(n, m)
+        source = filter_source(n, m, BLOCK)
         digest = hashlib.sha256(f"{source}\n{numba.__version__}".encode()).hexdigest()[:16]
         name = f"kfsym_filter_n{n}_m{m}_{digest}"
         path = cache_directory() / f"{name}.py"

@@ -393,7 +393,7 @@ def _time_axis(term: _Term) -> FloatArray:
 
 def _filter_compiled(model: _Model) -> FilterResult:
     """The generated Numba loop: tracks flattened into the last axis, outputs viewed back as (..., T, ...)."""
-    from kfsym.numeric._compiled_filter import BLOCK, filter_kernel
+    from kfsym.numeric._compiled_filter import filter_kernel
     from kfsym.numeric._filter_source import layout
 
     batch, steps, size, count = model.batch, model.steps, model.size, model.measurement_size
@@ -414,7 +414,6 @@ def _filter_compiled(model: _Model) -> FilterResult:
     fields = layout(size, count)
     out = np.empty((steps, sum(math.prod(shape) for _, shape in fields.values()), tracks))
     filter_kernel(size, count)(
-        BLOCK,
         tracks_last(model.z, (steps, count)),
         tracks_last(model.observed, (steps, count)),
         initial,
