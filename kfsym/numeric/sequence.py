@@ -425,29 +425,30 @@ def _filter_compiled(model: _Model) -> FilterResult:
         out,
     )
 
+    def rows(name: str) -> Any:
+        """The contiguous (T, entries, K) block of one output."""
+        start, shape = fields[name]
+        return out[:, start : start + math.prod(shape), :]
+
     def field(name: str) -> Any:
         """(..., T, *shape) view of one output."""
-        start, shape = fields[name]
-        block = out[:, start : start + math.prod(shape), :].reshape(steps, *shape, tracks)
-        return np.moveaxis(block, -1, 0).reshape(*batch, steps, *shape)
+        shape = fields[name][1]
+        return np.moveaxis(rows(name).reshape(steps, *shape, tracks), -1, 0).reshape(*batch, steps, *shape)
 
-    failed = field("ok") == 0.0
+    failed = rows("ok")[:, 0, :] == 0.0  # (T, K)
     if failed.any():
-        flat = np.argwhere(failed.reshape(tracks, steps))
-        first = flat[np.argmin(flat[:, 1])]
-        track = tuple(int(i) for i in np.unravel_index(int(first[0]), batch)) if batch else ()
+        step, flat = (int(i) for i in np.argwhere(failed)[0])  # the earliest step, then the first track
+        track = tuple(int(i) for i in np.unravel_index(flat, batch)) if batch else ()
         where = f" for track {track}" if track else ""
-        raise ValueError(
-            f"the innovation covariance H P H^T + R is not positive definite at step {int(first[1])}{where}"
-        )
+        raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {step}{where}")
+    for name, label in (("filtered_means", "filtered means"), ("filtered_covs", "filtered covariances")):
+        if not np.isfinite(rows(name)).all():
+            raise OverflowError(f"the {label} exceed the largest double")
     observed = _broadcast_batch(model.observed, (*batch, steps), 1)
     # log N(y; 0, S) = -(m_obs log 2 pi + log det S + |L^{-1} y|^2) / 2,  log det S = 2 sum log L_aa
-    log_det = 2.0 * np.log(field("factor_diagonals")).sum(axis=-1)
-    log_likelihoods = -0.5 * (observed.sum(axis=-1) * _LOG_2PI + log_det + field("quadratic"))
+    terms = 2.0 * np.log(rows("factor_diagonals")).sum(axis=1) + rows("quadratic")[:, 0, :]  # log det S + y^T S^-1 y
+    log_likelihoods = -0.5 * (observed.sum(axis=-1) * _LOG_2PI + np.moveaxis(terms, -1, 0).reshape(*batch, steps))
     results = {name: field(name) for name in ("filtered_means", "filtered_covs")}
-    for name, label in (("filtered_means", "filtered means"), ("filtered_covs", "filtered covariances")):
-        if not np.isfinite(results[name]).all():
-            raise OverflowError(f"the {label} exceed the largest double")
     total = log_likelihoods.sum(axis=-1)
     return FilterResult(
         field("predicted_means"),
