@@ -97,14 +97,15 @@ def filter_definitions(
 
 
 FILTER_NOTE = (
-    "Filter recursion (where): S_t = H^2 P_{t|t-1} + R, K_t = P_{t|t-1} H / S_t, "
-    "x_{t|t} = x_{t|t-1} + K_t (z_t - H x_{t|t-1}), P_{t|t} = (1 - K_t H)^2 P_{t|t-1} + K_t^2 R (Joseph form, "
-    "equal to (1 - K_t H) P_{t|t-1} by kalman.scalar / kalman.joseph_general), x_{t+1|t} = F x_{t|t}, "
-    "P_{t+1|t} = F^2 P_{t|t} + Q. "
+    r"Filter recursion (where): $S_t = H^2 P_{t|t-1} + R$, $K_t = P_{t|t-1} H / S_t$, "
+    r"$x_{t|t} = x_{t|t-1} + K_t (z_t - H x_{t|t-1})$, $P_{t|t} = (1 - K_t H)^2 P_{t|t-1} + K_t^2 R$ (Joseph form, "
+    r"equal to $(1 - K_t H) P_{t|t-1}$ by kalman.scalar and kalman.joseph_general), $x_{t+1|t} = F x_{t|t}$, "
+    r"$P_{t+1|t} = F^2 P_{t|t} + Q$. "
 )
 MODEL_NOTE = (
-    "Model (hypotheses): x_1 ~ N(x_{1|0}, P_{1|0}), x_{t+1} = F x_t + w_t, z_t = H x_t + v_t with "
-    "w_t ~ N(0, Q), v_t ~ N(0, R), and x_1, all w_t, all v_t independent; F, H real, P_{1|0}, Q, R > 0. "
+    r"Model (hypotheses): $x_1 \sim \mathcal{N}(x_{1|0}, P_{1|0})$, $x_{t+1} = F x_t + w_t$, $z_t = H x_t + v_t$ "
+    r"with $w_t \sim \mathcal{N}(0, Q)$, $v_t \sim \mathcal{N}(0, R)$, and $x_1$, all $w_t$, all $v_t$ "
+    r"independent; $F, H$ real, $P_{1|0}, Q, R > 0$. "
 )
 
 
@@ -187,12 +188,12 @@ def loglikelihood(
     lhs = _joint_log_density(deviation, adjugate, determinant, steps)
     name = "sequence.loglikelihood_factorisation" + ("" if steps == 2 else f"_t{steps}")
     labels = ", ".join(f"z_{t}" for t in range(1, steps + 1))
-    summands = " + ".join(f"log N(z_{t}; H x_{{{t}|{t - 1}}}, S_{t})" for t in range(1, steps + 1))
+    summands = " + ".join(rf"\log \mathcal{{N}}(z_{t}; H x_{{{t}|{t - 1}}}, S_{t})" for t in range(1, steps + 1))
     return Derivation(
         name=name,
         title=(
-            f"1-D model, T = {steps}: log p({labels}) = {summands}, the log-likelihood is the sum of the "
-            "innovation log-densities of the filter recursion"
+            f"1-D model, $T = {steps}$: " + "$\\log p(" + labels + ") = " + summands + "$: the log-likelihood is "
+            "the sum of the innovation log-densities of the filter recursion"
         ),
         lhs=lhs,
         rhs=rhs,
@@ -200,8 +201,9 @@ def loglikelihood(
         steps=(
             Step(
                 covariance.row_join(mean),
-                "the joint mean and covariance from the model: z = A u with u = (x_1, w, v) independent, "
-                "E z = A E u, Cov z = A diag(P_{1|0}, Q, ..., R, ...) A^T",
+                r"the joint mean and covariance from the model: $z = A u$ with $u = (x_1, w, v)$ independent, "
+                r"$\mathbb{E} z = A\,\mathbb{E} u$, $\operatorname{Cov} z = A D A^\top$, "
+                r"$D = \operatorname{diag}(P_{1|0}, Q, \ldots, R, \ldots)$",
                 method="expand",
                 lhs=(A * D * A.T).row_join(A * mean_u),
             ),
@@ -213,18 +215,20 @@ def loglikelihood(
             ),
             Step(
                 _joint_log_density(deviation, adjugate, product_s, steps),
-                "replace det C by the product of the S_t (lemma 2)",
+                r"replace $\det C$ by $\prod_t S_t$ (lemma 2)",
                 method="substitute",
                 change=((determinant, product_s),),
             ),
             Step(
                 -quadratic / (2 * product_s) - log_2pi - log_s,
-                "log of a product of positive factors (S_t > 0) is the sum of the logs; log exp(a) = a for real a",
+                r"the log of a product of positive factors ($S_t > 0$) is the sum of the logs; "
+                r"$\log e^a = a$ for real $a$",
                 method="expand",
             ),
             Step(
                 -squares / 2 - log_2pi - log_s,
-                "the quadratic form over det C = prod S_t is the sum of the squared innovations over their variances",
+                r"the quadratic form over $\det C = \prod_t S_t$ is the sum of the squared innovations "
+                "over their variances",
                 method="cancel",
             ),
             Step(rhs, "regroup into one Gaussian log-density per innovation", method="expand"),
@@ -232,14 +236,16 @@ def loglikelihood(
         notes=(
             MODEL_NOTE
             + FILTER_NOTE
-            + "The measurements are a linear map of independent Gaussians, so their joint density is "
-            "N(z; E z, C) with the mean and covariance of lemma 1 (multivariate.linear_transform; cited, and "
-            "argued in prose: the joint density of a linear map of independent Gaussians is the Gaussian with "
-            "that mean and covariance). C^{-1} is written as adj(C)/det(C). Checked: every step, with S_t > 0 "
-            "and P_{t|t} >= 0 verified from their definitions. So the log-likelihood kf_filter reports, the sum "
-            "of the innovation log-densities (log_evidence terms), is exactly log p(z_1, ..., z_T) for T = "
-            f"{steps}; for longer sequences and n-D states it is the chain rule p(z_1..z_T) = prod_t "
-            "p(z_t | z_1..z_{t-1}) with each factor the filter's predictive density (argued, not checked here)."
+            + r"The measurements are a linear map of independent Gaussians, so their joint density is "
+            r"$\mathcal{N}(z; \mathbb{E} z, C)$ with the mean and covariance of lemma 1 "
+            "(multivariate.linear_transform; cited, and argued in prose: the joint density of a linear map of "
+            r"independent Gaussians is the Gaussian with that mean and covariance). $C^{-1}$ is written as "
+            r"$\operatorname{adj}(C)/\det C$. Checked: every step, with $S_t > 0$ and $P_{t|t} \ge 0$ verified "
+            "from their definitions. So the log-likelihood kf_filter reports, the sum of the innovation "
+            r"log-densities (log_evidence terms), is exactly $\log p(z_1, \ldots, z_T)$ for "
+            f"$T = {steps}$; for longer sequences and n-D states it is the chain rule "
+            r"$p(z_1, \ldots, z_T) = \prod_t p(z_t \mid z_1, \ldots, z_{t-1})$ with each factor the filter's "
+            "predictive density (argued, not checked here)."
         ),
     )
 
@@ -298,24 +304,24 @@ def rts_scalar(
     exact_mean = prior_mean + (cross * adjugate * deviation)[0, 0] / determinant
     exact_var = prior_var - (cross * adjugate * cross.T)[0, 0] / determinant
     labels = ", ".join(f"z_{t}" for t in range(1, steps + 1))
-    backward = "G_t = P_{t|t} F / P_{t+1|t}, x_{t|T} = x_{t|t} + G_t (x_{t+1|T} - x_{t+1|t})"
-    backward += ", P_{t|T} = P_{t|t} + G_t^2 (P_{t+1|T} - P_{t+1|t})" if variances else ""
-    backward += " for t = T - 1, ..., 1"
+    backward = r"$G_t = P_{t|t} F / P_{t+1|t}$, $x_{t|T} = x_{t|t} + G_t (x_{t+1|T} - x_{t+1|t})$"
+    backward += r", $P_{t|T} = P_{t|t} + G_t^2 (P_{t+1|T} - P_{t+1|t})$" if variances else ""
+    backward += r" for $t = T - 1, \ldots, 1$"
     if variances:
         lhs = sp.Matrix([x_smoothed[1, steps], P_smoothed[1, steps]])
         rhs = sp.Matrix([exact_mean, exact_var])
-        what = f"x_{{1|{steps}}}, P_{{1|{steps}}} equal to the mean and variance"
-        formula = "x_{1|0} + Sigma_xz C^{-1} (z - E z), P_{1|0} - Sigma_xz C^{-1} Sigma_zx"
+        what = f"$x_{{1|{steps}}}$, $P_{{1|{steps}}}$ equal to the mean and variance"
+        formula = r"$x_{1|0} + \Sigma_{xz} C^{-1} (z - \mathbb{E} z)$, $P_{1|0} - \Sigma_{xz} C^{-1} \Sigma_{zx}$"
     else:
         lhs, rhs = sp.Matrix([x_smoothed[1, steps]]), sp.Matrix([exact_mean])
-        what = f"x_{{1|{steps}}} equal to the mean (the smoothed mean only)"
-        formula = "x_{1|0} + Sigma_xz C^{-1} (z - E z)"
+        what = f"$x_{{1|{steps}}}$ equal to the mean (the smoothed mean only)"
+        formula = r"$x_{1|0} + \Sigma_{xz} C^{-1} (z - \mathbb{E} z)$"
     suffix = ("" if steps == 2 else f"_t{steps}") + ("" if variances else "_mean")
     return Derivation(
         name="sequence.rts_scalar" + suffix,
         title=(
-            f"1-D model, T = {steps}: the RTS smoother ({backward}) gives {what} of x_1 given {labels} by exact "
-            "Gaussian conditioning"
+            f"1-D model, $T = {steps}$: the RTS smoother ({backward}) gives {what} of $x_1$ given ${labels}$ by "
+            "exact Gaussian conditioning"
         ),
         lhs=lhs,
         rhs=rhs,
@@ -325,34 +331,35 @@ def rts_scalar(
                 covariance.row_join(cross.T)
                 .col_join(cross.row_join(sp.Matrix([[prior_var]])))
                 .row_join(mean.col_join(sp.Matrix([[prior_mean]]))),
-                f"joint moments of ({labels}, x_1) from the model: (z, x_1) = B u with B = [A; e_1^T], "
-                "mean B E u, covariance B D B^T",
+                f"joint moments of $({labels}, x_1)$ from the model: "
+                r"$(z, x_1) = B u$ with $B = [A; e_1^\top]$, mean $B\,\mathbb{E} u$, covariance $B D B^\top$",
                 method="expand",
                 lhs=(stacked * D * stacked.T).row_join(stacked * mean_u),
             ),
             Step(
                 rhs,
                 "the RTS formulas, filter definitions substituted, against the conditional of the joint Gaussian: "
-                f"{formula} with C^{{-1}} = adj(C)/det(C)",
+                f"{formula} with " + r"$C^{-1} = \operatorname{adj}(C)/\det C$",
                 method="cancel",
             ),
         ),
         notes=(
             MODEL_NOTE
             + FILTER_NOTE
-            + f"RTS backward pass (where): {backward}, starting from the filtered x_{{T|T}}, P_{{T|T}}. "
-            "The conditional of a jointly Gaussian (x, z) is "
-            "N(m_x + Sigma_xz Sigma_zz^{-1} (z - m_z), Sigma_xx - Sigma_xz Sigma_zz^{-1} Sigma_zx) (Schur "
-            "complement; cited, not checked here), with the joint moments of lemma 1. Checked: the smoothed "
-            "estimate of x_1; at t = T the smoothed estimate is the filtered one by definition"
+            + f"RTS backward pass (where): {backward}, starting from the filtered "
+            + r"$x_{T|T}$, $P_{T|T}$. The conditional of a jointly Gaussian $(x, z)$ is "
+            r"$\mathcal{N}(m_x + \Sigma_{xz} \Sigma_{zz}^{-1} (z - m_z), "
+            r"\Sigma_{xx} - \Sigma_{xz} \Sigma_{zz}^{-1} \Sigma_{zx})$ (Schur complement; cited, not checked "
+            r"here), with the joint moments of lemma 1. Checked: the smoothed estimate of $x_1$; at $t = T$ the "
+            "smoothed estimate is the filtered one by definition"
             + (
-                "; x_{2|3} enters the check through x_{1|3}, so both backward steps of the mean are checked. "
-                "Not checked for T = 3: the smoothed variance (its cancel takes about 70 s with the Joseph-form "
+                r"; $x_{2|3}$ enters the check through $x_{1|3}$, so both backward steps of the mean are checked. "
+                r"Not checked for $T = 3$: the smoothed variance (its cancel takes about 70 s with the Joseph-form "
                 "filter, beyond the time limit)"
                 if not variances
                 else ""
             )
-            + ". sequence.rts_gain_general and sequence.rts_step_general prove the backward step for every n."
+            + r". sequence.rts_gain_general and sequence.rts_step_general prove the backward step for every $n$."
         ),
     )
 
@@ -379,8 +386,8 @@ GAIN_RELATIONS = (
     *ml.symmetric(PF),
     *ml.symmetric(QM),
 )
-GAIN_HYPOTHESES = "P_f and Q symmetric (covariances); P_p invertible"
-GAIN_DEFINITIONS = "P_p = F P_f F^T + Q (the predicted covariance), G = P_f F^T P_p^{-1} (the smoother gain)"
+GAIN_HYPOTHESES = r"$P_f$ and $Q$ symmetric (covariances); $P_p$ invertible"
+GAIN_DEFINITIONS = r"$P_p = F P_f F^\top + Q$ (the predicted covariance), $G = P_f F^\top P_p^{-1}$ (the smoother gain)"
 
 
 def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
@@ -398,39 +405,44 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_gain_general",
         title=(
-            "any n: the backward conditional behind the RTS smoother gain: (x - m)^T P_f^{-1} (x - m) + "
-            "(y - F x)^T Q^{-1} (y - F x) = (x - mu)^T C^{-1} (x - mu) + (y - F m)^T P_p^{-1} (y - F m) with "
-            "mu = m + G (y - F m), C = P_f - G P_p G^T, C^{-1} = P_f^{-1} + F^T Q^{-1} F, G = P_f F^T P_p^{-1}"
+            r"any $n$: the backward conditional behind the RTS smoother gain: "
+            r"$(x - m)^\top P_f^{-1} (x - m) + (y - F x)^\top Q^{-1} (y - F x) = (x - \mu)^\top C^{-1} (x - \mu) "
+            r"+ (y - F m)^\top P_p^{-1} (y - F m)$ with $\mu = m + G (y - F m)$, $C = P_f - G P_p G^\top$, "
+            r"$C^{-1} = P_f^{-1} + F^\top Q^{-1} F$, $G = P_f F^\top P_p^{-1}$"
         ),
         lhs=lhs,
         rhs=rhs,
         given=(*relations, *ml.inverse(PF), *ml.inverse(QM)),
         steps=(
             Step(
-                Pf * FT, "lemma: G P_p = P_f F^T (the cross-covariance Cov(x_t, x_{t+1}))", method="algebra", lhs=G * Pp
+                Pf * FT,
+                r"lemma: $G P_p = P_f F^\top$ (the cross-covariance $\operatorname{Cov}(x_t, x_{t+1})$)",
+                method="algebra",
+                lhs=G * Pp,
             ),
             Step(
                 Pf - G * F_ * Pf,
-                "lemma: the conditional covariance C = P_f - G P_p G^T = P_f - P_f F^T P_p^{-1} F P_f "
-                "(Schur complement of the joint covariance [[P_f, P_f F^T], [F P_f, P_p]])",
+                r"lemma: the conditional covariance $C = P_f - G P_p G^\top = P_f - G F P_f$ "
+                r"$= P_f - P_f F^\top P_p^{-1} F P_f$ (Schur complement of $P_p$ in the joint covariance of "
+                r"$(x_t, x_{t+1})$)",
                 method="algebra",
                 lhs=covariance,
             ),
             Step(
                 ONE,
-                "lemma: (I - G F) P_f (P_f^{-1} + F^T Q^{-1} F) = I",
+                r"lemma: $(I - G F) P_f (P_f^{-1} + F^\top Q^{-1} F) = I$",
                 method="algebra",
                 lhs=(Pf - G * F_ * Pf) * precision,
             ),
             Step(
                 ONE,
-                "lemma: (P_f^{-1} + F^T Q^{-1} F) (I - G F) P_f = I",
+                r"lemma: $(P_f^{-1} + F^\top Q^{-1} F) (I - G F) P_f = I$",
                 method="algebra",
                 lhs=precision * (Pf - G * F_ * Pf),
             ),
             Step(
                 mean,
-                "lemma, the conditional mean: C (P_f^{-1} m + F^T Q^{-1} y) = m + G (y - F m)",
+                r"lemma, the conditional mean: $C (P_f^{-1} m + F^\top Q^{-1} y) = m + G (y - F m)$",
                 method="algebra",
                 lhs=covariance * (Pf_inv * m + FT * Q_inv * y),
             ),
@@ -440,21 +452,23 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
                 - (mT * Pf_inv + yT * Q_inv * F_) * x
                 + yT * Q_inv * y
                 + mT * Pf_inv * m,
-                "multiply out: a quadratic in x with Hessian P_f^{-1} + F^T Q^{-1} F",
+                r"multiply out: a quadratic in $x$ with Hessian $P_f^{-1} + F^\top Q^{-1} F$",
                 method="algebra",
             ),
-            Step(rhs, "complete the square around mu (the lemmas above)", method="algebra"),
+            Step(rhs, r"complete the square around $\mu$ (the lemmas above)", method="algebra"),
         ),
         notes=(
-            "Read with x = x_t and y = x_{t+1}: x_t | Z_t ~ N(m, P_f) (filtered) and x_{t+1} = F x_t + w, "
-            "w ~ N(0, Q). Then p(x_t | x_{t+1}, Z_t) is proportional to N(x_t; m, P_f) N(x_{t+1}; F x_t, Q), "
-            "whose exponent the claim completes in x_t: by lemmas 3 and 4 the Hessian is C^{-1}, so "
-            "x_t | x_{t+1}, Z_t ~ N(m + G (x_{t+1} - F m), P_f - G P_p G^T) (normalisation, "
+            r"Read with $x = x_t$ and $y = x_{t+1}$: $x_t \mid Z_t \sim \mathcal{N}(m, P_f)$ (filtered) and "
+            r"$x_{t+1} = F x_t + w$, $w \sim \mathcal{N}(0, Q)$. Then $p(x_t \mid x_{t+1}, Z_t)$ is proportional "
+            r"to $\mathcal{N}(x_t; m, P_f)\,\mathcal{N}(x_{t+1}; F x_t, Q)$, whose exponent the claim completes in "
+            r"$x_t$: by lemmas 3 and 4 the Hessian is $C^{-1}$, so "
+            r"$x_t \mid x_{t+1}, Z_t \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^\top)$ (normalisation, "
             "multivariate.pdf_general); this is the step the RTS recursion rests on (sequence.rts_step_general). "
-            "It is the Kalman update (kalman.update_general) with F as the measurement matrix, Q as the noise "
-            "and x_{t+1} as the measurement. "
+            r"It is the Kalman update (kalman.update_general) with $F$ as the measurement matrix, $Q$ as the noise "
+            r"and $x_{t+1}$ as the measurement. "
             + ml.axioms_note(
-                GAIN_HYPOTHESES + "; P_f and Q invertible (the Bayes form needs P_f^{-1}, Q^{-1})", GAIN_DEFINITIONS
+                GAIN_HYPOTHESES + r"; $P_f$ and $Q$ invertible (the Bayes form needs $P_f^{-1}$, $Q^{-1}$)",
+                GAIN_DEFINITIONS,
             )
         ),
     )
@@ -474,8 +488,9 @@ def rts_step_general(covariance: Any = None, mean: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_step_general",
         title=(
-            "any n: the RTS step, if x_t | x_{t+1} ~ N(m + G (x_{t+1} - F m), P_f - G P_p G^T) and "
-            "x_{t+1} ~ N(m_s, P_s), then x_t has the MGF of N(m + G (m_s - F m), P_f + G (P_s - P_p) G^T)"
+            r"any $n$: the RTS step: if $x_t \mid x_{t+1} \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^\top)$ "
+            r"and $x_{t+1} \sim \mathcal{N}(m_s, P_s)$, then $x_t$ has the MGF of "
+            r"$\mathcal{N}(m + G (m_s - F m), P_f + G (P_s - P_p) G^\top)$"
         ),
         lhs=tT * offset + (sT * ms + HALF * sT * Ps * s) + HALF * tT * C * t,
         rhs=tT * mean + HALF * tT * covariance * t,
@@ -483,25 +498,30 @@ def rts_step_general(covariance: Any = None, mean: Any = None) -> Derivation:
         steps=(
             Step(
                 tT * (m + G * (ms - F_ * m)) + HALF * tT * (G * Ps * GT + C) * t,
-                "linear map of N(m_s, P_s) (multivariate.linear_transform): s = G^T t, s^T = t^T G",
+                r"linear map of $\mathcal{N}(m_s, P_s)$ (multivariate.linear_transform): "
+                r"$s = G^\top t$, $s^\top = t^\top G$",
                 method="algebra",
             ),
             Step(
                 tT * mean + HALF * tT * covariance * t,
-                "C = P_f - G P_p G^T (sequence.rts_gain_general): G P_s G^T + C = P_f + G (P_s - P_p) G^T",
+                r"$C = P_f - G P_p G^\top$ (sequence.rts_gain_general): "
+                r"$G P_s G^\top + C = P_f + G (P_s - P_p) G^\top$",
                 method="algebra",
             ),
         ),
         notes=(
-            "Write x_t = G x_{t+1} + (m - G F m) + e, where e ~ N(0, C) is independent of x_{t+1} "
-            "(sequence.rts_gain_general: the backward conditional given x_{t+1} and Z_t). Given all "
-            "measurements Z_T, x_{t+1} ~ N(m_s, P_s) (the smoothed moments, one step later), and x_t is "
-            "independent of z_{t+1}, ..., z_T given x_{t+1} (Markov property of the model; argued, not checked), "
-            "so E exp(t^T x_t) = exp(t^T (m - G F m)) E exp(s^T x_{t+1}) E exp(t^T e) with s = G^T t. The "
-            "claim is the exponent of that product; the right side is the MGF exponent of the RTS update "
-            "m_{t|T} = m_{t|t} + G (m_{t+1|T} - m_{t+1|t}), P_{t|T} = P_{t|t} + G (P_{t+1|T} - P_{t+1|t}) G^T "
-            "(m_{t+1|t} = F m). "
-            + ml.axioms_note("independence of e and x_{t+1} (Markov property)", "s = G^T t, C = P_f - G P_p G^T")
+            r"Write $x_t = G x_{t+1} + (m - G F m) + e$, where $e \sim \mathcal{N}(0, C)$ is independent of "
+            r"$x_{t+1}$ (sequence.rts_gain_general: the backward conditional given $x_{t+1}$ and $Z_t$). Given all "
+            r"measurements $Z_T$, $x_{t+1} \sim \mathcal{N}(m_s, P_s)$ (the smoothed moments, one step later), and "
+            r"$x_t$ is independent of $z_{t+1}, \ldots, z_T$ given $x_{t+1}$ (Markov property of the model; "
+            r"argued, not checked), so $\mathbb{E} \exp(t^\top x_t) = \exp(t^\top (m - G F m))\,"
+            r"\mathbb{E} \exp(s^\top x_{t+1})\,\mathbb{E} \exp(t^\top e)$ with $s = G^\top t$. The claim is the "
+            "exponent of that product; the right side is the MGF exponent of the RTS update "
+            r"$m_{t|T} = m_{t|t} + G (m_{t+1|T} - m_{t+1|t})$, "
+            r"$P_{t|T} = P_{t|t} + G (P_{t+1|T} - P_{t+1|t}) G^\top$ ($m_{t+1|t} = F m$). "
+            + ml.axioms_note(
+                r"independence of $e$ and $x_{t+1}$ (Markov property)", r"$s = G^\top t$, $C = P_f - G P_p G^\top$"
+            )
         ),
     )
 
@@ -535,10 +555,11 @@ def rts_gain_concrete(covariance: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_gain_concrete",
         title=(
-            "n = 2, generic F and symmetric P_f, Q: with P_p = F P_f F^T + Q and G = P_f F^T P_p^{-1}, "
-            "(P_f^{-1} + F^T Q^{-1} F)^{-1} = P_f - G P_p G^T = P_f - P_f F^T P_p^{-1} F P_f, the conditional "
-            "mean (P_f - G P_p G^T)(P_f^{-1} m + F^T Q^{-1} y) = m + G (y - F m), and "
-            "det P_f det Q = det P_p det(P_f - G P_p G^T)"
+            r"$n = 2$, generic $F$ and symmetric $P_f$, $Q$: with $P_p = F P_f F^\top + Q$ and "
+            r"$G = P_f F^\top P_p^{-1}$, $(P_f^{-1} + F^\top Q^{-1} F)^{-1} = P_f - G P_p G^\top "
+            r"= P_f - P_f F^\top P_p^{-1} F P_f$, the conditional mean "
+            r"$(P_f - G P_p G^\top)(P_f^{-1} m + F^\top Q^{-1} y) = m + G (y - F m)$, and "
+            r"$\det P_f \det Q = \det P_p \det(P_f - G P_p G^\top)$"
         ),
         lhs=information,
         rhs=covariance,
@@ -553,24 +574,25 @@ def rts_gain_concrete(covariance: Any = None) -> Derivation:
             ),
             Step(
                 sp.Determinant(predicted) * sp.Determinant(schur),
-                "det P_f det Q = det P_p det C: the normalisers of the backward factorisation agree",
+                r"$\det P_f \det Q = \det P_p \det C$: the normalisers of the backward factorisation agree",
                 method="matrices",
                 lhs=sp.Determinant(Pf_m) * sp.Determinant(Q_m),
                 cases=SMOOTHER_SIZES,
             ),
             Step(
                 covariance,
-                "information form of the backward conditional covariance = smoother form P_f - G P_p G^T",
+                r"information form of the backward conditional covariance = smoother form $P_f - G P_p G^\top$",
                 method="matrices",
                 cases=SMOOTHER_SIZES,
             ),
         ),
         notes=(
-            "Checked with a generic 2 x 2 F and generic symmetric 2 x 2 P_f, Q, by cleared denominators in a "
-            "polynomial ring (inverse = adjugate/determinant), so each identity holds for every such matrix "
-            "whose inverses exist. With the determinant identity, N(x; m, P_f) N(y; F x, Q) = N(y; F m, P_p) "
-            "N(x; m + G (y - F m), P_f - G P_p G^T) for n = 2, the backward factorisation the RTS smoother "
-            "rests on; sequence.rts_gain_general proves the exponent identity for every n."
+            r"Checked with a generic $2 \times 2$ matrix $F$ and generic symmetric $2 \times 2$ matrices $P_f$, $Q$, "
+            "by cleared denominators in a polynomial ring (inverse = adjugate/determinant), so each identity holds "
+            "for every such matrix whose inverses exist. With the determinant identity, "
+            r"$\mathcal{N}(x; m, P_f)\,\mathcal{N}(y; F x, Q) = \mathcal{N}(y; F m, P_p)\,"
+            r"\mathcal{N}(x; m + G (y - F m), P_f - G P_p G^\top)$ for $n = 2$, the backward factorisation the RTS "
+            r"smoother rests on; sequence.rts_gain_general proves the exponent identity for every $n$."
         ),
     )
 
