@@ -31,8 +31,11 @@ The formulas are the proved ones: prediction ``x' = F x + B u``, ``P' = F P F^T 
 (``kalman.predict``); update with the gain from a linear solve with
 ``S = H P H^T + R`` and the Joseph form (``kalman.update_general``,
 ``kalman.joseph_general``); the log-likelihood as the sum of the innovation terms
-``log N(z_t; H x_t|t-1, S_t)`` (``log_evidence`` in n-D); the RTS backward pass with gain
-``G_t = P_t|t F_t^T P_t+1|t^{-1}`` from a solve, never an inverse.
+``log N(z_t; H x_t|t-1, S_t)`` (``sequence.loglikelihood_factorisation``, T = 2 and
+``sequence.loglikelihood_factorisation_t3``, T = 3; the chain rule beyond is stated there
+in prose); the RTS backward pass with gain ``G_t = P_t|t F_t^T P_t+1|t^{-1}`` from a solve,
+never an inverse (``sequence.rts_gain_general`` and ``sequence.rts_step_general`` for any n,
+``sequence.rts_scalar`` against exact conditioning for T = 2).
 """
 
 from __future__ import annotations
