@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kfsym-installed
 
-.PHONY: run test lint prove codegen render clean
+.PHONY: run test lint prove codegen render clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,17 @@ render: $(STAMP)
 ## test: the whole test suite (proofs, mutants, numerics, references, CLI, drift)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+DOCS_STAMP := $(VENV)/.kfsym-docs-installed
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+## docs: the documentation site into docs/_build/html (executes the tutorials; warnings are errors)
+docs: $(DOCS_STAMP)
+	rm -rf docs/_generated
+	$(BIN)/python -m sphinx -E -W --keep-going -b html docs docs/_build/html
+	@echo "site: docs/_build/html/index.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

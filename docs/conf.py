@@ -1,0 +1,57 @@
+"""Sphinx configuration of kfsym's documentation site (``make docs``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import kfsym
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
+project = "kfsym"
+author = "kfsym developers"
+copyright = "kfsym developers"
+release = version = getattr(kfsym, "__version__", "0.1.0")
+
+extensions = [
+    "kfsym_pages",  # derivations, gallery and API lists generated from kfsym at build time
+    "myst_nb",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+
+exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "_ext", "jupyter_execute"]
+
+# MyST: $...$ and $$...$$ math (derivations and notebooks), align environments, anchors.
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# myst-nb executes every notebook on every build; an exception fails the build.
+nb_execution_mode = "force"
+nb_execution_timeout = 180
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# API reference: autosummary pages for every name in kfsym.numeric.__all__ and kfsym.derive.__all__.
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_default_options = {"members": False}
+autodoc_typehints = "none"  # numpydoc sections carry the types
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+html_theme = "pydata_sphinx_theme"
+html_title = "kfsym"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_static_path: list[str] = []
+html_show_sourcelink = False
