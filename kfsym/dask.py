@@ -123,6 +123,7 @@ __all__ = [
 _FLOAT = np.dtype(np.float64)
 _BOOL = np.dtype(np.bool_)
 _REAL_KINDS = "iuf"
+_SCALAR_GAUSSIAN = [("mean", (), _FLOAT), ("var", (), _FLOAT)]
 
 
 # ----------------------------------------------------------------------------- metadata checks
@@ -218,13 +219,13 @@ def _located(where: tuple[slice, ...]) -> str:
 def _map(
     function: Callable[..., Any],
     args: Sequence[_Arg],
-    outputs: Sequence[tuple[tuple[int, ...], np.dtype[Any]]] | None = None,
+    outputs: Sequence[tuple[str, tuple[int, ...], np.dtype[Any]]] | None = None,
     **options: Any,
 ) -> Any:
     """Apply ``function`` block by block; a Dask array (``outputs`` None) or a tuple of them.
 
-    ``outputs`` gives each output's core shape and dtype; ``None`` means a single float64
-    output without core axes.
+    ``outputs`` gives each output's field name, core shape and dtype; ``None`` means a
+    single float64 output without core axes.
     """
     batch_ndim = max(arg.array.ndim - arg.core for arg in args)
     pairs: list[Any] = []
@@ -243,7 +244,7 @@ def _map(
     blockwise_args: list[Any] = [ArraySliceDep(out_chunks), out_index]
     for array, index in zip(arrays, pairs[1::2], strict=True):
         blockwise_args += [array, index]
-    dtypes = None if outputs is None else tuple(dtype for _, dtype in outputs)
+    dtypes = None if outputs is None else tuple(dtype for _, _, dtype in outputs)
     empty = np.empty((0,) * batch_ndim)
     result = da.blockwise(
         _block,
@@ -256,15 +257,16 @@ def _map(
         dtypes=dtypes,
         concatenate=True,
         align_arrays=False,
-        meta=empty if outputs is None else tuple(empty.astype(dtype) for _, dtype in outputs),
+        meta=empty if outputs is None else tuple(empty.astype(dtype) for _, _, dtype in outputs),
         token=f"kfsym-{function.__name__}",
     )
     if outputs is None:
         return result
     keys = list(flatten(result.__dask_keys__()))
     fields = []
-    for position, (core, dtype) in enumerate(outputs):
-        name = f"{result.name}-{position}"
+    token = result.name.rsplit("-", 1)[-1]
+    for position, (field, core, dtype) in enumerate(outputs):
+        name = f"kfsym-{function.__name__}-{field}-{token}"  # shown as kfsym-kf_filter-filtered_means
         graph = {(name, *key[1:], *(0,) * len(core)): (operator.getitem, key, position) for key in keys}
         fields.append(
             da.Array(
@@ -366,7 +368,7 @@ def multiply(mean1: Any, var1: Any, mean2: Any, var2: Any) -> Gaussian:
     >>> posterior.mean.compute(), posterior.var.compute()
     (array([5., 5., 5., 5.]), array([1., 1., 1., 1.]))
     """
-    return Gaussian(*_map(numeric.multiply, _pair_args(mean1, var1, mean2, var2), [((), _FLOAT), ((), _FLOAT)]))
+    return Gaussian(*_map(numeric.multiply, _pair_args(mean1, var1, mean2, var2), _SCALAR_GAUSSIAN))
 
 
 def add(mean1: Any, var1: Any, mean2: Any, var2: Any) -> Gaussian:
@@ -378,7 +380,7 @@ def add(mean1: Any, var1: Any, mean2: Any, var2: Any) -> Gaussian:
     >>> add(da.ones(3, chunks=2), 1.0, 10.0, 1.0).var.compute()
     array([2., 2., 2.])
     """
-    return Gaussian(*_map(numeric.add, _pair_args(mean1, var1, mean2, var2), [((), _FLOAT), ((), _FLOAT)]))
+    return Gaussian(*_map(numeric.add, _pair_args(mean1, var1, mean2, var2), _SCALAR_GAUSSIAN))
 
 
 def evidence(mean1: Any, var1: Any, mean2: Any, var2: Any) -> Any:
@@ -486,8 +488,8 @@ def _mvn_pair_args(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> tuple[list[_
     return args, size
 
 
-def _gaussian_outputs(size: int) -> list[tuple[tuple[int, ...], np.dtype[Any]]]:
-    return [((size,), _FLOAT), ((size, size), _FLOAT)]
+def _gaussian_outputs(size: int) -> list[tuple[str, tuple[int, ...], np.dtype[Any]]]:
+    return [("mean", (size,), _FLOAT), ("cov", (size, size), _FLOAT)]
 
 
 def mvn_multiply(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> MultivariateGaussian:
@@ -729,7 +731,7 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
         raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
     if backend == "numba" and any(_batch(arg) for arg in terms.values()):
         raise ValueError("backend='numba' needs F, Q, H, R, B, u shared by all tracks (no batch axes)")
-    outputs = [
+    cores: list[tuple[tuple[int, ...], np.dtype[Any]]] = [
         ((steps, size), _FLOAT),
         ((steps, size, size), _FLOAT),
         ((steps, size), _FLOAT),
@@ -740,6 +742,7 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
         ((), _FLOAT),
         ((steps, count), _BOOL),
     ]
+    outputs = [(field, core, dtype) for field, (core, dtype) in zip(FilterResult._fields, cores, strict=True)]
     fields = _map(numeric.kf_filter, args, outputs, time_varying=tuple(sorted(varying)), backend=backend)
     return FilterResult(*fields)
 
@@ -813,8 +816,8 @@ def rts_smoother(filtered: FilterResult, F: Any, *, time_varying: str | Iterable
     same_size(state=size, F=transition.array.shape[-1], **{"F rows": transition.array.shape[-2]})
     broadcast_shapes(filtered=_batch(args[2]), F=_batch(transition))
     outputs = [
-        ((steps, size), _FLOAT),
-        ((steps, size, size), _FLOAT),
-        ((max(steps - 1, 0), size, size), _FLOAT),
+        ("smoothed_means", (steps, size), _FLOAT),
+        ("smoothed_covariances", (steps, size, size), _FLOAT),
+        ("smoother_gains", (max(steps - 1, 0), size, size), _FLOAT),
     ]
     return SmootherResult(*_map(_smooth, [*args, transition], outputs, time_varying=tuple(sorted(varying))))
