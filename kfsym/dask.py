@@ -40,6 +40,13 @@ axes, which calls the NumPy function on that block; functions with several outpu
 takes its field out of the task's result. Output chunks along the batch axes are the
 (unified) input chunks; core axes of outputs are one chunk.
 
+A block therefore gives the same bits as :mod:`kfsym.numeric` on the same block, and
+on the whole array wherever the NumPy function computes each batch element from its own
+inputs alone. Where it does not — one LAPACK solve with many right-hand sides for a
+covariance shared by all points (``mvn_pdf``, ``mvn_logpdf``, ``mahalanobis``), a code
+path chosen from the whole array (``kf_update`` with n = m = 1, ``mvn_multiply`` near
+the ends of the double range) — blocks and the whole array agree to a few ulp.
+
 Validation on lazy data
 -----------------------
 *At call time*, from metadata only (nothing is computed): dtypes (complex, boolean,

@@ -3,10 +3,12 @@
 Comparisons with NumPy are bitwise (``assert_array_equal``): each Dask task runs the
 NumPy function of kfsym.numeric on its block, and these functions compute each batch
 element from that element's inputs alone, so a block gives the same bits as the whole
-array. One exception, measured and bounded below: mvn_pdf, mvn_logpdf and mahalanobis
+array. Two exceptions, measured and bounded below: mvn_pdf, mvn_logpdf and mahalanobis
 with one covariance shared by all points (one LAPACK solve with many right-hand sides,
-whose kernel depends on how many). The distributed tests start a real ``LocalCluster`` (two worker processes,
-one thread each) and kill one worker's process in the middle of a computation.
+whose kernel depends on how many), and the n = m = 1 kf_update, whose code path
+kfsym.numeric chooses from the whole array (a block chooses from its own entries).
+The distributed tests start a real ``LocalCluster`` (two worker processes, one thread
+each) and kill one worker's process in the middle of a computation.
 """
 
 from __future__ import annotations
@@ -222,6 +224,33 @@ def test_kalman_steps_equal_numpy(chunks: Any) -> None:
         kd.kf_predict(lazy_x, lazy_P, F, Q, B=B, u=as_dask(u, (3, 2))), numeric.kf_predict(x, P, F, Q, B=B, u=u)
     )
     assert_same(kd.kf_update(lazy_x, lazy_P, as_dask(z, (5, 2)), H, R), numeric.kf_update(x, P, z, H, R))
+
+
+def test_one_dimensional_update_path_is_chosen_per_block() -> None:
+    """Where kfsym.numeric chooses a code path from the whole array, a block chooses from its own entries.
+
+    kf_update with n = m = 1 takes the product of two Gaussians when every P, R is positive (and H != 0), else
+    the Joseph form; one zero variance anywhere sends the whole array to the Joseph form. Under Dask only the
+    block holding it does, so the other blocks' results differ from NumPy's on the whole array by rounding
+    (both paths are accurate; measured: about 2 ulp) and equal NumPy's on the same block bit for bit.
+    """
+    rng = np.random.default_rng(RNG_SEED)
+    x, z = rng.standard_normal((40, 1)), rng.standard_normal((40, 1))
+    P, R, H = rng.uniform(0.1, 5.0, (40, 1, 1)), rng.uniform(0.1, 5.0, (40, 1, 1)), rng.uniform(0.5, 2.0, (40, 1, 1))
+    P[3] = 0.0
+    lazy = kd.kf_update(as_dask(x, (10, 1)), as_dask(P, (10, 1, 1)), z, H, R)
+    mean, cov = compute(lazy.mean, lazy.cov)
+    whole = numeric.kf_update(x, P, z, H, R)
+    eps = np.finfo(float).eps
+    assert not np.array_equal(mean, whole.mean)  # the paths really differ
+    # the mean is a convex combination of x and z/H: rounding relative to their size
+    assert np.all(np.abs(mean - whole.mean) <= 4 * eps * np.maximum(np.abs(x), np.abs(z / H[..., 0])))
+    np.testing.assert_allclose(cov, whole.cov, rtol=4 * eps, atol=0.0)
+    for start in range(0, 40, 10):
+        part = slice(start, start + 10)
+        block = numeric.kf_update(x[part], P[part], z[part], H[part], R[part])
+        assert_array_equal(mean[part], block.mean)
+        assert_array_equal(cov[part], block.cov)
 
 
 TRACKS, STEPS = 11, 6
