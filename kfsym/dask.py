@@ -67,6 +67,10 @@ axes of the result; indices inside the message count from the start of that bloc
 It surfaces from ``.compute()`` (or ``dask.compute``, ``Client.compute``) on any
 scheduler, the distributed one included.
 
+Supported Dask: ``dask[array]`` and ``distributed`` 2024.1 or later with classic array
+graphs (the default); importing this module raises ``ImportError`` when Dask's
+experimental array query planning (``array.query-planning``) is switched on.
+
 Arrays of unknown chunk sizes (NaN in ``shape``, e.g. after boolean indexing) are
 refused at call time: call ``.compute_chunk_sizes()`` first.
 
@@ -103,6 +107,13 @@ from kfsym import numeric
 from kfsym.numeric import FilterResult, Gaussian, MultivariateGaussian, SmootherResult
 from kfsym.numeric._validate import broadcast_shapes, real, same_size
 from kfsym.numeric.sequence import _PER_TRANSITION, _varying_names
+
+_array_expr_enabled = getattr(da, "_array_expr_enabled", None)
+if callable(_array_expr_enabled) and _array_expr_enabled():
+    raise ImportError(
+        "kfsym.dask builds classic Dask array graphs; Dask's experimental array query planning "
+        "(config 'array.query-planning') is on: set it to False before importing dask.array"
+    )
 
 __all__ = [
     "FilterResult",
@@ -210,7 +221,11 @@ def _block(
     try:
         result = function(*positional, **named, **options)
     except (ValueError, TypeError, ArithmeticError) as error:
-        raise type(error)(f"{error}{_located(where)}") from None
+        try:
+            located = type(error)(f"{error}{_located(where)}")
+        except Exception:  # an exception class with another constructor: raise it as it is
+            raise error from None
+        raise located from None
     if dtypes is None:
         return np.asarray(result, dtype=_FLOAT)
     return tuple(np.asarray(field, dtype=dtype) for field, dtype in zip(result, dtypes, strict=True))

@@ -73,6 +73,16 @@ def test_import_numeric_never_imports_dask() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_query_planning_mode_is_refused_at_import() -> None:
+    environment = {**os.environ, "DASK_ARRAY__QUERY_PLANNING": "True"}
+    code = "import kfsym.dask"
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=environment, timeout=60
+    )
+    assert done.returncode == 1
+    assert "ImportError: kfsym.dask builds classic Dask array graphs" in done.stderr
+
+
 def test_same_names_as_numeric() -> None:
     for name in kd.__all__:
         assert name in numeric.__all__
