@@ -494,11 +494,11 @@ def test_cluster_value_error_reaches_the_client(client: Any) -> None:
         client.compute(kd.pdf(np.zeros(6), 0.0, as_dask(var, 3)), sync=True)
 
 
-def _kernel_tasks(dask_scheduler: Any, prefix: str) -> dict[str, list[str]]:
-    """On the scheduler: the filter's block tasks that are done (in memory) and where each one is held."""
+def _finished_on_workers(dask_scheduler: Any, prefix: str) -> dict[str, list[str]]:
+    """On the scheduler: finished results of the filter's tasks (blocks and their fields), by worker."""
     held: dict[str, list[str]] = {}
     for key, task in dask_scheduler.tasks.items():
-        if isinstance(key, tuple) and str(key[0]) == prefix and task.state == "memory":
+        if isinstance(key, tuple) and str(key[0]).startswith(prefix) and task.state == "memory":
             for worker in task.who_has:
                 held.setdefault(worker.address, []).append(str(key))
     return held
@@ -514,21 +514,19 @@ def test_cluster_survives_a_killed_worker(client: Any) -> None:
     arguments = [data[key] for key in ("P0", "F", "Q", "H", "R")]
     lazy = kd.kf_filter(as_dask(z, (per_block, steps, 2)), as_dask(x0, (per_block, 4)), *arguments, backend="numpy")
     fields = [lazy.filtered_means, lazy.filtered_covariances, lazy.log_likelihood]
-    # the tasks that run the filter (the output fields are layers named after it, with a suffix)
-    kernel = min((name for name in lazy.log_likelihood.dask.layers if name.startswith("kfsym-kf_filter")), key=len)
     pids_before = client.run(os.getpid)
     started = time.monotonic()
     futures = client.compute(fields)
-    # wait until the victim holds finished blocks and both workers still have blocks to run
+    # wait until the victim holds finished results and both workers still have blocks to run
     victim, lost = sorted(pids_before)[0], []
-    while time.monotonic() - started < 30 and not lost:
-        held = client.run_on_scheduler(_kernel_tasks, prefix=kernel)
+    while time.monotonic() - started < 30 and not lost and not any(future.done() for future in futures):
+        held = client.run_on_scheduler(_finished_on_workers, prefix="kfsym-kf_filter")
         processing = client.processing()
         if len(held.get(victim, [])) >= 2 and all(processing.get(address) for address in pids_before):
             lost = held[victim]
         else:
             time.sleep(0.005)
-    assert lost, "never saw the victim holding finished blocks while both workers were busy"
+    assert lost, "never saw the victim holding finished results while both workers were busy"
     killed_at = time.monotonic() - started
     os.kill(pids_before[victim], signal.SIGKILL)
     assert not any(future.done() for future in futures)  # killed mid-computation
@@ -542,6 +540,6 @@ def test_cluster_survives_a_killed_worker(client: Any) -> None:
     pids_after = client.run(os.getpid)
     assert pids_before[victim] not in pids_after.values()
     print(
-        f"\nworker killed {killed_at:.2f} s in, holding {len(lost)} finished blocks of 16; "
+        f"\nworker killed {killed_at:.2f} s in, holding {len(lost)} finished results (of 16 blocks x 4 tasks); "
         f"complete and correct after {finished_at:.2f} s"
     )
