@@ -16,6 +16,8 @@ update exactly :func:`kfsym.numeric.multiply`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -152,32 +154,68 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
     batch = broadcast_shapes(
         x=mean.shape[:-1], P=cov.shape[:-2], z=measurement.shape[:-1], H=observation.shape[:-2], R=noise.shape[:-2]
     )
-    if size == 1 and count == 1 and np.all(observation == 1.0) and np.all(noise > 0) and np.all(cov > 0):
-        # n = m = 1, H = 1: the update is the product of two Gaussians (kalman.scalar), same kernel
-        with np.errstate(over="ignore", under="ignore"):
-            new_mean, new_var = gaussian.product_moments(
-                mean[..., 0], cov[..., 0, 0], measurement[..., 0], noise[..., 0, 0]
-            )
-        return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
-    if size == 1 and count == 1 and np.all(noise > 0) and np.all(cov > 0) and np.all(observation != 0.0):
-        # n = m = 1, any H != 0: z = H x + v is the measurement z/H of x with variance R/H^2, so the update is the
-        # same product. The Joseph form would round 1 - K H with an error of eps K H, which is all of P+ = P R/S
-        # when R << H^2 P; dividing by H costs an ulp or two instead. Both variances are first scaled by 2^k
-        # (k >= 0, from their exponents) so that neither R/H^2 nor P is subnormal where that can be avoided.
-        h, variance, noise_variance = observation[..., 0, 0], cov[..., 0, 0], noise[..., 0, 0]
-        variance_exponent, noise_exponent = np.frexp(variance)[1], np.frexp(noise_variance)[1]
-        smallest = np.minimum(variance_exponent, noise_exponent - 2 * np.frexp(h)[1])
-        headroom = np.maximum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 0)
-        shift = np.clip(4 - smallest, 0, headroom)
-        with np.errstate(over="ignore", under="ignore"):
-            scaled_z = measurement[..., 0] / h
-            scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
-            new_mean, new_var = gaussian.product_moments(
-                mean[..., 0], np.ldexp(variance, shift), scaled_z, scaled_noise
-            )
-            new_var = np.ldexp(new_var, -shift)
-        if np.isfinite(scaled_z).all() and np.isfinite(scaled_noise).all():
-            return broadcast_gaussian(np.asarray(new_mean)[..., None], np.asarray(new_var)[..., None, None], batch)
+    scalar = _scalar_update(mean, cov, measurement, observation, noise) if size == count == 1 else None
+    if scalar is not None and scalar[2].all():
+        return broadcast_gaussian(scalar[0][..., None], scalar[1][..., None, None], batch)
+    joseph = _joseph_update(mean, cov, measurement, observation, noise, batch=batch)
+    if scalar is None:
+        return joseph
+    # per element: the product where it applies, the Joseph form elsewhere (never chosen for the whole batch,
+    # so no element's result depends on the others in the call)
+    new_mean, new_var, eligible = scalar
+    return MultivariateGaussian(
+        np.where(eligible[..., None], new_mean[..., None], joseph.mean),
+        np.where(eligible[..., None, None], new_var[..., None, None], joseph.cov),
+    )
+
+
+def _scalar_update(
+    mean: FloatArray, cov: FloatArray, measurement: FloatArray, observation: FloatArray, noise: FloatArray
+) -> tuple[FloatArray, FloatArray, Any] | None:
+    """n = m = 1: (mean, variance, eligible) by the product of N(x, P) and N(z/H, R/H^2) where P, R > 0, H != 0.
+
+    z = H x + v is the measurement z/H of x with variance R/H^2, so the update is the product of two Gaussians
+    (``kalman.scalar``; for H = 1 exactly :func:`kfsym.numeric.multiply`). The Joseph form would round 1 - K H
+    with an error of eps K H, which is all of P+ = P R/S when R << H^2 P; dividing by H costs an ulp or two
+    instead. Both variances are first scaled by 2^k (k >= 0, from their exponents) so that neither R/H^2 nor P
+    is subnormal where that can be avoided. Elements where this does not apply are computed with dummies and
+    marked not eligible.
+    """
+    h, variance, noise_variance = observation[..., 0, 0], cov[..., 0, 0], noise[..., 0, 0]
+    eligible = (noise_variance > 0) & (variance > 0) & (h != 0.0)
+    if not eligible.any():
+        return None
+    h, variance = np.where(eligible, h, 1.0), np.where(eligible, variance, 1.0)
+    noise_variance = np.where(eligible, noise_variance, 1.0)
+    variance_exponent, noise_exponent = np.frexp(variance)[1], np.frexp(noise_variance)[1]
+    smallest = np.minimum(variance_exponent, noise_exponent - 2 * np.frexp(h)[1])
+    headroom = np.maximum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 0)
+    shift = np.clip(4 - smallest, 0, headroom)
+    with np.errstate(over="ignore", under="ignore"):
+        scaled_z = measurement[..., 0] / h
+        scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
+        new_mean, new_var = gaussian.product_moments(mean[..., 0], np.ldexp(variance, shift), scaled_z, scaled_noise)
+        new_var = np.ldexp(new_var, -shift)
+    eligible = eligible & np.isfinite(scaled_z) & np.isfinite(scaled_noise)
+    shape = np.broadcast_shapes(np.shape(new_mean), np.shape(eligible))
+    return (
+        np.broadcast_to(np.asarray(new_mean, dtype=np.float64), shape),
+        np.broadcast_to(np.asarray(new_var, dtype=np.float64), shape),
+        np.broadcast_to(eligible, shape),
+    )
+
+
+def _joseph_update(
+    mean: FloatArray,
+    cov: FloatArray,
+    measurement: FloatArray,
+    observation: FloatArray,
+    noise: FloatArray,
+    *,
+    batch: tuple[int, ...],
+) -> MultivariateGaussian:
+    """The general update: gain from a solve with S = H P H^T + R, covariance in Joseph form."""
+    size = cov.shape[-1]
     observation_t = np.swapaxes(observation, -1, -2)
     with np.errstate(over="ignore", invalid="ignore"):
         ph_t = cov @ observation_t
