@@ -767,3 +767,21 @@ def test_regression_covariance_of_the_wrong_size_is_not_named(func: Callable[...
 def test_cov2_of_the_wrong_size_is_named(func: Callable[..., Any]) -> None:
     with pytest.raises(ValueError, match=r"^cov2 has size 3"):
         func(**(good_args(func) | {"cov2": np.eye(3)}))
+
+
+def test_an_elements_product_does_not_depend_on_the_rest_of_the_batch() -> None:
+    """A batch element near the ends of the range takes a slower path; the others' results stay bit for bit."""
+    rng = np.random.default_rng(21)
+    extreme_mean1, extreme_mean2 = np.full(3, -1e308), np.full(3, 1e308)  # z-scores beyond the largest double
+    tiny = 1e-300 * np.eye(3)
+    for _ in range(20):
+        a, b = rng.normal(size=(2, 3, 3))
+        cov1, cov2 = a @ a.T + rng.uniform(1e-3, 1e3) * np.eye(3), b @ b.T + rng.uniform(1e-3, 1e3) * np.eye(3)
+        mean1, mean2 = rng.normal(size=3) * 10 ** rng.uniform(-3, 3), rng.normal(size=3) * 10 ** rng.uniform(-3, 3)
+        alone = mvn_multiply(mean1, cov1, mean2, cov2)
+        batch = mvn_multiply(
+            np.stack([mean1, extreme_mean1]), np.stack([cov1, tiny]), np.stack([mean2, extreme_mean2]), np.stack([cov2, tiny])
+        )
+        np.testing.assert_array_equal(batch.mean[0], alone.mean)
+        np.testing.assert_array_equal(batch.cov[0], alone.cov)
+        assert np.all(np.isfinite(batch.mean[1]))

@@ -358,8 +358,12 @@ def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArr
         columns = (r * np.ldexp(m2, -exponents) - r * np.ldexp(m1, -exponents))[..., :, None] * np.eye(size)
         solved = np.linalg.solve(total, np.broadcast_to(columns, (*batch, size, size)))
         scales = exponents[..., None, :]  # column j of the solution carries 2^k_j
-        toward_second = _weighted(d, a, solved, factor=(rho1, std1, u1), exponents=scales).sum(axis=-1)
-        toward_first = _weighted(d, b, solved, factor=(rho2, std2, u2), exponents=scales).sum(axis=-1)
+        # only the elements that need it take the per-axis result: no element depends on the others in the batch
+        redo = np.broadcast_to(unsafe.any(axis=-1, keepdims=True), np.shape(toward_second))
+        per_axis_second = _weighted(d, a, solved, factor=(rho1, std1, u1), exponents=scales).sum(axis=-1)
+        per_axis_first = _weighted(d, b, solved, factor=(rho2, std2, u2), exponents=scales).sum(axis=-1)
+        toward_second = np.where(redo, per_axis_second, toward_second)
+        toward_first = np.where(redo, per_axis_first, toward_first)
     # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): per component the form with the smaller rounding error
     from_first = np.abs(m1) + np.abs(toward_second) <= np.abs(m2) + np.abs(toward_first)
     mean = np.where(from_first, m1 + toward_second, m2 - toward_first)
