@@ -780,7 +780,10 @@ def test_an_elements_product_does_not_depend_on_the_rest_of_the_batch() -> None:
         mean1, mean2 = rng.normal(size=3) * 10 ** rng.uniform(-3, 3), rng.normal(size=3) * 10 ** rng.uniform(-3, 3)
         alone = mvn_multiply(mean1, cov1, mean2, cov2)
         batch = mvn_multiply(
-            np.stack([mean1, extreme_mean1]), np.stack([cov1, tiny]), np.stack([mean2, extreme_mean2]), np.stack([cov2, tiny])
+            np.stack([mean1, extreme_mean1]),
+            np.stack([cov1, tiny]),
+            np.stack([mean2, extreme_mean2]),
+            np.stack([cov2, tiny]),
         )
         np.testing.assert_array_equal(batch.mean[0], alone.mean)
         np.testing.assert_array_equal(batch.cov[0], alone.cov)
