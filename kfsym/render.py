@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from kfsym.derive import Derivation, all_derivations, topics
-from kfsym.derive.display import TextbookLatexPrinter, latex_text_escape
+from kfsym.derive.display import TextbookLatexPrinter, latex_text_escape, shown_side
 from kfsym.derive.display import latex as _print_latex
 from kfsym.derive.mathtext import segments, to_unicode
 
@@ -186,6 +186,17 @@ def _latex_heading(text: str) -> str:
     return rf"\texorpdfstring{{{_latex_text(text)}}}{{{_escape(to_unicode(text))}}}"
 
 
+# A title longer than this is listed in the table of contents by its part before the first colon.
+_TOC_TITLE = 90
+
+
+def _toc_entry(title: str) -> str:
+    """``[short]`` for ``\\subsection`` when the title is a long statement (the contents line must fit), else ``""``."""
+    if len(title) <= _TOC_TITLE or ": " not in title:
+        return ""
+    return f"[{_latex_heading(title.split(': ', 1)[0])}]"
+
+
 def _latex_words(text: str, *, exclude: str = "") -> str:
     parts: list[str] = []
     position = 0
@@ -227,11 +238,17 @@ def _markdown_text(text: str, *, exclude: str = "") -> str:
 
 
 def _citations(derivation: Derivation) -> list[str]:
-    texts = [step.why for step in derivation.steps] + [derivation.notes]
+    """The derivations a step's justification relies on ("Uses"), in order."""
     found: list[str] = []
-    for text in texts:
-        found += [name for name in cited(text, exclude=derivation.name) if name not in found]
+    for step in derivation.steps:
+        found += [name for name in cited(step.why, exclude=derivation.name) if name not in found]
     return found
+
+
+def _see_also(derivation: Derivation) -> list[str]:
+    """Derivations the notes mention that no step relies on (a related result, not a premise)."""
+    uses = _citations(derivation)
+    return [name for name in cited(derivation.notes, exclude=derivation.name) if name not in uses]
 
 
 def _cited_by() -> dict[str, list[str]]:
@@ -514,7 +531,7 @@ def _chain_rows(derivation: Derivation) -> list[_Row]:
     for number, step in enumerate(derivation.steps, start=1):
         if not step.chained:
             relation = r"\geq" if step.method == "nonnegative" else "="
-            rows.append(_Row(step.lhs, relation, step.expr, step.why, number))
+            rows.append(_Row(step.lhs, relation, shown_side(step.expr, step.lhs), step.why, number))
             show_current = True
             continue
         rows.append(_Row(current if show_current else None, "=", step.expr, step.why, number))
@@ -623,7 +640,7 @@ def _definitions_latex(derivation: Derivation) -> str:
     for label, pairs in (("where", derivation.where), ("given", derivation.given)):
         for lhs, rhs in pairs:
             left = _latex(lhs)
-            right = _lines(rhs, _BUDGET - _width(left) - 8.0)
+            right = _lines(shown_side(rhs, lhs), _BUDGET - _width(left) - 8.0)
             lines.append(rf"\text{{{label} }} {_fit(left)} &= {_fit(right[0])}")
             lines += [rf"& \quad {_fit('{}' + piece)}" for piece in right[1:]]
     if not lines:
@@ -643,7 +660,7 @@ def _figure_latex(name: str, caption: str) -> str:
 def _derivation_latex(derivation: Derivation, cited_by: Sequence[str], figures: Sequence[str]) -> str:
     name = derivation.name
     parts = [
-        f"\\subsection{{{_latex_heading(derivation.title)}}}\\label{{{_label(name)}}}",
+        f"\\subsection{_toc_entry(derivation.title)}{{{_latex_heading(derivation.title)}}}\\label{{{_label(name)}}}",
         f"{_tt(name)}. Assuming {derivation.assumptions_text('latex')}.",
     ]
     if derivation.results:
@@ -716,6 +733,9 @@ def markdown_document(key: str) -> str:
         uses = _citations(derivation)
         if uses:
             lines.append(f"Uses {', '.join(_markdown_link(used) for used in uses)}.\n")
+        related = _see_also(derivation)
+        if related:
+            lines.append(f"See also {', '.join(_markdown_link(other) for other in related)}.\n")
         if back.get(name):
             lines.append(f"Used in {', '.join(_markdown_link(user) for user in back[name])}.\n")
         for figure in after.get(name, []):

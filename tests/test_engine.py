@@ -224,7 +224,7 @@ def test_latex_is_an_align_block_with_escaped_reasons() -> None:
 
 def test_text_form_lists_claim_assumptions_and_steps() -> None:
     text = str(get("gaussian.product"))
-    assert text.startswith("gaussian.product — product of two Gaussian densities")
+    assert text.startswith("gaussian.product — Product of two Gaussian densities")
     assert "assuming" in text and "positive" in text
     assert "(1) multiply the exponentials" in text
     assert "(3)" in text and "where" in text

@@ -50,7 +50,7 @@ def mean_of_draws_moments(variance: Any = sigma**2 / N) -> Derivation:
     """E[xbar] = mu and Var(xbar) = sigma^2/N for N independent draws (symbolic N)."""
     return Derivation(
         name="clt.mean_of_draws",
-        title="the mean of N independent draws has mean mu and variance sigma^2/N",
+        title=r"The mean of $N$ independent draws has mean $\mu$ and variance $\sigma^2/N$",
         lhs=sp.Matrix([Expectation(mean_of_draws), Expectation((mean_of_draws - mu) ** 2)]),
         rhs=sp.Matrix([mu, variance]),
         where=((mean_of_draws, sp.Sum(draw[i], (i, 1, N)) / N),),
@@ -58,12 +58,13 @@ def mean_of_draws_moments(variance: Any = sigma**2 / N) -> Derivation:
         steps=(
             Step(
                 sp.Matrix([mu, (N * (mu**2 + sigma**2) + N * (N - 1) * mu**2) / N**2 - mu**2]),
-                "E is linear; E[xbar^2] = (1/N^2) sum_i sum_j E[x_i x_j] with E[x_i x_j] = mu^2 + sigma^2 delta_ij",
+                r"$\mathbb{E}$ is linear; $\mathbb{E}[\bar{x}^2] = \frac{1}{N^2} \sum_i \sum_j \mathbb{E}[x_i x_j]$ "
+                r"with $\mathbb{E}[x_i x_j] = \mu^2 + \sigma^2 \delta_{ij}$",
                 method="expectation",
             ),
-            Step(sp.Matrix([mu, variance]), "the mu^2 terms cancel", method="cancel"),
+            Step(sp.Matrix([mu, variance]), r"the $\mu^2$ terms cancel", method="cancel"),
         ),
-        notes="Proved for symbolic N from the stated moment facts of independent, identically distributed draws.",
+        notes="Proved for symbolic $N$ from the stated moment facts of independent, identically distributed draws.",
     )
 
 
@@ -73,22 +74,23 @@ def uniform_mean_of_draws(variance: Any = (high - low) ** 2 / (12 * N)) -> Deriv
     uniform_facts = tuple((k, v.xreplace({mu: uniform_mean, sigma**2: uniform_variance})) for k, v in IID_FACTS)
     return Derivation(
         name="clt.uniform_mean_of_draws",
-        title="the mean of N Uniform(a, b) draws has mean (a+b)/2 and variance (b-a)^2/(12N)",
+        title=r"The mean of $N$ $\mathrm{Uniform}(a, b)$ draws has mean $(a+b)/2$ and variance $(b-a)^2/(12N)$",
         lhs=sp.Matrix([Expectation(mean_of_draws), Expectation((mean_of_draws - uniform_mean) ** 2)]),
         rhs=sp.Matrix([uniform_mean, variance]),
         where=((mean_of_draws, sp.Sum(draw[i], (i, 1, N)) / N),),
         given=uniform_facts,
         steps=(
             Step(
-                sp.Matrix([uniform_mean, uniform_variance / N]),
-                "clt.mean_of_draws with the Uniform(a, b) moments of moments.uniform",
+                sp.Matrix([uniform_mean, sp.Mul(uniform_variance, 1 / N, evaluate=False)]),
+                r"clt.mean_of_draws with the $\mathrm{Uniform}(a, b)$ moments of moments.uniform",
                 method="expectation",
             ),
-            Step(sp.Matrix([uniform_mean, variance]), "the same, written over 12 N", restatement=True),
+            Step(sp.Matrix([uniform_mean, variance]), "the same, written over $12N$", restatement=True),
         ),
         notes=(
-            "This is the Gaussian the demo's histogram approaches: N((a+b)/2, (b-a)^2/(12N)); for Uniform(1, 10) "
-            "and N = 1000 draws it is N(5.5, 0.00675)."
+            r"This is the Gaussian the demo's histogram approaches: $\mathcal{N}((a+b)/2, (b-a)^2/(12N))$; for "
+            r"$\mathrm{Uniform}(1, 10)$ and $N = 1000$ draws it is $\mathcal{N}(5.5, 0.00675)$ "
+            "(mean $5.5$, variance $0.00675$)."
         ),
         results=(
             Result(
@@ -110,34 +112,35 @@ def cumulant_limit(leading: Any = None, bound: Any = None) -> Derivation:
     return Derivation(
         name="clt.cumulant_limit",
         title=(
-            "CLT for any distribution with an MGF near 0: with K(s) = s^2/2 + s^3 R(s), "
-            "n K(t/sqrt n) = t^2/2 + t^3 R(t/sqrt n)/sqrt n exactly, and the bound |t|^3 B/sqrt n -> 0"
+            r"CLT for any distribution with an MGF near $0$: with $K(s) = s^2/2 + s^3 R(s)$, "
+            r"$n K(t/\sqrt{n}) = t^2/2 + t^3 R(t/\sqrt{n})/\sqrt{n}$ exactly, and the bound $|t|^3 B/\sqrt{n} \to 0$"
         ),
         lhs=scaled,
         rhs=leading + t**3 * remainder(t / sp.sqrt(n)) / sp.sqrt(n),
         steps=(
             Step(
                 sp.Integer(0),
-                "the remainder's bound |t|^3 B/sqrt n tends to 0",
+                r"the remainder's bound $|t|^3 B/\sqrt{n}$ tends to $0$",
                 lhs=sp.Limit(bound, n, sp.oo),
             ),
             Step(
                 leading + t**3 * remainder(t / sp.sqrt(n)) / sp.sqrt(n),
-                "substitute s = t/sqrt n and multiply out",
+                r"substitute $s = t/\sqrt{n}$ and multiply out",
                 method="expand",
             ),
         ),
         notes=(
-            "Y_k i.i.d. with mean 0, variance 1 and an MGF finite near 0 (hypotheses). The mean scaled by sqrt n "
-            "has MGF M(t/sqrt n)^n = exp(n K(t/sqrt n)), K = log M. K(0) = 0, K'(0) = 0 (mean), K''(0) = 1 "
-            "(variance), and K is smooth near 0, so Taylor's theorem gives K(s) = s^2/2 + s^3 R(s) with "
-            "|R(s)| <= B for |s| <= delta (hypothesis: these facts of analysis are cited, not checked). Checked by "
-            "SymPy: the exact identity of the claim, for an arbitrary function R and every n, and that "
-            "|t|^3 B/sqrt n -> 0. Argued in prose: for n > t^2/delta^2, |t^3 R(t/sqrt n)/sqrt n| <= |t|^3 B/sqrt n, "
-            "so by the squeeze theorem n K(t/sqrt n) -> t^2/2 and, exp being continuous, M(t/sqrt n)^n -> "
-            "exp(t^2/2), the MGF of N(0, 1); convergence of MGFs near 0 implies convergence in distribution "
-            "(Curtiss 1942, cited). clt.uniform_limit and clt.exponential_limit check whole limits for two "
-            "concrete distributions."
+            r"$Y_k$ i.i.d. with mean $0$, variance $1$ and an MGF finite near $0$ (hypotheses). The mean scaled by "
+            r"$\sqrt{n}$ has MGF $M(t/\sqrt{n})^n = \exp(n K(t/\sqrt{n}))$, $K = \log M$. $K(0) = 0$, $K'(0) = 0$ "
+            r"(mean), $K''(0) = 1$ (variance), and $K$ is smooth near $0$, so Taylor's theorem gives "
+            r"$K(s) = s^2/2 + s^3 R(s)$ with $|R(s)| \le B$ for $|s| \le \delta$ (hypothesis: these facts of analysis "
+            r"are cited, not checked). Checked by SymPy: the exact identity of the claim, for an arbitrary function "
+            r"$R$ and every $n$, and that $|t|^3 B/\sqrt{n} \to 0$. Argued in prose: for $n > t^2/\delta^2$, "
+            r"$|t^3 R(t/\sqrt{n})/\sqrt{n}| \le |t|^3 B/\sqrt{n}$, so by the squeeze theorem "
+            r"$n K(t/\sqrt{n}) \to t^2/2$ and, $\exp$ being continuous, $M(t/\sqrt{n})^n \to e^{t^2/2}$, the MGF of "
+            r"$\mathcal{N}(0, 1)$; convergence of MGFs near $0$ implies convergence in distribution (J. H. Curtiss, "
+            r"A note on the theory of moment generating functions, Ann. Math. Statist. 13 (1942) 430–433; cited). "
+            "clt.uniform_limit and clt.exponential_limit check whole limits for two concrete distributions."
         ),
     )
 
@@ -150,8 +153,8 @@ def _concrete_limit(name: str, title: str, centred_mgf: Any, std: Any, *, limit:
         lhs=sp.Limit(standardised**n, n, sp.oo),
         rhs=limit,
         steps=(
-            Step(sp.exp(sp.Limit(n * sp.log(standardised), n, sp.oo)), "M^n = exp(n log M); exp is continuous"),
-            Step(limit, "evaluate the limit of n log M(t/(sigma sqrt n))"),
+            Step(sp.exp(sp.Limit(n * sp.log(standardised), n, sp.oo)), r"$M^n = \exp(n \log M)$; $\exp$ is continuous"),
+            Step(limit, r"evaluate the limit of $n \log M(t/(\sigma\sqrt{n}))$"),
         ),
         notes=notes,
     )
@@ -161,12 +164,12 @@ def uniform_limit(limit: Any = STANDARD_NORMAL_MGF) -> Derivation:
     """CLT for Uniform draws (the demo), with the exact MGF."""
     return _concrete_limit(
         "clt.uniform_limit",
-        "CLT for Uniform(a, a + h) draws, from the exact MGF",
+        r"CLT for $\mathrm{Uniform}(a, a + h)$ draws, from the exact MGF",
         sp.sinh(s * width / 2) / (s * width / 2),
         width / sp.sqrt(12),
         limit=limit,
-        notes="The centred uniform on [-h/2, h/2] has MGF sinh(s h/2)/(s h/2) for s != 0 (the value 1 at s = 0 "
-        "is left out: SymPy's limit mishandles the piecewise form) and standard deviation h/sqrt(12).",
+        notes=r"The centred uniform on $[-h/2, h/2]$ has MGF $\sinh(s h/2)/(s h/2)$ for $s \ne 0$ (the value $1$ at "
+        r"$s = 0$ is left out: SymPy's limit mishandles the piecewise form) and standard deviation $h/\sqrt{12}$.",
     )
 
 
@@ -174,12 +177,13 @@ def exponential_limit(limit: Any = STANDARD_NORMAL_MGF) -> Derivation:
     """CLT for Exponential(lambda) draws, with the exact MGF."""
     return _concrete_limit(
         "clt.exponential_limit",
-        "CLT for Exponential(lambda) draws, from the exact MGF",
+        r"CLT for $\mathrm{Exponential}(\lambda)$ draws, from the exact MGF",
         sp.exp(-s / rate) / (1 - s / rate),
         1 / rate,
         limit=limit,
-        notes="The centred exponential with rate lambda has MGF exp(-s/lambda)/(1 - s/lambda) for s < lambda and "
-        "standard deviation 1/lambda; a skewed distribution, yet its standardised mean is Gaussian in the limit.",
+        notes=r"The centred exponential with rate $\lambda$ has MGF $e^{-s/\lambda}/(1 - s/\lambda)$ for $s < \lambda$ "
+        r"and standard deviation $1/\lambda$; a skewed distribution, yet its standardised mean is Gaussian in the "
+        "limit.",
     )
 
 

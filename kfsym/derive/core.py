@@ -200,16 +200,32 @@ class Derivation:
     def symbols(self) -> tuple[Any, ...]:
         """The free symbols of the claim and the definitions, sorted by name."""
         found: set[Any] = set()
-        for expr in (self.lhs, self.rhs, *(rhs for _, rhs in self.where)):
+        for expr in self._shown():
             found |= {s for s in sp.sympify(expr).free_symbols if isinstance(s, sp.Symbol)}
+        found = {s for s in found if not isinstance(s, (sp.Wild, sp.Dummy))}
         found -= set(self._substitutions)
         return tuple(sorted(found, key=lambda s: s.name))
+
+    @property
+    def matrices(self) -> tuple[Any, ...]:
+        """The matrix symbols (``MatrixSymbol``) shown anywhere in the derivation, sorted by name."""
+        found: set[Any] = set()
+        for expr in self._shown():
+            found |= set(sp.sympify(expr).atoms(sp.MatrixSymbol))
+        return tuple(sorted(found, key=lambda s: s.name))
+
+    def _shown(self) -> list[Any]:
+        """Every expression the derivation shows: claim, steps, definitions and hypotheses."""
+        shown = [self.lhs, self.rhs, *(rhs for _, rhs in self.where)]
+        shown += [side for pair in self.given for side in pair]
+        shown += [expr for step in self.steps for expr in (step.expr, step.lhs) if expr is not None]
+        return shown
 
     def assumptions_text(self, style: str = "text") -> str:
         """``"x, μ real; σ positive"`` from the symbol assumptions (``style="latex"`` for LaTeX)."""
         from kfsym.derive.display import assumptions
 
-        return assumptions(self.symbols, style)
+        return assumptions(self.symbols, style, self.matrices)
 
     # ------------------------------------------------------------- checking
     def verify(self) -> ProofReport:

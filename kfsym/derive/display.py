@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm
 
 if TYPE_CHECKING:
     from kfsym.derive.core import Derivation
 
-from kfsym.derive.mathtext import to_latex_in_math, to_unicode, words_in_math
+from kfsym.derive.mathtext import math_to_unicode, to_latex_in_math, to_unicode, words_in_math
 
 __all__ = [
     "TextbookLatexPrinter",
@@ -52,25 +55,65 @@ def latex_text_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
 
 
-def assumptions(symbols: Iterable[Any], style: str = "text") -> str:
+def assumptions(symbols: Iterable[Any], style: str = "text", matrices: Iterable[Any] = ()) -> str:
     """Group symbols by what they are assumed to be: ``"x, μ real; σ positive"``.
 
     ``style`` is ``"text"`` (Unicode) or ``"latex"`` (``$x, \\mu$ real; ...``).
+    Non-commuting symbols stand for matrices and vectors; their transposes and
+    inverses (``S__T``, ``S__{-1}``) are listed under the name of the matrix.
+    Matrix symbols are listed with their shapes.
     """
-    groups: dict[str, list[Any]] = {}
-    for symbol in symbols:
-        if not symbol.is_commutative:
-            kind = "matrices or vectors (non-commuting)"
-        else:
-            kind = "positive" if symbol.is_positive else "real" if symbol.is_real else "complex"
-        groups.setdefault(kind, []).append(symbol)
-    if style == "latex":
-        shown = {kind: "$" + ", ".join(_latex(s) for s in members) + "$" for kind, members in groups.items()}
-    elif style == "text":
-        shown = {kind: ", ".join(_pretty(s) for s in members) for kind, members in groups.items()}
-    else:
+    if style not in ("text", "latex"):
         raise ValueError(f"style must be 'text' or 'latex', got {style!r}")
-    return "; ".join(f"{names} {kind}" for kind, names in shown.items())
+    groups: dict[str, list[str]] = {}
+    matrices = tuple(matrices)
+    matrix_names = {matrix.name for matrix in matrices}
+    for symbol in symbols:
+        if isinstance(symbol, (sp.Wild, sp.Dummy)):
+            continue  # a pattern variable of a stated rule ("for all k, l"), not a quantity
+        if not symbol.is_commutative:
+            base = _TRANSPOSED.sub("", symbol.name)
+            if base in matrix_names:
+                continue  # listed with its shape below
+            shown_symbol = sp.Symbol(base, commutative=False)
+        else:
+            shown_symbol = symbol
+        shown = _latex(shown_symbol)
+        members = groups.setdefault(_kind(shown_symbol), [])
+        if shown not in members:
+            members.append(shown)
+    for matrix in matrices:
+        rows, columns = matrix.shape
+        size = f"{_latex(rows)} \\times {_latex(columns)}"
+        groups.setdefault(f"${size}$ matrices", []).append(_latex(matrix))
+    text = "; ".join(f"${', '.join(sorted(members, key=_sort_key))}$ {kind}" for kind, members in groups.items())
+    return to_unicode(text) if style == "text" else text
+
+
+# How the free algebra names a transpose or an inverse: S__T, S^T, Sigma_1^{-1}, P^{-T}.
+_TRANSPOSED = re.compile(r"(\^|__)(\{-1\}|\{-T\}|\{T\}|T|-1)")
+
+
+def _sort_key(latex_name: str) -> tuple[str, str]:
+    return (latex_name.lstrip("\\").lower(), latex_name)
+
+
+#: The identity matrix as the free algebra of the any-n proofs writes it (its unit, 1), shown as I.
+IDENTITY = sp.Symbol("I", commutative=False)
+
+
+def _identity_shown(expr: Any) -> Any:
+    """A sum of matrices (non-commuting) with its unit term ``1`` shown as the identity ``I``."""
+    if expr.is_commutative or sp.S.One not in expr.args:
+        return expr
+    return sp.Add(*(IDENTITY if term == 1 else term for term in expr.args), evaluate=False)
+
+
+def shown_side(expr: Any, other: Any) -> Any:
+    """One side of a relation: the free algebra's unit ``1`` opposite a matrix expression is the identity ``I``."""
+    if expr == 1 and not getattr(other, "is_commutative", True):
+        return IDENTITY
+    return expr
 
 
 def _textbook_order(terms: Iterable[Any]) -> list[Any]:
@@ -84,12 +127,36 @@ class TextbookLatexPrinter(LatexPrinter):  # type: ignore[misc]
     def _as_ordered_terms(self, expr: Any, order: str | None = None) -> list[Any]:
         return _textbook_order(super()._as_ordered_terms(expr, order=order))
 
+    def _print_Add(self, expr: Any, order: str | None = None) -> str:  # noqa: N802 - SymPy's dispatch name
+        return str(super()._print_Add(_identity_shown(expr), order=order))
+
+    def _print_Identity(self, expr: Any) -> str:  # noqa: N802 - SymPy's dispatch name
+        return "I"
+
+    def _print_Mul(self, expr: Any) -> str:  # noqa: N802 - SymPy's printer dispatch name
+        # An unevaluated product that keeps a number after a factor (mu * 1) reads mu \cdot 1, not "mu 1".
+        if isinstance(expr, sp.Mul) and any(arg.is_Number for arg in expr.args[1:]):
+            return r" \cdot ".join(self.parenthesize(arg, PRECEDENCE["Mul"]) for arg in expr.args)
+        return str(super()._print_Mul(expr))
+
 
 class TextbookPrettyPrinter(PrettyPrinter):  # type: ignore[misc]
     """SymPy's Unicode printer with the same textbook order of terms."""
 
     def _as_ordered_terms(self, expr: Any, order: str | None = None) -> list[Any]:
         return _textbook_order(super()._as_ordered_terms(expr, order=order))
+
+    def _print_Add(self, expr: Any, order: str | None = None) -> Any:  # noqa: N802 - SymPy's dispatch name
+        return super()._print_Add(_identity_shown(expr), order=order)
+
+    def _print_Identity(self, expr: Any) -> Any:  # noqa: N802 - SymPy's dispatch name
+        return self._print(sp.Symbol("I"))
+
+    def _print_Symbol(self, expr: Any, bold_name: bool = False) -> Any:  # noqa: N802 - SymPy's dispatch name
+        # Names such as x__T, P__{-1} or \det\Sigma read as their LaTeX: xᵀ, P⁻¹, det Σ.
+        if "__" in expr.name or "^" in expr.name or expr.name.startswith("\\"):
+            return prettyForm(math_to_unicode(latex(expr)))
+        return super()._print_Symbol(expr, bold_name)
 
 
 _LATEX_PRINTER = TextbookLatexPrinter()
@@ -115,6 +182,21 @@ def pretty(expr: Any) -> str:
 _latex = latex
 
 
+def _kind(symbol: Any) -> str:
+    """What ``symbol`` is assumed to be, in words: exactly the SymPy assumptions the checks see."""
+    if not symbol.is_commutative:
+        return "matrices or vectors (non-commuting)"
+    if symbol.is_integer:
+        if symbol.is_positive:
+            return "positive integers"
+        return "nonnegative integers" if symbol.is_nonnegative else "integers"
+    if symbol.is_positive:
+        return "positive"
+    if symbol.is_nonnegative:
+        return "nonnegative"
+    return "real" if symbol.is_real else "complex"
+
+
 def derivation_latex(derivation: Derivation) -> str:
     r"""An ``align*`` block: the chain, each step's reason, then the definitions."""
     rows: list[str] = []
@@ -123,20 +205,38 @@ def derivation_latex(derivation: Derivation) -> str:
         reason = rf"&& {_reason_latex(step)}"
         if not step.chained:
             relation = r"\geq" if step.method == "nonnegative" else "="
-            rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(step.expr)} {reason}")
+            rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(shown_side(step.expr, step.lhs))} {reason}")
             rows.extend(_case_rows_latex(step))
             show_current = True
             continue
         start = _latex(current) if show_current else ""
-        rows.append(rf"{start} &= {_latex(step.expr)} {reason}")
+        entries = _entry_rows(current, step.expr, reason) if show_current else None
+        rows.extend(entries or [rf"{start} &= {_latex(step.expr)} {reason}"])
         current, show_current = step.expr, False
         rows.extend(_case_rows_latex(step))
     for lhs, rhs in derivation.where:
         rows.append(rf"\text{{where }} {_latex(lhs)} &= {_latex(rhs)}")
     for lhs, rhs in derivation.given:
-        rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(rhs)}")
+        rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(shown_side(rhs, lhs))}")
     body = " \\\\\n".join(rows)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+
+
+# A column of this many characters of LaTeX is shown one entry a row (moments.sample_variance_small_n).
+_LONG_COLUMN = 2000
+
+
+def _entry_rows(left: Any, right: Any, reason: str) -> list[str] | None:
+    """A long column-vector relation as one row per entry, or None when it is short or not a column."""
+    if not (isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase)):
+        return None
+    if left.shape != right.shape or left.shape[1] != 1 or left.shape[0] < 2 or len(_latex(left)) < _LONG_COLUMN:
+        return None
+    rows = []
+    for index in range(left.shape[0]):
+        label = rf"&& \text{{entry {index + 1}}}" + (f"; {reason[3:]}" if index == 0 else "")
+        rows.append(rf"{_latex(left[index])} &= {_latex(right[index])} {label}")
+    return rows
 
 
 def _reason_latex(step: Any) -> str:
@@ -179,7 +279,7 @@ def derivation_repr_latex(derivation: Derivation) -> str:
     if shown:
         rows.append(to_latex_in_math(f"assuming {shown}"))
     for lhs, rhs in derivation.given:
-        rows.append(rf"\text{{given }} {_latex(lhs)} = {_latex(rhs)}")
+        rows.append(rf"\text{{given }} {_latex(lhs)} = {_latex(shown_side(rhs, lhs))}")
     chain = derivation_latex(derivation)
     chain = chain.replace(r"\begin{align*}", r"\begin{aligned}").replace(r"\end{align*}", r"\end{aligned}")
     rows.append(chain)
@@ -199,7 +299,7 @@ def derivation_markdown(derivation: Derivation) -> str:
     if shown:
         lines += [f"Assuming {shown}.", ""]
     if derivation.given:
-        given = "; ".join(f"${_latex(lhs)} = {_latex(rhs)}$" for lhs, rhs in derivation.given)
+        given = "; ".join(f"${_latex(lhs)} = {_latex(shown_side(rhs, lhs))}$" for lhs, rhs in derivation.given)
         lines += [f"Given {given}.", ""]
     lines += ["$$", derivation_latex(derivation), "$$", ""]
     if derivation.notes:
@@ -254,13 +354,13 @@ def derivation_text(derivation: Derivation) -> str:
         if pairs:
             lines.append(f"  {label}")
             for lhs, rhs in pairs:
-                lines.append(textwrap.indent(_pretty(sp.Eq(lhs, rhs, evaluate=False)), "      "))
+                lines.append(textwrap.indent(_pretty(sp.Eq(lhs, shown_side(rhs, lhs), evaluate=False)), "      "))
     for number, step in enumerate(derivation.steps, start=1):
         kind = "" if step.chained else " [lemma]"
         how = "a restatement (the sides are the same expression)" if step.restatement else f"checked by {step.method}"
         lines.append(f"  ({number}) {to_unicode(step.why)}{kind}   · {how}")
         relation = sp.GreaterThan if step.method == "nonnegative" else sp.Eq
-        shown = step.expr if step.chained else relation(step.lhs, step.expr, evaluate=False)
+        shown = step.expr if step.chained else relation(step.lhs, shown_side(step.expr, step.lhs), evaluate=False)
         prefix = "= " if step.chained else ""
         block = _pretty(shown)
         lines.append(textwrap.indent(_prefix_block(prefix, block), "      "))

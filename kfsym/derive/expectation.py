@@ -56,14 +56,21 @@ _MEANS = ((mu_x, E(x[i])), (mu_y, E(y[i])))
 def _moment_derivation(
     name: str, title: str, lhs: Any, rhs: Any, steps: tuple[Step, ...], *, total: Any = 1, **extra: Any
 ) -> Derivation:
-    """A derivation over the finite distribution, with the fact sum p_i = ``total`` stated."""
+    """A derivation over the finite distribution, with the fact sum p_i = ``total`` stated.
+
+    Of the mean definitions (``where``) only those of the means the derivation shows are kept.
+    """
+    shown: set[Any] = set()
+    for expr in (lhs, rhs, *(e for step in steps for e in (step.expr, step.lhs) if e is not None)):
+        shown |= sp.sympify(expr).free_symbols
+    where = tuple((symbol, value) for symbol, value in extra.pop("where", _MEANS) if symbol in shown)
     return Derivation(
         name=name,
         title=title,
         lhs=lhs,
         rhs=rhs,
         steps=steps,
-        where=extra.pop("where", _MEANS),
+        where=where,
         given=((PROBABILITIES_SUM_TO_ONE[0], sp.sympify(total)),),
         **extra,
     )
@@ -73,20 +80,20 @@ def discrete_expectation(total: Any = 1) -> Derivation:
     """E[c] = c and E[X - E[X]] = 0: where sum p_i = 1 is needed."""
     return _moment_derivation(
         "moments.discrete_expectation",
-        "discrete expectation E[X] = sum p_i x_i: constants are their own mean, deviations average to 0",
+        r"Discrete expectation $\mathbb{E}[X] = \sum_i p_i x_i$: a constant is its own mean, deviations average to $0$",
         sp.Matrix([E(c), E(x[i] - mu_x)]),
         sp.Matrix([c, 0]),
         (
             Step(sp.Matrix([c * E(1), E(x[i]) - mu_x * E(1)]), "linearity of the finite sum", method="sums"),
             Step(
                 sp.Matrix([c, 0]),
-                "sum p_i = 1 and mu_X = sum p_i x_i",
+                r"$\sum_i p_i = 1$ and $\mu_X = \sum_i p_i x_i$",
                 method="substitute",
                 change=((E(1), 1), (mu_x, E(x[i]))),
             ),
         ),
         total=total,
-        notes="Probabilities that do not sum to 1 break both statements: E[c] would not be c.",
+        notes=r"Probabilities that do not sum to $1$ break both statements: $\mathbb{E}[c]$ would not be $c$.",
     )
 
 
@@ -96,17 +103,20 @@ def uniform_moments(variance: Any = (b - a) ** 2 / 12) -> Derivation:
     density = 1 / (b - a)
     return Derivation(
         name="moments.uniform",
-        title="continuous expectation E[X] = integral of x f(x): the Uniform(a, b) mean and variance",
+        title=(
+            r"Continuous expectation $\mathbb{E}[X] = \int x f(x)\,dx$: "
+            r"the mean and variance of $\mathrm{Uniform}(a, b)$"
+        ),
         lhs=sp.Matrix([sp.Integral(u * density, (u, a, b)), sp.Integral((u - (a + b) / 2) ** 2 * density, (u, a, b))]),
         rhs=sp.Matrix([(a + b) / 2, variance]),
         steps=(
             Step(
                 sp.Matrix([(b**2 - a**2) / (2 * (b - a)), (b - a) ** 3 / (12 * (b - a))]),
-                "antiderivatives u^2/2 and (u - (a+b)/2)^3/3 between a and b",
+                r"antiderivatives $u^2/2$ and $(u - (a+b)/2)^3/3$ between $a$ and $b$",
             ),
-            Step(sp.Matrix([(a + b) / 2, variance]), "cancel b - a", method="cancel"),
+            Step(sp.Matrix([(a + b) / 2, variance]), r"cancel $b - a$ (nonzero: $a < b$)", method="cancel"),
         ),
-        notes="The CLT demo averages Uniform(1, 10) draws: mean 5.5, variance 81/12 = 6.75.",
+        notes=r"The CLT demo averages $\mathrm{Uniform}(1, 10)$ draws: mean $5.5$, variance $81/12 = 6.75$.",
         results=(
             Result(
                 "uniform_moments",
@@ -123,12 +133,12 @@ def linearity(rhs: Any = None) -> Derivation:
     rhs = a * E(x[i]) + b * E(y[i]) + c if rhs is None else rhs
     return _moment_derivation(
         "moments.linearity",
-        "linearity of expectation: E[aX + bY + c] = a E[X] + b E[Y] + c",
+        r"Linearity of expectation: $\mathbb{E}[aX + bY + c] = a\,\mathbb{E}[X] + b\,\mathbb{E}[Y] + c$",
         E(a * x[i] + b * y[i] + c),
         rhs,
         (
-            Step(a * E(x[i]) + b * E(y[i]) + c * E(1), "split the sum, pull out constants", method="sums"),
-            Step(rhs, "sum p_i = 1", method="substitute", change=((E(1), 1),)),
+            Step(a * E(x[i]) + b * E(y[i]) + c * E(1), "split the sum, pull out the constants", method="sums"),
+            Step(rhs, r"$\sum_i p_i = 1$", method="substitute", change=((E(1), 1),)),
         ),
         where=(),
     )
@@ -139,14 +149,22 @@ def variance_moments(rhs: Any = None) -> Derivation:
     rhs = E(x[i] ** 2) - mu_x**2 if rhs is None else rhs
     return _moment_derivation(
         "moments.variance_moments",
-        "Var(X) = E[X^2] - E[X]^2",
+        r"$\operatorname{Var}(X) = \mathbb{E}[X^2] - \mathbb{E}[X]^2$",
         var(x[i], mu_x),
         rhs,
         (
             Step(E(x[i] ** 2) - 2 * mu_x * E(x[i]) + mu_x**2 * E(1), "expand the square", method="sums"),
-            Step(rhs, "E[X] = mu_X and sum p_i = 1", method="substitute", change=((E(x[i]), mu_x), (E(1), 1))),
+            Step(
+                rhs,
+                r"$\mathbb{E}[X] = \mu_X$ and $\sum_i p_i = 1$",
+                method="substitute",
+                change=((E(x[i]), mu_x), (E(1), 1)),
+            ),
         ),
-        notes="Numerically the two-pass form E[(X - mu)^2] is used: E[X^2] - E[X]^2 cancels catastrophically.",
+        notes=(
+            r"Numerically the two-pass form $\mathbb{E}[(X - \mu)^2]$ is used: "
+            r"$\mathbb{E}[X^2] - \mathbb{E}[X]^2$ cancels catastrophically."
+        ),
     )
 
 
@@ -155,12 +173,16 @@ def variance_affine(factor: Any = a**2) -> Derivation:
     shifted_mean = a * mu_x + b
     return _moment_derivation(
         "moments.variance_affine",
-        "Var(aX + b) = a^2 Var(X)",
+        r"$\operatorname{Var}(aX + b) = a^2 \operatorname{Var}(X)$",
         var(a * x[i] + b, shifted_mean),
         factor * var(x[i], mu_x),
         (
-            Step(E((a * (x[i] - mu_x)) ** 2), "E[aX + b] = a mu_X + b: the shift b cancels", method="sums"),
-            Step(factor * var(x[i], mu_x), "pull a^2 out of the sum", method="sums"),
+            Step(
+                E((a * (x[i] - mu_x)) ** 2),
+                r"$\mathbb{E}[aX + b] = a\mu_X + b$, so the shift $b$ has left the deviation; factor out $a$",
+                method="sums",
+            ),
+            Step(factor * var(x[i], mu_x), r"pull $a^2$ out of the sum", method="sums"),
         ),
     )
 
@@ -170,14 +192,18 @@ def variance_sum(covariance_factor: Any = 2) -> Derivation:
     rhs = var(x[i], mu_x) + var(y[i], mu_y) + covariance_factor * cov(x[i], mu_x, y[i], mu_y)
     return _moment_derivation(
         "moments.variance_sum",
-        "Var(X + Y) = Var(X) + Var(Y) + 2 Cov(X, Y)",
+        r"$\operatorname{Var}(X + Y) = \operatorname{Var}(X) + \operatorname{Var}(Y) + 2 \operatorname{Cov}(X, Y)$",
         var(x[i] + y[i], mu_x + mu_y),
         rhs,
         (
-            Step(E(((x[i] - mu_x) + (y[i] - mu_y)) ** 2), "regroup: E[X + Y] = mu_X + mu_Y", restatement=True),
-            Step(rhs, "expand the square; the cross term is twice the covariance", method="sums"),
+            Step(
+                E((x[i] - mu_x) ** 2 + 2 * (x[i] - mu_x) * (y[i] - mu_y) + (y[i] - mu_y) ** 2),
+                r"$\mathbb{E}[X + Y] = \mu_X + \mu_Y$; square $(x_i - \mu_X) + (y_i - \mu_Y)$",
+                method="sums",
+            ),
+            Step(rhs, "split the sum: the cross term is twice the covariance", method="sums"),
         ),
-        notes="For independent X and Y the covariance vanishes and variances add (the prediction step).",
+        notes=r"For independent $X$ and $Y$ the covariance vanishes and variances add (the prediction step).",
     )
 
 
@@ -186,7 +212,7 @@ def covariance_moments(rhs: Any = None) -> Derivation:
     rhs = E(x[i] * y[i]) - mu_x * mu_y if rhs is None else rhs
     return _moment_derivation(
         "moments.covariance_moments",
-        "Cov(X, Y) = E[XY] - E[X] E[Y]",
+        r"$\operatorname{Cov}(X, Y) = \mathbb{E}[XY] - \mathbb{E}[X]\,\mathbb{E}[Y]$",
         cov(x[i], mu_x, y[i], mu_y),
         rhs,
         (
@@ -197,7 +223,7 @@ def covariance_moments(rhs: Any = None) -> Derivation:
             ),
             Step(
                 rhs,
-                "E[X] = mu_X, E[Y] = mu_Y, sum p_i = 1",
+                r"$\mathbb{E}[X] = \mu_X$, $\mathbb{E}[Y] = \mu_Y$, $\sum_i p_i = 1$",
                 method="substitute",
                 change=((E(x[i]), mu_x), (E(y[i]), mu_y), (E(1), 1)),
             ),
@@ -213,13 +239,13 @@ def covariance_bilinear(coefficient: Any = a) -> Derivation:
     )
     return _moment_derivation(
         "moments.covariance_bilinear",
-        "covariance is bilinear and symmetric",
+        "Covariance is bilinear and symmetric",
         lhs,
         rhs,
         (
             Step(
                 sp.Matrix([E((a * (x[i] - mu_x) + b * (y[i] - mu_y)) * (zv[i] - mu_z)), cov(y[i], mu_y, x[i], mu_x)]),
-                "E[aX + bY] = a mu_X + b mu_Y; multiplication commutes",
+                r"$\mathbb{E}[aX + bY] = a\mu_X + b\mu_Y$; multiplication commutes",
                 method="sums",
             ),
             Step(rhs, "distribute and pull out the constants", method="sums"),
@@ -249,24 +275,34 @@ def covariance_matrix(dimension: int = 3, quadratic_form: Any = None) -> Derivat
     variance_of_projection = E(centred**2)
     return _moment_derivation(
         "moments.covariance_matrix",
-        f"the covariance matrix is symmetric positive semi-definite (checked for d = {dimension})",
+        f"The covariance matrix is symmetric positive semi-definite (checked for ${{d = {dimension}}}$)",
         quadratic,
         variance_of_projection,
         (
-            Step(sigma.T, "Cov(X_k, X_l) = Cov(X_l, X_k): multiplication commutes", lhs=sigma, restatement=True),
+            Step(
+                sigma.T,
+                r"$\Sigma = \Sigma^T$: $\operatorname{Cov}(X_k, X_l) = \operatorname{Cov}(X_l, X_k)$, "
+                "as multiplication commutes (the transposed matrix is entry for entry the same expression)",
+                lhs=sigma,
+                restatement=True,
+            ),
             Step(
                 sp.Add(*(weights[k] * weights[m] * sigma[k, m] for k in range(dimension) for m in range(dimension))),
                 "write out the quadratic form",
                 method="sums",
             ),
-            Step(variance_of_projection, "gather the sums: E[(sum_k w_k (X_k - mu_k))^2]", method="sums"),
-            Step(sp.Integer(0), "p_i >= 0 times a square", method="nonnegative", lhs=variance_of_projection),
+            Step(
+                variance_of_projection,
+                r"gather the sums: $\mathbb{E}\big[(\sum_k w_k (X_k - \mu_k))^2\big]$",
+                method="sums",
+            ),
+            Step(sp.Integer(0), r"$p_i \ge 0$ times a square", method="nonnegative", lhs=variance_of_projection),
         ),
         where=tuple((means[k], E(values[k][i])) for k in range(dimension)),
         notes=(
-            f"Proved for a random vector with d = {dimension} components over a general finite distribution; "
-            "the algebra is the same for every d. w^T Sigma w = Var(w^T X) >= 0 for every w is positive "
-            "semi-definiteness."
+            f"Proved for a random vector with $d = {dimension}$ components over a general finite distribution; "
+            r"the algebra is the same for every $d$. $w^\top \Sigma w = \operatorname{Var}(w^\top X) \ge 0$ "
+            r"for every $w$ is positive semi-definiteness."
         ),
     )
 
@@ -284,16 +320,16 @@ def covariance_transform(dimension: int = 2, transform: Any = None) -> Derivatio
     rhs = matrix * sigma * matrix.T if transform is None else transform(matrix, sigma)
     return _moment_derivation(
         "moments.covariance_transform",
-        f"Cov(AX + b) = A Sigma A^T (checked for d = {dimension})",
+        f"$\\operatorname{{Cov}}(AX + b) = A \\Sigma A^\\top$ (checked for $d = {dimension}$)",
         lhs,
         rhs,
         (
             Step(
                 sp.Matrix(dimension, dimension, lambda k, m: E(centred[k] * centred[m])),
-                "E[AX + b] = A mu + b: the shift b cancels",
+                r"$\mathbb{E}[AX + b] = A\mu + b$, so the shift $b$ has left the deviations",
                 method="sums",
             ),
-            Step(rhs, "multiply out: entry (k, l) is sum_m sum_r A_km Sigma_mr A_lr", method="sums"),
+            Step(rhs, r"multiply out: entry $(k, l)$ is $\sum_m \sum_r A_{km} \Sigma_{mr} A_{lr}$", method="sums"),
         ),
         where=tuple((means[k], E(values[k][i])) for k in range(dimension)),
     )
@@ -306,32 +342,44 @@ def correlation_bound(rhs: Any = None) -> Derivation:
     square = E((vx * (y[i] - mu_y) - cxy * (x[i] - mu_x)) ** 2)
     return _moment_derivation(
         "moments.correlation_bound",
-        "Cauchy-Schwarz: E[(Var(X)(Y - mu_Y) - Cov(X, Y)(X - mu_X))^2] = Var(X) (Var(X) Var(Y) - Cov(X, Y)^2) "
-        "and both it and Var(X) are >= 0; so Cov(X, Y)^2 <= Var(X) Var(Y) when Var(X) > 0",
+        r"Cauchy–Schwarz: "
+        r"$\operatorname{Var}(X)(\operatorname{Var}(X) \operatorname{Var}(Y) - \operatorname{Cov}(X, Y)^2)$ "
+        r"is a weighted sum of squares, "
+        r"so $\operatorname{Cov}(X, Y)^2 \le \operatorname{Var}(X) \operatorname{Var}(Y)$ "
+        r"when $\operatorname{Var}(X) > 0$",
         square,
         rhs,
         (
             Step(
                 sp.Integer(0),
-                "a sum of squares weighted by p_i >= 0 is >= 0",
+                r"a sum of squares weighted by $p_i \ge 0$ is $\ge 0$",
                 method="nonnegative",
                 lhs=square,
             ),
-            Step(sp.Integer(0), "Var(X) = sum p_i (x_i - mu_X)^2 >= 0 likewise", method="nonnegative", lhs=vx),
+            Step(
+                sp.Integer(0),
+                r"$\operatorname{Var}(X) = \sum_i p_i (x_i - \mu_X)^2 \ge 0$ likewise",
+                method="nonnegative",
+                lhs=vx,
+            ),
             Step(
                 vx**2 * vy - 2 * vx * cxy * cxy + cxy**2 * vx,
-                "expand the square; Var(X) and Cov(X, Y) are constants of the sum",
+                r"expand the square; $\operatorname{Var}(X)$ and $\operatorname{Cov}(X, Y)$ are constants of the sum",
                 method="sums",
             ),
-            Step(rhs, "collect Var(X)", method="sums"),
+            Step(rhs, r"collect $\operatorname{Var}(X)$", method="sums"),
         ),
         where=_MEANS,
         notes=(
-            "Checked: the identity (the chain) and the two inequalities (lemmas 1 and 2), for a general finite "
-            "distribution with n outcomes. The last inference is one line of prose: if Var(X) > 0, dividing "
-            "Var(X) (Var(X) Var(Y) - Cov^2) >= 0 by Var(X) gives Cov^2 <= Var(X) Var(Y), i.e. rho = "
-            "Cov(X, Y)/(sigma_X sigma_Y) lies in [-1, 1]; if Var(X) = 0, every x_i with p_i > 0 equals mu_X, "
-            "so Cov(X, Y) = 0 and the bound holds trivially. No division by Var(X) happens in what is checked."
+            r"Checked: the identity (the chain) and the two inequalities (lemmas 1 and 2), for a general finite "
+            r"distribution with $n$ outcomes. The last inference is one line of prose: if $\operatorname{Var}(X) > 0$, "
+            r"dividing $\operatorname{Var}(X)(\operatorname{Var}(X) \operatorname{Var}(Y) - \operatorname{Cov}^2)"
+            r" \ge 0$ "
+            r"by $\operatorname{Var}(X)$ gives $\operatorname{Cov}^2 \le \operatorname{Var}(X) \operatorname{Var}(Y)$, "
+            r"i.e. $\rho = \operatorname{Cov}(X, Y)/(\sigma_X \sigma_Y)$ lies in $[-1, 1]$; "
+            r"if $\operatorname{Var}(X) = 0$, "
+            r"every $x_i$ with $p_i > 0$ equals $\mu_X$, so $\operatorname{Cov}(X, Y) = 0$ and the bound holds "
+            r"trivially. No division by $\operatorname{Var}(X)$ happens in what is checked."
         ),
     )
 
@@ -357,7 +405,10 @@ def sample_variance_bias(divisor: Any = N - 1) -> Derivation:
     scatter = sp.Sum((draw[i] - xbar) ** 2, (i, 1, N))
     return Derivation(
         name="moments.sample_variance_bias",
-        title="population (1/N) vs sample (1/(N-1)) variance: E[sum (x_i - xbar)^2] = (N-1) sigma^2",
+        title=(
+            r"Population ($1/N$) vs sample ($1/(N-1)$) variance: "
+            r"$\mathbb{E}[\sum_i (x_i - \bar{x})^2] = (N-1)\sigma^2$"
+        ),
         lhs=Expectation(scatter / divisor),
         rhs=sigma**2,
         where=((xbar, sp.Sum(draw[j], (j, 1, N)) / N),),
@@ -365,26 +416,28 @@ def sample_variance_bias(divisor: Any = N - 1) -> Derivation:
         steps=(
             Step(
                 (Expectation(sp.Sum(draw[i] ** 2, (i, 1, N))) - N * Expectation(xbar**2)) / divisor,
-                "sum (x_i - xbar)^2 = sum x_i^2 - N xbar^2, and E is linear",
+                r"$\sum_i (x_i - \bar{x})^2 = \sum_i x_i^2 - N\bar{x}^2$, and $\mathbb{E}$ is linear",
                 method="expectation",
             ),
             Step(
                 (N * (mu**2 + sigma**2) - N * (mu**2 + sigma**2 / N)) / divisor,
-                "E[x_i^2] = mu^2 + sigma^2; E[xbar^2] = mu^2 + sigma^2/N from E[x_i x_j] = mu^2 + sigma^2 delta_ij",
+                r"$\mathbb{E}[x_i^2] = \mu^2 + \sigma^2$; $\mathbb{E}[\bar{x}^2] = \mu^2 + \sigma^2/N$ "
+                r"from $\mathbb{E}[x_i x_j] = \mu^2 + \sigma^2 \delta_{ij}$",
                 method="expectation",
             ),
-            Step(sigma**2, "the mu^2 terms cancel", method="cancel"),
+            Step(sigma**2, r"the $\mu^2$ terms cancel; $N - 1 \ne 0$ as $N \ge 2$", method="cancel"),
             Step(
                 -(sigma**2) / N,
-                "so the population (1/N) estimator is biased by -sigma^2/N",
+                r"so the population ($1/N$) estimator is biased by $-\sigma^2/N$",
                 method="expectation",
                 lhs=Expectation(scatter / N) - sigma**2,
             ),
         ),
         notes=(
-            "Proved for symbolic N (any sample size N >= 2) with the stated moment facts of independent, "
-            "identically distributed draws; moments.sample_variance_small_n re-checks N = 2..12 by expansion. "
-            "Dividing by N - 1 (numpy.cov default, ddof=1) is unbiased; dividing by N (bias=True, ddof=0) is not."
+            r"Proved for symbolic $N$ (any sample size $N \ge 2$) with the stated moment facts of independent, "
+            r"identically distributed draws; moments.sample_variance_small_n checks $N = 2, \ldots, 12$ "
+            r"again by expansion. Dividing by $N - 1$ (numpy.cov's default, ddof=1) is unbiased; dividing by $N$ "
+            r"(bias=True, ddof=0) is not."
         ),
     )
 
@@ -403,14 +456,21 @@ def sample_variance_small_n(sizes: tuple[int, ...] = tuple(range(2, 13)), diviso
     rhs = sp.Matrix([sigma**2] * len(sizes))
     return Derivation(
         name="moments.sample_variance_small_n",
-        title=f"the 1/(N-1) estimator is unbiased, checked by expansion for N = {sizes[0]}..{sizes[-1]}",
+        title=f"The $1/(N-1)$ estimator is unbiased, checked by expansion for $N = {sizes[0]}, \\ldots, {sizes[-1]}$",
         lhs=lhs,
         rhs=rhs,
         given=IID_FACTS,
         steps=(
-            Step(rhs, "expand each scatter as a polynomial in x_1..x_N; apply E monomial by monomial", "expectation"),
+            Step(
+                rhs,
+                r"expand each scatter as a polynomial in $x_1, \ldots, x_N$; apply $\mathbb{E}$ monomial by monomial",
+                "expectation",
+            ),
         ),
-        notes="An independent re-check of moments.sample_variance_bias that uses no symbolic sums.",
+        notes=(
+            "A second check of the statement of moments.sample_variance_bias, independent of it: "
+            "no symbolic sums, only the stated moment facts of independent draws."
+        ),
     )
 
 

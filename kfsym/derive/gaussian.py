@@ -58,21 +58,21 @@ def normalisation(density: Any = None) -> Derivation:
     density = normal_pdf(x, mu, sigma**2) if density is None else density
     return Derivation(
         name="gaussian.normalisation",
-        title="the Gaussian density integrates to 1",
+        title="The Gaussian density integrates to $1$",
         lhs=sp.Integral(density, (x, -oo, oo)),
         rhs=sp.Integer(1),
         steps=(
             Step(
                 sp.Integral(standard_pdf(z), (z, -oo, oo)),
-                "substitute x = mu + sigma z, dx = sigma dz (sigma > 0 keeps the limits)",
+                r"substitute $x = \mu + \sigma z$, $dx = \sigma\,dz$ ($\sigma > 0$ keeps the limits)",
                 method="change_of_variables",
                 change=((x, mu + sigma * z),),
             ),
             Step(
                 _unevaluated(1 / sp.sqrt(2 * sp.pi), sp.sqrt(2 * sp.pi)),
-                "Gaussian integral: the integral of exp(-z^2/2) over the real line is sqrt(2 pi)",
+                r"Gaussian integral: $\int_{-\infty}^{\infty} e^{-z^2/2}\,dz = \sqrt{2\pi}$",
             ),
-            Step(sp.Integer(1), "cancel", restatement=True),
+            Step(sp.Integer(1), r"cancel $\sqrt{2\pi}$", restatement=True),
         ),
     )
 
@@ -82,13 +82,13 @@ def mean(density: Any = None) -> Derivation:
     density = normal_pdf(x, mu, sigma**2) if density is None else density
     return Derivation(
         name="gaussian.mean",
-        title="the mean of N(mu, sigma^2) is mu",
+        title=r"The mean of $\mathcal{N}(\mu, \sigma^2)$ is $\mu$",
         lhs=sp.Integral(x * density, (x, -oo, oo)),
         rhs=mu,
         steps=(
             Step(
                 sp.Integral((mu + sigma * z) * standard_pdf(z), (z, -oo, oo)),
-                "substitute x = mu + sigma z, dx = sigma dz",
+                r"substitute $x = \mu + \sigma z$, $dx = \sigma\,dz$",
                 method="change_of_variables",
                 change=((x, mu + sigma * z),),
             ),
@@ -99,7 +99,7 @@ def mean(density: Any = None) -> Derivation:
             ),
             Step(
                 sp.Add(_unevaluated(mu, 1), _unevaluated(sigma, 0), evaluate=False),
-                "phi integrates to 1; z phi(z) is odd, so its integral is 0",
+                r"$\varphi$ integrates to $1$; $z \varphi(z)$ is odd, so its integral is $0$",
             ),
             Step(mu, "collect", restatement=True),
         ),
@@ -111,23 +111,24 @@ def variance(density: Any = None) -> Derivation:
     density = normal_pdf(x, mu, sigma**2) if density is None else density
     return Derivation(
         name="gaussian.variance",
-        title="the variance of N(mu, sigma^2) is sigma^2 (the parameter is the variance)",
+        title=r"The variance of $\mathcal{N}(\mu, \sigma^2)$ is $\sigma^2$ (the parameter is the variance)",
         lhs=sp.Integral((x - mu) ** 2 * density, (x, -oo, oo)),
         rhs=sigma**2,
         steps=(
             Step(
                 sigma**2 * sp.Integral(z**2 * standard_pdf(z), (z, -oo, oo)),
-                "substitute x = mu + sigma z, dx = sigma dz",
+                r"substitute $x = \mu + \sigma z$, $dx = \sigma\,dz$",
                 method="change_of_variables",
                 change=((x, mu + sigma * z),),
             ),
             Step(
                 sigma**2 * sp.Integral(standard_pdf(z), (z, -oo, oo)),
-                "integrate by parts with u = z, v = -phi(z) (v' = z phi(z)); the boundary term z phi(z) vanishes",
+                r"integrate by parts with $u = z$, $v = -\varphi(z)$ ($v' = z \varphi(z)$); the boundary term $z "
+                r"\varphi(z)$ vanishes",
                 method="by_parts",
                 change=((z, -standard_pdf(z)),),
             ),
-            Step(_unevaluated(sigma**2, 1), "phi integrates to 1"),
+            Step(_unevaluated(sigma**2, 1), r"$\varphi$ integrates to $1$"),
             Step(sigma**2, "collect", restatement=True),
         ),
     )
@@ -139,30 +140,31 @@ def pdf(stable: Any = None) -> Derivation:
     stable = sp.exp(-(z**2) / 2 - log_normaliser) if stable is None else stable
     return Derivation(
         name="gaussian.pdf",
-        title="the Gaussian density as one exponential of its logarithm",
+        title="The Gaussian density as one exponential of its logarithm",
         lhs=normal_pdf(x, mu, sigma**2),
         rhs=stable,
         where=((z, (x - mu) / sigma), (log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2)),
         steps=(
             Step(
                 sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi * sigma**2),
-                "(x - mu)^2/sigma^2 = z^2 with z = (x - mu)/sigma",
+                r"$(x - \mu)^2/\sigma^2 = z^2$ with $z = (x - \mu)/\sigma$",
                 method="substitute",
                 change=((z, (x - mu) / sigma),),
             ),
             Step(
                 stable,
-                "move the normaliser into the exponent: sqrt(2 pi sigma^2) = exp(log sigma + log(2 pi)/2), sigma > 0",
+                r"move the normaliser into the exponent: $\sqrt{2\pi\sigma^2} = \exp(\log\sigma + \log(2\pi)/2)$, "
+                r"$\sigma > 0$",
                 method="substitute",
                 change=((log_normaliser, sp.log(sigma) + sp.log(2 * sp.pi) / 2),),
             ),
         ),
         notes=(
-            "One exponential of the log-density: 2 pi sigma^2 is never formed (it overflows for variances near "
-            "the largest double), exp(-z^2/2) is never formed on its own (it underflows for z^2/2 > 745 even "
-            "where the density, scaled by 1/sigma, is a normal double), and neither (x - mu)^2 nor 1/sigma^2 is "
-            "formed (they overflow for |x - mu| > 1.3e154 or a subnormal variance): z = (x - mu)/sigma is "
-            "divided out before it is squared."
+            r"One exponential of the log-density: $2\pi\sigma^2$ is never formed (it overflows for variances near "
+            r"the largest double), $e^{-z^2/2}$ is never formed on its own (it underflows for $z^2/2 > 745$ even "
+            r"where the density, scaled by $1/\sigma$, is a normal double), and neither $(x - \mu)^2$ nor "
+            r"$1/\sigma^2$ is formed (they overflow for $|x - \mu| > 1.3 \times 10^{154}$ or a subnormal variance): "
+            r"$z = (x - \mu)/\sigma$ is divided out before it is squared."
         ),
         results=(
             Result(
@@ -177,25 +179,25 @@ def logpdf(stable: Any = None) -> Derivation:
     stable = -(z**2) / 2 - sp.log(2 * sp.pi) / 2 - sp.log(sigma**2) / 2 if stable is None else stable
     return Derivation(
         name="gaussian.logpdf",
-        title="the log-density, finite where the density underflows",
+        title="The log-density, finite where the density underflows",
         lhs=sp.log(normal_pdf(x, mu, sigma**2)),
         rhs=stable,
         where=((z, (x - mu) / sigma),),
         steps=(
             Step(
                 -((x - mu) ** 2) / (2 * sigma**2) - sp.log(2 * sp.pi * sigma**2) / 2,
-                "log(exp(a)/b) = a - log b for real a and b > 0",
+                r"$\log(e^a/b) = a - \log b$ for real $a$ and $b > 0$",
             ),
             Step(
                 stable,
-                "(x - mu)^2/sigma^2 = z^2, and log(2 pi sigma^2) = log(2 pi) + log(sigma^2) since both "
+                r"$(x - \mu)^2/\sigma^2 = z^2$, and $\log(2\pi\sigma^2) = \log(2\pi) + \log(\sigma^2)$ since both "
                 "factors are positive",
             ),
         ),
         notes=(
-            "z = (x - mu)/sigma is divided out before it is squared, so no intermediate overflows while the "
-            "log-density is a finite double, except z^2 itself in a narrow band (1.3e154 < |z| < 1.9e154) that "
-            "the numeric layer recomputes from halves."
+            r"$z = (x - \mu)/\sigma$ is divided out before it is squared, so no intermediate overflows while the "
+            r"log-density is a finite double, except $z^2$ itself in a narrow band "
+            r"($1.3 \times 10^{154} < |z| < 1.9 \times 10^{154}$) that the numeric layer recomputes from halves."
         ),
         results=(
             Result("gaussian_logpdf", _GAUSSIAN_PARAMS, (("log_density", stable),), "Gaussian log-density.", data="x"),
@@ -209,22 +211,23 @@ def cdf(closed_form: Any = None) -> Derivation:
     closed_form = sp.erfc(w) / 2 if closed_form is None else closed_form
     return Derivation(
         name="gaussian.cdf",
-        title="the Gaussian distribution function via erfc",
+        title=r"The Gaussian distribution function via $\operatorname{erfc}$",
         lhs=sp.Integral(normal_pdf(t, mu, sigma**2), (t, -oo, x)),
         rhs=closed_form,
         where=((w, (mu - x) / (sp.sqrt(2) * sigma)),),
         steps=(
             Step(
                 sp.Integral(standard_pdf(t), (t, -oo, -sp.sqrt(2) * w)),
-                "substitute t -> mu + sigma t; the upper limit becomes (x - mu)/sigma = -sqrt(2) w",
+                r"substitute $\mu + \sigma u$ for $t$; the upper limit becomes $(x - \mu)/\sigma = -\sqrt{2}\,w$",
                 method="change_of_variables",
                 change=((t, mu + sigma * t),),
             ),
-            Step(closed_form, "the integral of phi from -oo to -sqrt(2) w is erfc(w)/2"),
+            Step(closed_form, r"$\int_{-\infty}^{-\sqrt{2}\,w} \varphi(u)\,du = \operatorname{erfc}(w)/2$"),
         ),
         notes=(
-            "erfc(w)/2 with w = (mu - x)/(sqrt 2 sigma) keeps full relative accuracy in the lower tail, "
-            "where 1 + erf(-w) would cancel to 0; in the upper tail the value is close to 1 anyway."
+            r"$\operatorname{erfc}(w)/2$ with $w = (\mu - x)/(\sqrt{2}\,\sigma)$ keeps full relative accuracy in the "
+            r"lower tail, where $1 + \operatorname{erf}(-w)$ would cancel to $0$; in the upper tail the value is close "
+            r"to $1$ anyway."
         ),
         results=(Result("gaussian_cdf", _GAUSSIAN_PARAMS, (("probability", closed_form),), "Gaussian CDF.", data="x"),),
     )
@@ -237,7 +240,7 @@ def product(mean: Any = PRODUCT_MEAN, var: Any = PRODUCT_VARIANCE, evidence_var:
     rhs = normal_pdf(mu1, mu2, evidence_var) * normal_pdf(x, mu, sigma**2)
     return Derivation(
         name="gaussian.product",
-        title="product of two Gaussian densities (the Bayes measurement update)",
+        title="Product of two Gaussian densities (the Bayes measurement update)",
         lhs=lhs,
         rhs=rhs,
         where=((mu, mean), (sigma**2, var)),
@@ -245,25 +248,27 @@ def product(mean: Any = PRODUCT_MEAN, var: Any = PRODUCT_VARIANCE, evidence_var:
             Step(
                 sp.exp(-((x - mu1) ** 2) / (2 * sigma1**2) - (x - mu2) ** 2 / (2 * sigma2**2))
                 / (2 * sp.pi * sigma1 * sigma2),
-                "multiply the exponentials; sqrt(sigma_i^2) = sigma_i",
+                r"multiply the exponentials; $\sqrt{\sigma_i^2} = \sigma_i$",
                 method="log_ratio",
             ),
             Step(
                 sp.exp(-((x - mu) ** 2) / (2 * sigma**2) - (mu1 - mu2) ** 2 / (2 * (sigma1**2 + sigma2**2)))
                 / (2 * sp.pi * sigma1 * sigma2),
-                "complete the square in x: the exponent is a quadratic with curvature 1/sigma^2 and vertex mu",
+                r"complete the square in $x$: the exponent is a quadratic with curvature $1/\sigma^2$ and vertex $\mu$",
                 method="log_ratio",
             ),
             Step(
                 rhs,
-                "split the x-free part off as a density in mu_1: 2 pi sigma_1 sigma_2 = "
-                "sqrt(2 pi (sigma_1^2 + sigma_2^2)) sqrt(2 pi sigma^2)",
+                r"split the $x$-free part off as a density in $\mu_1$: "
+                r"$2\pi\sigma_1\sigma_2 = \sqrt{2\pi(\sigma_1^2 + \sigma_2^2)}\,\sqrt{2\pi\sigma^2}$",
                 method="log_ratio",
             ),
         ),
         notes=(
-            "The normalised product is the Bayes posterior of a prior N(mu_1, sigma_1^2) and a measurement "
-            "N(mu_2, sigma_2^2); the factor N(mu_1; mu_2, sigma_1^2 + sigma_2^2) is the evidence. "
+            r"The normalised product is the Bayes posterior of a prior $\mathcal{N}(\mu_1, \sigma_1^2)$ and a "
+            r"measurement $\mathcal{N}(\mu_2, \sigma_2^2)$; the factor $\mathcal{N}(\mu_1; \mu_2, \sigma_1^2 + "
+            r"\sigma_2^2)$ "
+            "is the evidence. "
             "Each step compares logarithms, which is sound because both sides are provably positive."
         ),
     )
@@ -273,7 +278,7 @@ def product_gain(gain: Any = sigma1**2 / (sigma1**2 + sigma2**2)) -> Derivation:
     """Kalman-gain form of the product's mean and variance."""
     return Derivation(
         name="gaussian.product_gain",
-        title="the product in Kalman-gain form: mu = mu_1 + K (mu_2 - mu_1), sigma^2 = (1 - K) sigma_1^2",
+        title=r"The product in Kalman-gain form: $\mu = \mu_1 + K(\mu_2 - \mu_1)$, $\sigma^2 = (1 - K)\sigma_1^2$",
         lhs=sp.Matrix([mu1 + K * (mu2 - mu1), (1 - K) * sigma1**2]),
         rhs=sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]),
         where=((K, gain),),
@@ -285,10 +290,10 @@ def product_gain(gain: Any = sigma1**2 / (sigma1**2 + sigma2**2)) -> Derivation:
                         sigma2**2 * sigma1**2 / (sigma1**2 + sigma2**2),
                     ]
                 ),
-                "substitute K and put each entry over the denominator sigma_1^2 + sigma_2^2",
+                r"substitute $K$ and put each entry over the denominator $\sigma_1^2 + \sigma_2^2$",
                 method="cancel",
             ),
-            Step(sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]), "the mu_1 sigma_1^2 terms cancel", method="cancel"),
+            Step(sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]), r"the $\mu_1 \sigma_1^2$ terms cancel", method="cancel"),
         ),
     )
 
@@ -300,9 +305,10 @@ def product_information(var: Any = PRODUCT_VARIANCE) -> Derivation:
     )
     return Derivation(
         name="gaussian.product_information",
-        title="the product in information form: 1/sigma^2 = 1/sigma_1^2 + 1/sigma_2^2",
+        title=r"The product in information form: $1/\sigma^2 = 1/\sigma_1^2 + 1/\sigma_2^2$",
         lhs=information,
-        rhs=sp.Matrix([1 / var, PRODUCT_MEAN]),
+        rhs=sp.Matrix([1 / sigma**2, mu]),
+        where=((mu, PRODUCT_MEAN), (sigma**2, var)),
         steps=(
             Step(
                 sp.Matrix(
@@ -311,10 +317,14 @@ def product_information(var: Any = PRODUCT_VARIANCE) -> Derivation:
                         (mu1 * sigma2**2 + mu2 * sigma1**2) / (sigma1**2 + sigma2**2),
                     ]
                 ),
-                "common denominator sigma_1^2 sigma_2^2",
+                r"common denominator $\sigma_1^2 \sigma_2^2$",
                 method="cancel",
             ),
-            Step(sp.Matrix([1 / var, PRODUCT_MEAN]), "the reciprocal of the textbook variance", restatement=True),
+            Step(
+                sp.Matrix([1 / sigma**2, mu]),
+                r"the reciprocal of the posterior variance $\sigma^2$ and the posterior mean $\mu$ of gaussian.product",
+                restatement=True,
+            ),
         ),
     )
 
@@ -330,27 +340,29 @@ def product_stable(var: Any = None) -> Derivation:
     )
     return Derivation(
         name="gaussian.product_stable",
-        title="the product in a form that neither overflows nor underflows",
+        title="The product in a form that neither overflows nor underflows",
         lhs=sp.Matrix([PRODUCT_MEAN, PRODUCT_VARIANCE]),
         rhs=sp.Matrix([weighted_mean, var]),
         steps=(
             Step(
                 sp.Matrix([weighted_mean, PRODUCT_VARIANCE]),
-                "divide the two mean terms by sigma_2^2 and sigma_1^2: weights 1/(1 + ratio) lie in [0, 1]",
+                r"divide the two mean terms by $\sigma_2^2$ and $\sigma_1^2$: the weights $1/(1 + \text{ratio})$ lie "
+                r"in $[0, 1]$",
                 method="cancel",
             ),
             Step(
                 sp.Matrix([weighted_mean, var]),
-                "the variance is symmetric in sigma_1^2, sigma_2^2; divide by the larger one, so the ratio "
-                "is at most 1 (proved in both cases: sigma_1^2 <= sigma_2^2 and sigma_1^2 >= sigma_2^2)",
+                r"the variance is symmetric in $\sigma_1^2, \sigma_2^2$; divide by the larger one, so the ratio "
+                r"is at most $1$ (proved in both cases: $\sigma_1^2 \le \sigma_2^2$ and $\sigma_1^2 \ge \sigma_2^2$)",
                 method="cancel",
                 cases=ordered,
             ),
         ),
         notes=(
-            "sigma_1^2 sigma_2^2 overflows for variances above about 1e154 and the ratio sigma_1^2/sigma_2^2 "
-            "can overflow too; min/(1 + min/max) only forms a ratio at most 1, so the posterior variance is "
-            "finite and accurate for any two positive normal doubles, e.g. (1e300, 1e-300)."
+            r"$\sigma_1^2 \sigma_2^2$ overflows for variances above about $10^{154}$ and the ratio "
+            r"$\sigma_1^2/\sigma_2^2$ can overflow too; $\min/(1 + \min/\max)$ only forms a ratio at most $1$, so the "
+            r"posterior variance is finite and accurate for any two positive normal doubles, e.g. "
+            r"$(10^{300}, 10^{-300})$."
         ),
         results=(
             Result(
@@ -374,22 +386,22 @@ def mgf(closed_form: Any = None) -> Derivation:
     shifted = normal_pdf(x, mu + sigma**2 * t, sigma**2)
     return Derivation(
         name="gaussian.mgf",
-        title="the moment generating function E[exp(tX)] = exp(mu t + sigma^2 t^2 / 2)",
+        title=r"The moment generating function $\mathbb{E}[e^{tX}] = \exp(\mu t + \sigma^2 t^2/2)$",
         lhs=sp.Integral(sp.exp(t * x) * normal_pdf(x, mu, sigma**2), (x, -oo, oo)),
         rhs=closed_form,
         steps=(
             Step(
                 sp.Integral(sp.exp(mu * t + sigma**2 * t**2 / 2) * shifted, (x, -oo, oo)),
-                "complete the square: t x - (x - mu)^2/(2 sigma^2) "
-                "= mu t + sigma^2 t^2/2 - (x - mu - sigma^2 t)^2/(2 sigma^2)",
+                r"complete the square: $t x - (x - \mu)^2/(2\sigma^2) "
+                r"= \mu t + \sigma^2 t^2/2 - (x - \mu - \sigma^2 t)^2/(2\sigma^2)$",
                 method="integrand",
             ),
             Step(
                 sp.exp(mu * t + sigma**2 * t**2 / 2) * sp.Integral(shifted, (x, -oo, oo)),
-                "the factor does not depend on x",
+                r"the factor does not depend on $x$",
                 method="integrand",
             ),
-            Step(closed_form, "a Gaussian density integrates to 1 (gaussian.normalisation)"),
+            Step(closed_form, "a Gaussian density integrates to $1$ (gaussian.normalisation)"),
         ),
     )
 
@@ -402,7 +414,7 @@ def sum_mgf(mean: Any = mu1 + mu2, var: Any = sigma1**2 + sigma2**2) -> Derivati
     closed = sp.exp(mean * t + var * t**2 / 2)
     return Derivation(
         name="gaussian.sum_mgf",
-        title="sum of independent Gaussians (the prediction step), by moment generating functions",
+        title="Sum of independent Gaussians (the prediction step), by moment generating functions",
         lhs=_unevaluated(mgf_x, mgf_y),
         rhs=closed,
         steps=(
@@ -413,9 +425,9 @@ def sum_mgf(mean: Any = mu1 + mu2, var: Any = sigma1**2 + sigma2**2) -> Derivati
             Step(closed, "add the exponents", method="expand"),
         ),
         notes=(
-            "For independent X and Y, E[exp(t(X+Y))] = E[exp(tX)] E[exp(tY)], the left side. The result is the "
-            "MGF of N(mu_1 + mu_2, sigma_1^2 + sigma_2^2), and an MGF that is finite near t = 0 determines the "
-            "distribution, so X + Y is that Gaussian."
+            r"For independent $X$ and $Y$, $\mathbb{E}[e^{t(X+Y)}] = \mathbb{E}[e^{tX}]\,\mathbb{E}[e^{tY}]$, the left "
+            r"side. The result is the MGF of $\mathcal{N}(\mu_1 + \mu_2, \sigma_1^2 + \sigma_2^2)$, and an MGF that is "
+            r"finite near $t = 0$ determines the distribution, so $X + Y$ is that Gaussian."
         ),
         results=(
             Result(
@@ -436,7 +448,7 @@ def sum_convolution(var: Any = sigma1**2 + sigma2**2) -> Derivation:
     inner = normal_pdf(tau, m, s**2)
     return Derivation(
         name="gaussian.sum_convolution",
-        title="sum of independent Gaussians, by the convolution integral",
+        title="Sum of independent Gaussians, by the convolution integral",
         lhs=sp.Integral(first * normal_pdf(x - tau, mu2, sigma2**2), (tau, -oo, oo)),
         rhs=normal_pdf(x, mu1 + mu2, var),
         where=(
@@ -446,30 +458,35 @@ def sum_convolution(var: Any = sigma1**2 + sigma2**2) -> Derivation:
         steps=(
             Step(
                 sp.Integral(first * normal_pdf(tau, x - mu2, sigma2**2), (tau, -oo, oo)),
-                "N(x - tau; mu_2, sigma_2^2) = N(tau; x - mu_2, sigma_2^2): only the square (x - tau - mu_2)^2 enters",
+                r"$\mathcal{N}(x - \tau; \mu_2, \sigma_2^2) = \mathcal{N}(\tau; x - \mu_2, \sigma_2^2)$: only the "
+                r"square $(x - \tau - \mu_2)^2$ enters",
                 method="integrand",
             ),
             Step(
                 sp.Integral(evidence * inner, (tau, -oo, oo)),
-                "product of two Gaussian densities in tau (gaussian.product)",
+                r"product of two Gaussian densities in $\tau$ (gaussian.product)",
                 method="integrand",
             ),
-            Step(evidence * sp.Integral(inner, (tau, -oo, oo)), "the first factor is free of tau", method="integrand"),
-            Step(evidence, "a Gaussian density integrates to 1 (gaussian.normalisation)"),
+            Step(
+                evidence * sp.Integral(inner, (tau, -oo, oo)),
+                r"the first factor is free of $\tau$",
+                method="integrand",
+            ),
+            Step(evidence, "a Gaussian density integrates to $1$ (gaussian.normalisation)"),
             Step(
                 normal_pdf(x, mu1 + mu2, var),
-                "(mu_1 - (x - mu_2))^2 = (x - (mu_1 + mu_2))^2",
+                r"$(\mu_1 - (x - \mu_2))^2 = (x - (\mu_1 + \mu_2))^2$",
                 method="log_ratio",
             ),
             Step(
                 normal_pdf(x, mu1 + mu2, var),
                 "second opinion: the convolution integral evaluated directly by the Gaussian integral rule "
-                "(completing the square in tau, a > 0 checked)",
+                r"(completing the square in $\tau$, $a > 0$ checked)",
                 method="cancel",
                 lhs=sp.Integral(first * normal_pdf(x - tau, mu2, sigma2**2), (tau, -oo, oo)),
             ),
         ),
-        notes="The density of X + Y is the convolution of the densities of independent X and Y.",
+        notes="The density of $X + Y$ is the convolution of the densities of independent $X$ and $Y$.",
     )
 
 

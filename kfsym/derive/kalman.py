@@ -39,14 +39,17 @@ def predict(covariance: Any = None) -> Derivation:
     covariance = F * P * FT + Q if covariance is None else covariance
     return Derivation(
         name="kalman.predict",
-        title="any n: predict, F x + B u + w has the MGF of N(F m + B u, F P F^T + Q) for x ~ N(m, P), w ~ N(0, Q)",
+        title=(
+            r"Any $n$: predict, $F x + B u + w$ has the MGF of $\mathcal{N}(F m + B u, F P F^T + Q)$ for $x \sim "
+            r"\mathcal{N}(m, P)$, $w \sim \mathcal{N}(0, Q)$"
+        ),
         lhs=tT * B * u + (sT * m + HALF * sT * P * s) + HALF * tT * Q * t,
         rhs=tT * (F * m + B * u) + HALF * tT * covariance * t,
         given=((s, FT * t),),
         steps=(
             Step(
                 tT * (F * m + B * u) + HALF * tT * F * P * FT * t + HALF * tT * Q * t,
-                "linear map of N(m, P) (multivariate.linear_transform): s = F^T t, s^T = t^T F",
+                r"linear map of $\mathcal{N}(m, P)$ (multivariate.linear_transform): $s = F^T t$, $s^T = t^T F$",
                 method="algebra",
             ),
             Step(
@@ -56,10 +59,12 @@ def predict(covariance: Any = None) -> Derivation:
             ),
         ),
         notes=(
-            "E exp(t^T (F x + B u + w)) = exp(t^T B u) E exp(s^T x) E exp(t^T w) with s = F^T t, x and w "
-            "independent (hypothesis); each factor is an MGF of a Gaussian (multivariate.mgf). The claim is the "
-            "exponent of the product, and the right side is the MGF exponent of N(F m + B u, F P F^T + Q). "
-            + ml.axioms_note("x ~ N(m, P) and w ~ N(0, Q) independent", "s = F^T t")
+            r"$\mathbb{E}\,e^{t^T (F x + B u + w)} = e^{t^T B u}\,\mathbb{E}\,e^{s^T x}\,\mathbb{E}\,e^{t^T w}$ with "
+            r"$s = F^T t$, $x$ and $w$ independent (hypothesis); each factor is an MGF of a Gaussian "
+            r"(multivariate.mgf). "
+            r"The claim is the exponent of the product, and the right side is the MGF exponent of "
+            r"$\mathcal{N}(F m + B u, F P F^T + Q)$. "
+            + ml.axioms_note(r"$x \sim \mathcal{N}(m, P)$ and $w \sim \mathcal{N}(0, Q)$ independent", "$s = F^T t$")
         ),
     )
 
@@ -73,8 +78,8 @@ UPDATE_RELATIONS = (
     *ml.symmetric(P_),
     *ml.symmetric(R_),
 )
-UPDATE_HYPOTHESES = "P and R symmetric (covariances); S invertible"
-UPDATE_DEFINITIONS = "S = H P H^T + R, K = P H^T S^{-1}"
+UPDATE_HYPOTHESES = "$P$ and $R$ symmetric (covariances); $S$ invertible"
+UPDATE_DEFINITIONS = "$S = H P H^T + R$, $K = P H^T S^{-1}$"
 
 
 def joseph_general(gain: Any = None) -> Derivation:
@@ -84,29 +89,32 @@ def joseph_general(gain: Any = None) -> Derivation:
     relations = UPDATE_RELATIONS if gain is None else (*UPDATE_RELATIONS[:1], (K, gain), *UPDATE_RELATIONS[2:])
     return Derivation(
         name="kalman.joseph_general",
-        title=("any n, any H: (I - K H) P (I - K H)^T + K R K^T = (I - K H) P for S = H P H^T + R, K = P H^T S^{-1}"),
+        title=(
+            r"Any $n$, any $H$: $(I - K H) P (I - K H)^T + K R K^T = (I - K H) P$ for $S = H P H^T + R$, "
+            r"$K = P H^T S^{-1}$"
+        ),
         lhs=(ONE - K * H) * P * (ONE - HT * KT) + K * R * KT,
         rhs=(ONE - K * H) * P,
         given=relations,
         steps=(
-            Step(S, "lemma: S is symmetric (S^T = H P^T H^T + R^T)", method="algebra", lhs=S_.T),
+            Step(S, r"lemma: $S$ is symmetric ($S^T = H P^T H^T + R^T$)", method="algebra", lhs=S_.T),
             Step(
                 S_.inv,
-                "lemma: S^{-1} is symmetric (S^{-T} = S^{-1} S S^{-T} = S^{-1} S^T S^{-T})",
+                r"lemma: $S^{-1}$ is symmetric ($S^{-T} = S^{-1} S S^{-T} = S^{-1} S^T S^{-T}$)",
                 method="algebra",
                 lhs=S_.inv_T,
             ),
-            Step(P * HT, "lemma: K S = P H^T S^{-1} S = P H^T", method="algebra", lhs=K * S),
+            Step(P * HT, r"lemma: $K S = P H^T S^{-1} S = P H^T$", method="algebra", lhs=K * S),
             Step(
                 P - K * H * P - P * HT * KT + K * S * KT,
-                "multiply out; K H P H^T K^T + K R K^T = K (H P H^T + R) K^T = K S K^T",
+                r"multiply out; $K H P H^T K^T + K R K^T = K (H P H^T + R) K^T = K S K^T$",
                 method="algebra",
             ),
-            Step((ONE - K * H) * P, "K S K^T = P H^T K^T", method="algebra"),
+            Step((ONE - K * H) * P, r"$K S K^T = P H^T K^T$ (lemma 3)", method="algebra"),
         ),
         notes=(
             "The Joseph form stays symmetric positive semi-definite under rounding; it equals the short form "
-            "(I - K H) P only for the optimal gain, which is why kfsym's kf_update uses it. "
+            "$(I - K H) P$ only for the optimal gain, which is why kfsym's kf_update uses it. "
             + ml.axioms_note(UPDATE_HYPOTHESES, UPDATE_DEFINITIONS)
         ),
     )
@@ -126,18 +134,19 @@ def update_general(mean: Any = None) -> Derivation:
     return Derivation(
         name="kalman.update_general",
         title=(
-            "any n, any H: (z - H x)^T R^{-1} (z - H x) + (x - m)^T P^{-1} (x - m) = (x - m^+)^T C^{-1} (x - m^+) "
-            "+ (z - H m)^T S^{-1} (z - H m) with m^+ = m + K (z - H m) and C = (I - K H) P"
+            r"Any $n$, any $H$: $(z - H x)^T R^{-1} (z - H x) + (x - m)^T P^{-1} (x - m) "
+            r"= (x - m^+)^T C^{-1} (x - m^+) + (z - H m)^T S^{-1} (z - H m)$ with $m^+ = m + K (z - H m)$ and "
+            r"$C = (I - K H) P$"
         ),
         lhs=lhs,
         rhs=rhs,
         given=(*UPDATE_RELATIONS, *ml.inverse(P_), *ml.inverse(R_)),
         steps=(
-            Step(ONE, "lemma: (I - K H) P (P^{-1} + H^T R^{-1} H) = I", method="algebra", lhs=posterior * precision),
-            Step(ONE, "lemma: (P^{-1} + H^T R^{-1} H) (I - K H) P = I", method="algebra", lhs=precision * posterior),
+            Step(ONE, r"lemma: $(I - K H) P (P^{-1} + H^T R^{-1} H) = I$", method="algebra", lhs=posterior * precision),
+            Step(ONE, r"lemma: $(P^{-1} + H^T R^{-1} H) (I - K H) P = I$", method="algebra", lhs=precision * posterior),
             Step(
                 mean,
-                "lemma, the Kalman mean: (I - K H) P (P^{-1} m + H^T R^{-1} z) = m + K (z - H m)",
+                r"lemma, the Kalman mean: $(I - K H) P (P^{-1} m + H^T R^{-1} z) = m + K (z - H m)$",
                 method="algebra",
                 lhs=posterior * (P_inv * m + HT * R_inv * z),
             ),
@@ -147,23 +156,26 @@ def update_general(mean: Any = None) -> Derivation:
                 - (mT * P_inv + zT * R_inv * H) * x
                 + zT * R_inv * z
                 + mT * P_inv * m,
-                "multiply out: a quadratic in x with Hessian P^{-1} + H^T R^{-1} H",
+                r"multiply out: a quadratic in $x$ with Hessian $P^{-1} + H^T R^{-1} H$",
                 method="algebra",
             ),
-            Step(rhs, "complete the square around m^+ (the lemmas above)", method="algebra"),
+            Step(rhs, r"complete the square around $m^+$ (the lemmas above)", method="algebra"),
         ),
         notes=(
-            "So, as a function of x, N(z; H x, R) N(x; m, P) is a constant times exp(-(x - m^+)^T C^{-1} "
-            "(x - m^+)/2) with C^{-1} = P^{-1} + H^T R^{-1} H (lemmas 1 and 2). The posterior p(x | z) is this "
-            "product divided by its integral over x, and exp(-(x - m^+)^T C^{-1} (x - m^+)/2) integrates to "
-            "sqrt((2 pi)^n det C) (multivariate.pdf_general), so the posterior is exactly N(m + K (z - H m), "
-            "(I - K H) P) for every n, with no determinant identity needed: the Kalman update kf_update computes "
-            "(with the Joseph form of kalman.joseph_general for C). The x-free factor exp(-(z - H m)^T S^{-1} "
-            "(z - H m)/2) is the innovation likelihood N(z; H m, S) up to its normaliser; that the normalisers "
-            "match (det R det P = det S det C) is checked for n m <= 6 in kalman.update_concrete and cited for "
-            "general n; only the evidence (log-likelihood) needs it. "
+            r"So, as a function of $x$, $\mathcal{N}(z; H x, R)\,\mathcal{N}(x; m, P)$ is a constant times "
+            r"$\exp(-(x - m^+)^T C^{-1} (x - m^+)/2)$ with $C^{-1} = P^{-1} + H^T R^{-1} H$ (lemmas 1 and 2). "
+            r"The posterior $p(x \mid z)$ is this product divided by its integral over $x$, and "
+            r"$\exp(-(x - m^+)^T C^{-1} (x - m^+)/2)$ integrates to $\sqrt{(2\pi)^n \det C}$ "
+            r"(multivariate.pdf_general), so the posterior is exactly $\mathcal{N}(m + K (z - H m), (I - K H) P)$ "
+            r"for every $n$, with no determinant identity needed: the Kalman update kf_update computes (with the "
+            r"Joseph form of kalman.joseph_general for $C$). The $x$-free factor "
+            r"$\exp(-(z - H m)^T S^{-1} (z - H m)/2)$ is the innovation likelihood $\mathcal{N}(z; H m, S)$ up to "
+            r"its normaliser; that the normalisers match ($\det R \det P = \det S \det C$) is checked for "
+            r"$n m \le 6$ in kalman.update_concrete and cited for general $n$; only the evidence (log-likelihood) "
+            "needs it. "
             + ml.axioms_note(
-                UPDATE_HYPOTHESES + "; P and R invertible (the Bayes form needs P^{-1}, R^{-1})", UPDATE_DEFINITIONS
+                UPDATE_HYPOTHESES + "; $P$ and $R$ invertible (the Bayes form needs $P^{-1}$, $R^{-1}$)",
+                UPDATE_DEFINITIONS,
             )
         ),
     )
@@ -193,8 +205,9 @@ def update_concrete(covariance: Any = None) -> Derivation:
     return Derivation(
         name="kalman.update_concrete",
         title=(
-            "Kalman update for n = 2, 3, 4 states and m = 1, 2 measurements, generic symmetric P, R and generic H: "
-            "Joseph form = (I - K H) P, (I - K H) P H^T R^{-1} = K, det S det((I - K H) P) = det R det P (n m <= 6)"
+            r"Kalman update for $n = 2, 3, 4$ states and $m = 1, 2$ measurements, generic symmetric $P$, $R$ and "
+            r"generic $H$: Joseph form $= (I - K H) P$, $(I - K H) P H^T R^{-1} = K$, "
+            r"$\det S \det((I - K H) P) = \det R \det P$ ($n m \le 6$)"
         ),
         lhs=(In - gain * Hm) * Pm * (In - gain * Hm).T + gain * Rm * gain.T,
         rhs=covariance,
@@ -202,39 +215,39 @@ def update_concrete(covariance: Any = None) -> Derivation:
         steps=(
             Step(
                 gain,
-                "(I - K H) P H^T R^{-1} = K; with (I - K H) P P^{-1} = I - K H, "
-                "C (P^{-1} m + H^T R^{-1} z) = m + K (z - H m)",
+                r"$(I - K H) P H^T R^{-1} = K$; with $(I - K H) P P^{-1} = I - K H$, "
+                r"$C (P^{-1} m + H^T R^{-1} z) = m + K (z - H m)$",
                 method="matrices",
                 lhs=short * Hm.T * Rm.I,
                 cases=KF_SIZES,
             ),
             Step(
                 sp.Determinant(Rm) * sp.Determinant(Pm),
-                "det S det((I - K H) P) = det R det P: the normalisers of the Bayes update agree",
+                r"$\det S \det((I - K H) P) = \det R \det P$: the normalisers of the Bayes update agree",
                 method="matrices",
                 lhs=sp.Determinant(innovation) * sp.Determinant(short),
                 cases=KF_SMALL,
             ),
             Step(
                 covariance,
-                "Joseph form (I - K H) P (I - K H)^T + K R K^T equals (I - K H) P for the optimal K",
+                r"Joseph form $(I - K H) P (I - K H)^T + K R K^T$ equals $(I - K H) P$ for the optimal $K$",
                 method="matrices",
                 cases=KF_SIZES,
             ),
         ),
         notes=(
-            "Checked with generic symmetric P (n x n), generic H (m x n) and generic symmetric R (m x m), by "
-            "cleared denominators in a polynomial ring (inverse = adjugate/determinant, factored denominators; the "
-            "innovation S = H P H^T + R is made a free symmetric matrix by the coordinate change R = S - H P H^T), "
-            "for every n = 2, 3, 4 and m = 1, 2 (the determinant identity for n m <= 6; "
-            "for n = 4, m = 2 it exceeds the time limit). kalman.joseph_general and "
-            "kalman.update_general prove the same for every n."
+            r"Checked with generic symmetric $P$ ($n \times n$), generic $H$ ($m \times n$) and generic symmetric "
+            r"$R$ ($m \times m$), by cleared denominators in a polynomial ring (inverse = adjugate/determinant, "
+            r"factored denominators; the innovation $S = H P H^T + R$ is made a free symmetric matrix by the "
+            r"coordinate change $R = S - H P H^T$), for every $n = 2, 3, 4$ and $m = 1, 2$ (the determinant identity "
+            r"for $n m \le 6$; for $n = 4$, $m = 2$ it exceeds the time limit). kalman.joseph_general and "
+            r"kalman.update_general prove the same for every $n$."
         ),
     )
 
 
 # ----------------------------------------------------------------------------- n = 1: the scalar filter
-prior_mean, measurement = sp.symbols("x z", real=True)
+prior_mean, measurement = sp.symbols("m z", real=True)
 prior_var, noise_var = sp.symbols("sigma^2 sigma_z^2", positive=True)
 gain_1d = sp.Symbol("K", positive=True)
 
@@ -251,21 +264,27 @@ def scalar(gain: Any = prior_var / (prior_var + noise_var)) -> Derivation:
     )
     return Derivation(
         name="kalman.scalar",
-        title="the 1-D Kalman filter: update = product of Gaussians, K = sigma^2/(sigma^2 + sigma_z^2)",
+        title=r"The 1-D Kalman filter: update = product of Gaussians, $K = \sigma^2/(\sigma^2 + \sigma_z^2)$",
         lhs=update,
         rhs=sp.Matrix([product_mean, product_var]),
         where=((gain_1d, gain),),
         steps=(
             Step(
                 sp.Matrix([prior_mean + gain_1d * (measurement - prior_mean), (1 - gain_1d) * prior_var]),
-                "Joseph form with H = 1 equals (1 - K) sigma^2 for the optimal K",
+                r"Joseph form with $H = 1$ equals $(1 - K)\sigma^2$ for the optimal $K$",
                 method="cancel",
             ),
-            Step(sp.Matrix([product_mean, product_var]), "gaussian.product_gain", method="cancel"),
+            Step(
+                sp.Matrix([product_mean, product_var]),
+                "the gain form of the product (gaussian.product_gain)",
+                method="cancel",
+            ),
         ),
         notes=(
-            "So the 1-D filter needs no code of its own: predict is numeric.add, update is numeric.multiply "
-            "(the same generated kernel), and kf_update with n = m = 1, H = 1 returns exactly the same numbers."
+            r"Here $m$ is the prior mean of the state, $\sigma^2$ its variance, $z$ the measurement and $\sigma_z^2$ "
+            r"its noise variance. So the 1-D filter needs no code of its own: predict is numeric.add, update is "
+            r"numeric.multiply (the same generated kernel), and kf_update with $n = m = 1$, $H = 1$ returns exactly "
+            "the same numbers."
         ),
     )
 

@@ -54,6 +54,9 @@ _SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "{": "{", "}": "}", 
 _ONE_ARGUMENT = {"text", "mathrm", "operatorname", "mathbf", "boldsymbol", "mathit", "textrm", "mathsf"}
 _ACCENTS = {"bar": "\u0304", "overline": "\u0304", "hat": "\u0302", "tilde": "\u0303", "dot": "\u0307"}
 _FONTS = {"mathbb": {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "I": "𝕀", "P": "ℙ"}, "mathcal": {"N": "𝒩", "O": "𝒪"}}
+# log σ, det L: an operator name directly followed by its argument gets a space (TeX adds a thin one).
+_SPACE_AFTER_NAME = re.compile(r"\b(log|exp|det|ln|min|max|sinh|cosh)(?=[^\W\d_])")
+_OPERATOR_NAMES = _NAMED | {"operatorname", "mathbb"}
 _STRUCTURE = {"frac", "tfrac", "dfrac", "sqrt", "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"}
 
 #: Every macro a title, justification or note may use in its math.
@@ -65,6 +68,9 @@ _SUPERSCRIPT = dict(zip("0123456789+-−=()niTtkmx", "⁰¹²³⁴⁵⁶⁷⁸�
 _SUBSCRIPT = dict(zip("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
 # Characters that mean something to LaTeX and must not appear in the words between the math.
 _TEXT_SPECIALS = set("\\_^{}#%&~")
+# A name from code or the registry (kf_update, moments.sample_variance_bias): its underscores are words, not math.
+# (sigma_i or mu_X, with a one- or two-letter subscript, is mathematics and belongs in $...$.)
+_IDENTIFIER = re.compile(r"\b[a-z]+\.[\w.]*\w|\b[A-Za-z]\w*_[A-Za-z]{3,}\w*")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_]|\s+|.", re.DOTALL)
 
 
@@ -131,7 +137,10 @@ class _Parser:
             self.index += 1
             if token == closing:
                 return "".join(out)
-            out.append(self.convert(token))
+            converted = self.convert(token)
+            if token[1:] in _OPERATOR_NAMES and out and re.search(r"[\w)\]⁰¹²³⁴⁵⁶⁷⁸⁹]$", out[-1]):
+                converted = " " + converted  # 2 Cov(X, Y), Var(X) Var(Y): an operator name after a factor
+            out.append(converted)
         if closing is not None:
             raise ValueError("unclosed {")
         return "".join(out)
@@ -176,7 +185,9 @@ class _Parser:
             numerator, denominator = self.argument(), self.argument()
             return f"{_wrap(numerator)}/{_wrap(denominator, strict=True)}"
         if name == "sqrt":
-            return "√" + _wrap(self.argument())
+            radicand = self.argument().strip()
+            simple = re.fullmatch(r"(\w|\d+)[₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ]*", radicand)
+            return "√" + (radicand if simple else f"({radicand})")
         if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
             return "" if self.done() else self.delimiter()
         raise ValueError(f"unknown macro \\{name}")
@@ -217,7 +228,7 @@ def math_to_unicode(latex: str) -> str:
     Examples
     --------
     >>> math_to_unicode(r"\sqrt{\sigma_i^2} = \sigma_i")
-    '√σᵢ² = σᵢ'
+    '√(σᵢ²) = σᵢ'
     >>> math_to_unicode(r"\frac{x - \mu}{\sigma}")
     '(x − μ)/σ'
     >>> math_to_unicode(r"K = P H^\top S^{-1}")
@@ -228,7 +239,8 @@ def math_to_unicode(latex: str) -> str:
     ValueError
         For a macro outside :data:`KNOWN_MACROS` or unbalanced braces.
     """
-    return re.sub(r"  +", " ", _Parser(latex).until(None))
+    text = re.sub(r"  +", " ", _Parser(latex).until(None))
+    return _SPACE_AFTER_NAME.sub(r"\1 ", text)
 
 
 def to_unicode(text: str) -> str:
@@ -323,7 +335,7 @@ def problems(text: str) -> list[str]:
             except ValueError as error:
                 found.append(f"${part}$: {error}")
         else:
-            special = sorted(set(part) & _TEXT_SPECIALS)
+            special = sorted(set(_IDENTIFIER.sub("", part)) & _TEXT_SPECIALS)
             if special:
                 found.append(
                     f"special character(s) {''.join(special)} in the words {part!r} (put the mathematics in $...$)"

@@ -33,11 +33,11 @@ __all__ = ["AXIOMS", "Matrix", "axioms_note", "inverse", "matrices", "symmetric"
 #: The axioms of the any-n proofs, printed with each of them.
 AXIOMS = (
     "(A1) matrix products are associative and distribute over sums; scalars commute with matrices; "
-    "I is the unit (the free algebra the check computes in)",
-    "(A2) (AB)^T = B^T A^T, (A + B)^T = A^T + B^T, (A^T)^T = A, (cA)^T = c A^T: a stated relation's "
+    "$I$ is the unit (the free algebra the check computes in, where it is written $1$)",
+    r"(A2) $(AB)^T = B^T A^T$, $(A + B)^T = A^T + B^T$, $(A^T)^T = A$, $(cA)^T = c A^T$: a stated relation's "
     "transpose is a relation too",
-    "(A3) A^{-1} A = A A^{-1} = I for a matrix A stated invertible",
-    "(A4) a 1 x 1 matrix equals its transpose (used only where listed, e.g. t^T x = x^T t)",
+    r"(A3) $A^{-1} A = A A^{-1} = I$ for a matrix $A$ stated invertible",
+    r"(A4) a $1 \times 1$ matrix equals its transpose (used only where listed, e.g. $t^T x = x^T t$)",
 )
 
 
@@ -97,7 +97,7 @@ def axioms_note(hypotheses: str, definitions: str) -> str:
 
     Examples
     --------
-    >>> "(A3) A^{-1} A = A A^{-1} = I" in axioms_note("P symmetric", "S = H P H^T + R")
+    >>> "(A3) $A^{-1} A = A A^{-1} = I$" in axioms_note("$P$ symmetric", "$S = H P H^T + R$")
     True
     """
     return (

@@ -55,29 +55,35 @@ def pdf_2d(covariance_entry: Any = c) -> Derivation:
     evaluated = sp.Matrix([1, mu1, mu2, a, b, k + b**2 / a])
     return Derivation(
         name="multivariate.pdf_2d",
-        title="the 2-D Gaussian integrates to 1, has mean m and covariance Sigma (fully symbolic Sigma)",
+        title=r"The 2-D Gaussian integrates to $1$, has mean $m$ and covariance $\Sigma$ (fully symbolic $\Sigma$)",
         lhs=sp.Matrix([sp.Integral(f * density, *both) for f in moments]),
         rhs=sp.Matrix([1, mu1, mu2, a, b, c]),
         where=((c, k + b**2 / a),),
         steps=(
             Step(
                 CHOLESKY_2D * CHOLESKY_2D.T,
-                "the Cholesky factor L of Sigma",
+                r"the Cholesky factor $L$ of $\Sigma$",
                 lhs=COVARIANCE_2D,
                 restatement=True,
             ),
             Step(
                 sp.Matrix(transformed),
-                "substitute x = m + L z: (x - m)^T Sigma^{-1} (x - m) = z^T z and |det L| = sqrt(det Sigma)",
+                r"substitute $x = m + L z$: $(x - m)^T \Sigma^{-1} (x - m) = z^T z$ and $|\det L| = \sqrt{\det\Sigma}$",
                 method="change_of_variables",
                 change=change,
             ),
-            Step(evaluated, "standard normal moments: E[z_i] = 0, E[z_i z_j] = delta_ij"),
-            Step(sp.Matrix([1, mu1, mu2, a, b, c]), "c = k + b^2/a", method="substitute", change=((c, k + b**2 / a),)),
+            Step(evaluated, r"standard normal moments: $\mathbb{E}[z_i] = 0$, $\mathbb{E}[z_i z_j] = \delta_{ij}$"),
+            Step(
+                sp.Matrix([1, mu1, mu2, a, b, c]),
+                r"$c = k + b^2/a$",
+                method="substitute",
+                change=((c, k + b**2 / a),),
+            ),
         ),
         notes=(
-            "Every symmetric positive-definite 2x2 matrix is [[a, b], [b, c]] with a > 0 and "
-            "c = k + b^2/a for some k > 0 (k = det Sigma / a), so this covers all 2-D Gaussians."
+            r"Every symmetric positive-definite $2 \times 2$ matrix has rows $(a, b)$ and $(b, c)$ "
+            r"with $a > 0$ and $c = k + b^2/a$ for some $k > 0$ ($k = \det\Sigma / a$), so this covers all 2-D "
+            r"Gaussians."
         ),
     )
 
@@ -96,19 +102,21 @@ def bivariate(determinant: Any = None) -> Derivation:
     adjugate_form = (deviation.T * covariance.adjugate() * deviation)[0, 0]
     return Derivation(
         name="multivariate.bivariate",
-        title="the bivariate form with sigma_x, sigma_y, rho equals the matrix form",
+        title=r"The bivariate form with $\sigma_x$, $\sigma_y$, $\rho$ equals the matrix form",
         lhs=sp.Matrix([adjugate_form / covariance.det(), covariance.det()]),
         rhs=sp.Matrix([textbook_quadratic, determinant]),
         steps=(
             Step(
                 sp.Matrix([textbook_quadratic, determinant]),
-                "Sigma^{-1} = adj(Sigma)/det(Sigma); det Sigma = sigma_x^2 sigma_y^2 (1 - rho^2)",
+                r"$\Sigma^{-1} = \operatorname{adj}(\Sigma)/\det\Sigma$; $\det\Sigma = \sigma_x^2 \sigma_y^2 (1 - "
+                r"\rho^2)$",
                 method="cancel",
             ),
         ),
         notes=(
-            "So N(x; m, Sigma) = exp(-Q/2) / (2 pi sigma_x sigma_y sqrt(1 - rho^2)) with "
-            "Q = (u^2 - 2 rho u v + v^2)/(1 - rho^2), u = (x - mu_1)/sigma_x, v = (y - mu_2)/sigma_y, |rho| < 1."
+            r"So $\mathcal{N}(x; m, \Sigma) = e^{-Q/2} / (2\pi \sigma_x \sigma_y \sqrt{1 - \rho^2})$ with "
+            r"$Q = (u^2 - 2\rho u v + v^2)/(1 - \rho^2)$, $u = (x - \mu_1)/\sigma_x$, $v = (y - \mu_2)/\sigma_y$, "
+            r"$|\rho| < 1$."
         ),
     )
 
@@ -134,8 +142,8 @@ def pdf_general(power: Any = HALF, cholesky: Any = None) -> Derivation:
     return Derivation(
         name="multivariate.pdf_general",
         title=(
-            "any n: with Sigma = L L^T and x = m + L z, (x - m)^T Sigma^{-1} (x - m) = z^T z and "
-            "|det L| / sqrt((2 pi)^n det Sigma) = (2 pi)^{-n/2}"
+            r"Any $n$: with $\Sigma = L L^T$ and $x = m + L z$, $(x - m)^T \Sigma^{-1} (x - m) = z^T z$ and "
+            r"$|\det L| / \sqrt{(2\pi)^n \det\Sigma} = (2\pi)^{-n/2}$"
         ),
         lhs=(2 * sp.pi) ** (-n_dim / 2) * det_sigma ** (-power) * det_l,
         rhs=(2 * sp.pi) ** (-n_dim / 2),
@@ -143,34 +151,35 @@ def pdf_general(power: Any = HALF, cholesky: Any = None) -> Derivation:
         steps=(
             Step(
                 CHOL.inv_T * CHOL.inv,
-                "lemma: Sigma^{-1} = L^{-T} L^{-1}, from Sigma = L L^T and the inverse axioms",
+                r"lemma: $\Sigma^{-1} = L^{-T} L^{-1}$, from $\Sigma = L L^T$ and the inverse axioms",
                 method="algebra",
                 lhs=SIGMA.inv,
             ),
             Step(
                 zT * z,
-                "the quadratic form (x - m)^T Sigma^{-1} (x - m) at x - m = L z",
+                r"the quadratic form $(x - m)^T \Sigma^{-1} (x - m)$ at $x - m = L z$",
                 method="algebra",
                 lhs=zT * LT * SIGMA.inv * L * z,
             ),
             Step(
                 (2 * sp.pi) ** (-n_dim / 2),
-                "det Sigma = det(L L^T) = det L det L^T = (det L)^2, and the Jacobian |det L| = det L cancels "
-                "det(Sigma)^{-1/2}",
+                r"$\det\Sigma = \det(L L^T) = \det L \det L^T = (\det L)^2$, and the Jacobian $|\det L| = \det L$ "
+                r"cancels $(\det\Sigma)^{-1/2}$",
                 method="substitute",
                 change=((det_sigma, det_l**2),),
             ),
         ),
         notes=(
-            "Hypotheses: Sigma is symmetric positive definite, so it has a Cholesky factor L with Sigma = L L^T "
-            "and det L > 0 (a theorem, cited); Sigma and L are invertible. Checked: the two matrix lemmas for every "
-            "n in the free algebra, and the scalar identity of the normaliser after det Sigma = (det L)^2, an instance "
-            "(stated under given) of the determinant axioms det AB = det A det B and det A^T = det A. "
-            "Argued in prose, not checked: the "
-            "change of variables x = m + L z in an n-fold integral (dx = |det L| dz) and Fubini, by which "
-            "(2 pi)^{-n/2} exp(-z^T z/2) = prod_i phi(z_i) integrates to 1 because each 1-D factor does "
-            "(gaussian.normalisation); together they give that N(x; m, Sigma) integrates to 1 for every n. "
-            + ml.axioms_note("Sigma = L L^T with L invertible; Sigma invertible", "none beyond the hypotheses")
+            r"Hypotheses: $\Sigma$ is symmetric positive definite, so it has a Cholesky factor $L$ with "
+            r"$\Sigma = L L^T$ and $\det L > 0$ (a theorem, cited); $\Sigma$ and $L$ are invertible. Checked: the two "
+            r"matrix lemmas for every $n$ in the free algebra, and the scalar identity of the normaliser after "
+            r"$\det\Sigma = (\det L)^2$, an instance (stated under given) of the determinant axioms "
+            r"$\det AB = \det A \det B$ and $\det A^T = \det A$. Argued in prose, not checked: the change of "
+            r"variables $x = m + L z$ in an $n$-fold integral ($dx = |\det L|\,dz$) and Fubini, by which "
+            r"$(2\pi)^{-n/2} e^{-z^T z/2} = \prod_i \varphi(z_i)$ integrates to $1$ because each 1-D factor does "
+            r"(gaussian.normalisation); together they give that $\mathcal{N}(x; m, \Sigma)$ integrates to $1$ for "
+            r"every $n$. "
+            + ml.axioms_note(r"$\Sigma = L L^T$ with $L$ invertible; $\Sigma$ invertible", "none beyond the hypotheses")
         ),
     )
 
@@ -199,8 +208,9 @@ def mgf_general(half: Any = HALF) -> Derivation:
     return Derivation(
         name="multivariate.mgf",
         title=(
-            "any n: completing the square, t^T x - (x - m)^T S^{-1} (x - m)/2 = -(x - m')^T S^{-1} (x - m')/2 "
-            "+ t^T m + t^T S t/2 with m' = m + S t; hence the MGF of N(m, S) is exp(t^T m + t^T S t/2)"
+            r"Any $n$: completing the square, $t^T x - (x - m)^T S^{-1} (x - m)/2 = -(x - m')^T S^{-1} (x - m')/2 "
+            r"+ t^T m + t^T S t/2$ with $m' = m + S t$; hence the MGF of $\mathcal{N}(m, S)$ is "
+            r"$\exp(t^T m + t^T S t/2)$"
         ),
         lhs=lhs,
         rhs=rhs,
@@ -211,23 +221,28 @@ def mgf_general(half: Any = HALF) -> Derivation:
                 "multiply out the quadratic form",
                 method="algebra",
             ),
-            Step(rhs, "complete the square: S^{-1} S = I, S^T = S, x^T t = t^T x, m^T t = t^T m", method="algebra"),
+            Step(
+                rhs,
+                r"complete the square: $S^{-1} S = I$, $S^T = S$, $x^T t = t^T x$, $m^T t = t^T m$",
+                method="algebra",
+            ),
             Step(
                 _mgf_concrete(half)[1],
-                "the same identity for n = 2, 3, 4 with generic entries (S symmetric), by cleared denominators",
+                r"the same identity for $n = 2, 3, 4$ with generic entries ($S$ symmetric), by cleared denominators",
                 method="matrices",
                 lhs=_mgf_concrete(half)[0],
                 cases=SIZES,
             ),
         ),
         notes=(
-            "Multiplying by exp and by the normaliser of N(x; m, S), which does not depend on the mean, "
-            "exp(t^T x) N(x; m, S) = exp(t^T m + t^T S t/2) N(x; m', S). Integrating over x, N(x; m', S) "
-            "integrates to 1 (multivariate.pdf_general), so M(t) = E exp(t^T x) = exp(t^T m + t^T S t/2). "
+            r"Multiplying by $\exp$ and by the normaliser of $\mathcal{N}(x; m, S)$, which does not depend on the "
+            r"mean, $e^{t^T x}\,\mathcal{N}(x; m, S) = \exp(t^T m + t^T S t/2)\,\mathcal{N}(x; m', S)$. Integrating "
+            r"over $x$, $\mathcal{N}(x; m', S)$ integrates to $1$ (multivariate.pdf_general), so "
+            r"$M(t) = \mathbb{E}\,e^{t^T x} = \exp(t^T m + t^T S t/2)$. "
             + ml.axioms_note(
-                "S is symmetric (S^T = S) and invertible; x^T t = t^T x and m^T t = t^T m are instances of "
-                "axiom A4 (x, m, t are n x 1)",
-                "m' = m + S t (written out)",
+                r"$S$ is symmetric ($S^T = S$) and invertible; $x^T t = t^T x$ and $m^T t = t^T m$ are instances of "
+                r"axiom A4 ($x, m, t$ are $n \times 1$)",
+                "$m' = m + S t$ (written out)",
             )
         ),
     )
@@ -240,23 +255,27 @@ def linear_transform(covariance: Any = None) -> Derivation:
     covariance = A * S * AT if covariance is None else covariance
     return Derivation(
         name="multivariate.linear_transform",
-        title="any n: if x ~ N(m, S) (MGF from multivariate.mgf), A x + b has the MGF of N(A m + b, A S A^T)",
+        title=(
+            r"Any $n$: if $x \sim \mathcal{N}(m, S)$ (MGF from multivariate.mgf), $A x + b$ has the MGF of "
+            r"$\mathcal{N}(A m + b, A S A^T)$"
+        ),
         lhs=tT * b + sT * m + HALF * sT * S * s,
         rhs=tT * (A * m + b) + HALF * tT * covariance * t,
         given=((s, AT * t),),
         steps=(
             Step(
                 tT * b + tT * A * m + HALF * tT * A * S * AT * t,
-                "s = A^T t, so s^T = t^T A (axiom A2)",
+                r"$s = A^T t$, so $s^T = t^T A$ (axiom A2)",
                 method="algebra",
             ),
             Step(tT * (A * m + b) + HALF * tT * covariance * t, "collect", method="algebra"),
         ),
         notes=(
-            "E exp(t^T (A x + b)) = exp(t^T b) E exp(s^T x) with s = A^T t (t^T A x = (A^T t)^T x, axiom A2), "
-            "and E exp(s^T x) = exp(s^T m + s^T S s/2) by multivariate.mgf. The claim is the exponent of that "
-            "product, and the right side is the MGF exponent of N(A m + b, A S A^T). That an MGF finite near 0 "
-            "determines the distribution is a theorem cited, not checked. " + ml.axioms_note("x ~ N(m, S)", "s = A^T t")
+            r"$\mathbb{E}\,e^{t^T (A x + b)} = e^{t^T b}\,\mathbb{E}\,e^{s^T x}$ with $s = A^T t$ "
+            r"($t^T A x = (A^T t)^T x$, axiom A2), and $\mathbb{E}\,e^{s^T x} = \exp(s^T m + s^T S s/2)$ by "
+            r"multivariate.mgf. The claim is the exponent of that product, and the right side is the MGF exponent of "
+            r"$\mathcal{N}(A m + b, A S A^T)$. That an MGF finite near $0$ determines the distribution is a theorem "
+            "cited, not checked. " + ml.axioms_note(r"$x \sim \mathcal{N}(m, S)$", "$s = A^T t$")
         ),
     )
 
@@ -267,15 +286,20 @@ def sum_independent(covariance: Any = None) -> Derivation:
     covariance = s1 + s2 if covariance is None else covariance
     return Derivation(
         name="multivariate.sum",
-        title="any n: independent x ~ N(m_1, S_1), y ~ N(m_2, S_2): x + y has the MGF of N(m_1 + m_2, S_1 + S_2)",
+        title=(
+            r"Any $n$: independent $x \sim \mathcal{N}(m_1, S_1)$, $y \sim \mathcal{N}(m_2, S_2)$: $x + y$ has the MGF "
+            r"of $\mathcal{N}(m_1 + m_2, S_1 + S_2)$"
+        ),
         lhs=(tT * m1 + HALF * tT * s1 * t) + (tT * m2 + HALF * tT * s2 * t),
         rhs=tT * (m1 + m2) + HALF * tT * covariance * t,
         steps=(Step(tT * (m1 + m2) + HALF * tT * covariance * t, "collect the exponents", method="algebra"),),
         notes=(
-            "For independent x and y, E exp(t^T (x + y)) = E exp(t^T x) E exp(t^T y) (hypothesis: independence), "
-            "and each factor is exp(t^T m_i + t^T S_i t/2) by multivariate.mgf, so the exponents add; the sum is "
-            "the MGF exponent of N(m_1 + m_2, S_1 + S_2), and MGFs determine distributions (cited). "
-            + ml.axioms_note("independence of x and y", "none")
+            r"For independent $x$ and $y$, $\mathbb{E}\,e^{t^T (x + y)} = \mathbb{E}\,e^{t^T x}\,\mathbb{E}\,e^{t^T "
+            r"y}$ "
+            r"(hypothesis: independence), and each factor is $\exp(t^T m_i + t^T S_i t/2)$ by multivariate.mgf, so "
+            r"the exponents add; the sum is the MGF exponent of $\mathcal{N}(m_1 + m_2, S_1 + S_2)$, and MGFs "
+            "determine distributions (cited). "
+            + ml.axioms_note("independence of $x$ and $y$", "none")
         ),
     )
 
@@ -306,8 +330,9 @@ def product_general(covariance: Any = None) -> Derivation:
     return Derivation(
         name="multivariate.product_general",
         title=(
-            "any n: product of two Gaussian densities: (Sigma_1^{-1} + Sigma_2^{-1}) Sigma_1 P^{-1} Sigma_2 = I "
-            "with P = Sigma_1 + Sigma_2, the gain forms, and the completed square of the exponents"
+            r"Any $n$: product of two Gaussian densities: $(\Sigma_1^{-1} + \Sigma_2^{-1}) \Sigma_1 P^{-1} \Sigma_2 = "
+            r"I$ "
+            r"with $P = \Sigma_1 + \Sigma_2$, the gain forms, and the completed square of the exponents"
         ),
         lhs=information * covariance,
         rhs=sp.Integer(1),
@@ -318,7 +343,11 @@ def product_general(covariance: Any = None) -> Derivation:
                 "distribute",
                 method="algebra",
             ),
-            Step(sp.Integer(1), "P^{-1} (Sigma_1 + Sigma_2) = I, Sigma_i^{-1} Sigma_i = I", method="algebra"),
+            Step(
+                sp.Integer(1),
+                r"$P^{-1} (\Sigma_1 + \Sigma_2) = I$, $\Sigma_i^{-1} \Sigma_i = I$",
+                method="algebra",
+            ),
             Step(
                 S1 - S1 * P_inv * S1,
                 "gain (Kalman) form of the covariance",
@@ -327,24 +356,25 @@ def product_general(covariance: Any = None) -> Derivation:
             ),
             Step(
                 m1 + S1 * P_inv * (m2 - m1),
-                "gain form of the mean m = S (Sigma_1^{-1} m_1 + Sigma_2^{-1} m_2)",
+                r"gain form of the mean $m = S (\Sigma_1^{-1} m_1 + \Sigma_2^{-1} m_2)$",
                 method="algebra",
                 lhs=covariance * (S1_inv * m1 + S2_inv * m2),
             ),
             Step(
                 exponent_right,
-                "complete the square: the exponents agree for every x, constant (m_1-m_2)^T P^{-1} (m_1-m_2)",
+                r"complete the square: the exponents agree for every $x$, constant $(m_1 - m_2)^T P^{-1} (m_1 - m_2)$",
                 method="algebra",
                 lhs=exponent_left,
             ),
         ),
         notes=(
-            "With the exponents equal and det Sigma_1 det Sigma_2 = det P det S (determinants multiply, "
-            "S = Sigma_1 P^{-1} Sigma_2; checked for n = 2, 3, 4 in multivariate.product_concrete, cited for "
-            "general n), N(x; m_1, Sigma_1) N(x; m_2, Sigma_2) = N(m_1; m_2, P) N(x; m, S). "
+            r"With the exponents equal and $\det\Sigma_1 \det\Sigma_2 = \det P \det S$ (determinants multiply, "
+            r"$S = \Sigma_1 P^{-1} \Sigma_2$; checked for $n = 2, 3, 4$ in multivariate.product_concrete, cited for "
+            r"general $n$), $\mathcal{N}(x; m_1, \Sigma_1)\,\mathcal{N}(x; m_2, \Sigma_2) "
+            r"= \mathcal{N}(m_1; m_2, P)\,\mathcal{N}(x; m, S)$. "
             + ml.axioms_note(
-                "Sigma_1, Sigma_2 symmetric and invertible, P invertible",
-                "P = Sigma_1 + Sigma_2",
+                r"$\Sigma_1$, $\Sigma_2$ symmetric and invertible, $P$ invertible",
+                r"$P = \Sigma_1 + \Sigma_2$",
             )
         ),
     )
@@ -362,14 +392,15 @@ def product_concrete(gain_covariance: Any = None) -> Derivation:
     gain_covariance = Sig1 - Sig1 * total_inv * Sig1 if gain_covariance is None else gain_covariance
     return Derivation(
         name="multivariate.product_concrete",
-        title="product of Gaussians for n = 2, 3, 4 with generic symbolic covariances",
+        title="Product of Gaussians for $n = 2, 3, 4$ with generic symbolic covariances",
         lhs=gain_covariance,
         rhs=Sig1 * total_inv * Sig2,
         given=SYMMETRIC,
         steps=(
             Step(
                 Sig1.I * (Sig1 + Sig2) * Sig2.I,
-                "information form: Sigma_1^{-1} + Sigma_2^{-1} = Sigma_1^{-1} (Sigma_1 + Sigma_2) Sigma_2^{-1}",
+                r"information form: $\Sigma_1^{-1} + \Sigma_2^{-1} = \Sigma_1^{-1} (\Sigma_1 + \Sigma_2) "
+                r"\Sigma_2^{-1}$",
                 method="matrices",
                 lhs=Sig1.I + Sig2.I,
                 cases=SIZES,
@@ -391,11 +422,13 @@ def product_concrete(gain_covariance: Any = None) -> Derivation:
             Step(Sig1 * total_inv * Sig2, "gain form of the covariance", method="matrices", cases=SIZES),
         ),
         notes=(
-            "Each identity is checked three times, with generic symmetric n x n matrices for n = 2, 3, 4, by "
-            "clearing denominators (inverse = adjugate/determinant) and comparing polynomial matrices. "
-            "Together with the inverse of the first identity, (Sigma_1^{-1} (Sigma_1 + Sigma_2) Sigma_2^{-1})^{-1} "
-            "= Sigma_2 (Sigma_1 + Sigma_2)^{-1} Sigma_1, they give the information, gain and product forms of "
-            "the update; multivariate.product_general proves the same for every n."
+            r"Each identity is checked three times, with generic symmetric $n \times n$ matrices for $n = 2, 3, 4$, "
+            r"by clearing denominators (inverse = adjugate/determinant) and comparing polynomial matrices. "
+            r"Together with the inverse of the first identity, "
+            r"$(\Sigma_1^{-1} (\Sigma_1 + \Sigma_2) \Sigma_2^{-1})^{-1} = \Sigma_2 (\Sigma_1 + \Sigma_2)^{-1} "
+            r"\Sigma_1$, "
+            r"they give the information, gain and product forms of the update; multivariate.product_general proves "
+            r"the same for every $n$."
         ),
     )
 
