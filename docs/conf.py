@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,6 +38,8 @@ nb_execution_timeout = 180
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# Derivations display as Markdown with $...$ math: parse outputs as MyST (dollarmath), not CommonMark.
+nb_render_markdown_format = "myst"
 
 # API reference: autosummary pages for every name in kfsym.numeric.__all__ and kfsym.derive.__all__.
 autosummary_generate = True
@@ -54,4 +58,22 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_static_path: list[str] = []
+
+# MathJax 3, the version kfsym's LaTeX is tested against (tests/test_typesetting.py). When the
+# npm copy CI installs for that test is present (or KFSYM_MATHJAX names an ``es5`` directory),
+# the site ships it in ``_static/mathjax`` and works offline (file:// included); otherwise the
+# pages load the same version from the jsDelivr CDN.
+_DOCS = Path(__file__).parent
+_MATHJAX = Path(os.environ.get("KFSYM_MATHJAX", _DOCS.parent / "tests/mathjax/node_modules/mathjax-full/es5"))
+if (_MATHJAX / "tex-mml-chtml.js").is_file():
+    _static = _DOCS / "_generated" / "_static"
+    _fonts = Path("output/chtml/fonts/woff-v2")
+    shutil.rmtree(_static / "mathjax", ignore_errors=True)
+    shutil.copytree(_MATHJAX / _fonts, _static / "mathjax" / _fonts)
+    shutil.copy2(_MATHJAX / "tex-mml-chtml.js", _static / "mathjax" / "tex-mml-chtml.js")
+    html_static_path.append(str(_static.relative_to(_DOCS)))
+    mathjax_path = "mathjax/tex-mml-chtml.js"
+else:
+    mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js"
+mathjax3_config: dict[str, object] = {"tex": {"packages": {"[+]": ["ams"]}}}
 html_show_sourcelink = False

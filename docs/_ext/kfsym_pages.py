@@ -101,10 +101,7 @@ def api_pages(out: Path) -> None:
     import kfsym.derive
     import kfsym.numeric
 
-    for module, blurb in (
-        (kfsym.numeric, "Validated, broadcasting NumPy functions generated from the proofs."),
-        (kfsym.derive, "Derivations, steps and the proof checker: build, verify and compile your own."),
-    ):
+    for module in (kfsym.numeric, kfsym.derive):
         title = f"``{module.__name__}``"
         lines = [
             title,
@@ -112,8 +109,6 @@ def api_pages(out: Path) -> None:
             "",
             f".. automodule:: {module.__name__}",
             "   :no-members:",
-            "",
-            blurb,
             "",
             f".. currentmodule:: {module.__name__}",
             "",
