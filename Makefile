@@ -18,12 +18,12 @@ run: $(STAMP)
 	@$(MAKE) --no-print-directory render
 
 ## render: derivations/ as LaTeX, Markdown and figures, plus kfsym.pdf when latexmk and pdflatex are installed
+## (without them `kfsym render` says, in one line, what to install for the PDF)
 render: $(STAMP)
 	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1; then \
 		$(BIN)/kfsym render --pdf; \
 	else \
 		$(BIN)/kfsym render; \
-		echo "no PDF: latexmk/pdflatex not found (Debian: apt-get install --no-install-recommends texlive-latex-base texlive-latex-recommended latexmk)"; \
 	fi
 
 ## test: the whole test suite (proofs, mutants, numerics, references, CLI, drift)

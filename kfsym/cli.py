@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from kfsym.derive import Derivation
@@ -41,6 +41,7 @@ def _derivations(names: Sequence[str]) -> list[Derivation] | None:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from kfsym.derive import all_derivations, topics
+    from kfsym.derive.mathtext import to_unicode
 
     everything = all_derivations()
     for topic in topics():
@@ -51,7 +52,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         width = max(len(d.name) for d in members)
         for derivation in members:
             generated = f"  → {', '.join(r.name for r in derivation.results)}" if derivation.results else ""
-            _out(f"  {derivation.name:<{width}}  {derivation.title}{generated}")
+            _out(f"  {derivation.name:<{width}}  {to_unicode(derivation.title)}{generated}")
     _out(f"\n{len(everything)} derivations in {len(topics())} topics")
     return 0
 
@@ -154,13 +155,18 @@ def _cmd_render(args: argparse.Namespace) -> int:
         _out(f"wrote {path}")
     _out(f"rendered {len(written)} files into {out} in {time.perf_counter() - started:.1f} s")
     if not args.pdf:
-        _out(f"for the PDF: kfsym render --pdf{'' if args.out is None else ' --out ' + args.out}  (needs latexmk)")
+        command = f"kfsym render --pdf{'' if args.out is None else ' --out ' + args.out}"
+        missing = render.missing_tools()
+        if missing:
+            _out(f"no PDF: {command} needs LaTeX ({render.toolchain_hint(missing)})")
+        else:
+            _out(f"for the PDF: {command}")
         return 0
     pdf_started = time.perf_counter()
     try:
         pdf = render.build_pdf(out)
     except render.MissingToolchainError as error:
-        print(f"kfsym: {error}", file=sys.stderr)
+        print(f"kfsym: no PDF, LaTeX is not installed: {error}", file=sys.stderr)
         print(f"kfsym: the .tex, .md and figure files in {out} were written; only the PDF is missing", file=sys.stderr)
         return 1
     except render.LatexError as error:
@@ -210,11 +216,43 @@ def _cmd_accuracy(args: argparse.Namespace) -> int:
     return accuracy.run(samples=args.samples, seed=args.seed, json_path=Path(args.json) if args.json else None)
 
 
+def _positive_seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds greater than 0 (argparse turns the error into one line, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    """``--jobs`` and counts: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``kfsym prove: error: argument --jobs: must be 1 or more, got 0`` (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from kfsym import __version__
+
+    parser = _Parser(
         prog="kfsym",
         description="Prove the probability behind the Kalman filter with SymPy; generate NumPy from the proofs.",
     )
+    parser.add_argument("--version", action="version", version=f"kfsym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("list", help="list the registered derivations by topic").set_defaults(run=_cmd_list)
@@ -226,9 +264,12 @@ def _parser() -> argparse.ArgumentParser:
 
     prove = commands.add_parser("prove", help="check derivations symbolically (all by default)")
     prove.add_argument("names", nargs="*", metavar="NAME", help="derivations to prove")
-    prove.add_argument("--timeout", type=float, default=None, help="seconds allowed per check")
+    prove.add_argument("--timeout", type=_positive_seconds, default=None, help="seconds allowed per check (> 0)")
     prove.add_argument(
-        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default: min(2, cores))"
+        "--jobs",
+        type=_at_least_one,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes, 1 or more (default: min(2, cores))",
     )
     prove.set_defaults(run=_cmd_prove)
 
@@ -255,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     accuracy = commands.add_parser("accuracy", help="measure kfsym's and SciPy's errors against mpmath at 50 digits")
     accuracy.add_argument(
         "--samples",
-        type=int,
+        type=_at_least_one,
         default=2000,
         help="random samples per 1-D function (n-D: a tenth per bucket; default 2000)",
     )

@@ -49,6 +49,7 @@ __all__ = [
     "figure_paths",
     "latex_document",
     "markdown_document",
+    "missing_tools",
     "pdf_page_png",
     "pdf_pages",
     "toolchain_hint",
@@ -803,7 +804,8 @@ class LatexError(RuntimeError):
     """``latexmk`` failed; the message ends with the tail of the LaTeX log."""
 
 
-def _missing_tools(tools: Sequence[str] = ("latexmk", "pdflatex")) -> list[str]:
+def missing_tools(tools: Sequence[str] = ("latexmk", "pdflatex")) -> list[str]:
+    """The LaTeX programs the PDF needs that are not on ``PATH`` (empty when it can be built)."""
     return [tool for tool in tools if shutil.which(tool) is None]
 
 
@@ -841,7 +843,7 @@ def build_pdf(out: Path = DEFAULT_OUT, *, timeout: float = LATEX_TIMEOUT) -> Pat
     LatexError
         When LaTeX fails or times out, with the log's errors and tail.
     """
-    missing = _missing_tools()
+    missing = missing_tools()
     if missing:
         raise MissingToolchainError(toolchain_hint(missing))
     command = [

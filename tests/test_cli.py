@@ -110,3 +110,48 @@ def test_a_closed_pipe_is_not_a_traceback() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 0
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from kfsym import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kfsym {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["prove", "--timeout", "-1"], "--timeout: must be a number of seconds greater than 0, got -1"),
+        (["prove", "--timeout", "0"], "--timeout: must be a number of seconds greater than 0, got 0"),
+        (["prove", "--timeout", "inf"], "--timeout: must be a number of seconds greater than 0, got inf"),
+        (["prove", "--timeout", "soon"], "--timeout: 'soon' is not a number of seconds"),
+        (["prove", "--jobs", "0"], "--jobs: must be 1 or more, got 0"),
+        (["prove", "--jobs", "-3"], "--jobs: must be 1 or more, got -3"),
+        (["accuracy", "--samples", "0"], "--samples: must be 1 or more, got 0"),
+    ],
+)
+def test_bad_arguments_fail_in_one_line_with_status_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], complaint: str
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and complaint in err and "Traceback" not in err
+
+
+def test_render_without_latex_says_so_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kfsym import render
+
+    monkeypatch.setattr(render.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(render, "write_figures", lambda out: [])
+    status, out, err = run(capsys, "render", "--out", str(tmp_path))
+    assert status == 0
+    assert [line for line in (out + err).splitlines() if "PDF" in line] == [
+        f"no PDF: kfsym render --pdf --out {tmp_path} needs LaTeX ({render.toolchain_hint(['latexmk', 'pdflatex'])})"
+    ]
