@@ -161,6 +161,50 @@ def _open(browser: Any, url: str) -> str:
     return str(state)
 
 
+def _math_problems(browser: Any, page: str) -> list[str]:
+    """MathJax errors and math left as source text on the page the browser shows."""
+    problems = []
+    errors = browser.execute_script(
+        "return Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))"
+        ".map((e) => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 3);"
+    )
+    if errors:
+        problems.append(f"{page}: MathJax error {errors}")
+    # MathJax's noundefined package typesets an unknown macro as red text instead of an error
+    undefined = browser.execute_script(
+        "return Array.from(document.querySelectorAll('mjx-container [style*=\"color: red\"]'))"
+        ".map((e) => e.textContent).slice(0, 3);"
+    )
+    if undefined:
+        problems.append(f"{page}: undefined macro {undefined}")
+    leftovers = _UNRENDERED.findall(browser.execute_script(_PROSE))
+    if leftovers:
+        problems.append(f"{page}: unrendered math {leftovers[:3]}")
+    return problems
+
+
+def test_math_checks_can_fail(server: str, browser: Any) -> None:
+    """Negative control: a TeX error, an undefined macro and a stray $...$ are each caught."""
+    scripts = re.findall(r"<script[^>]*>[^<]*</script>", (SITE / "_generated/derivations/gaussian.html").read_text())
+    mathjax = "".join(tag for tag in scripts if "MathJax" in tag or "mathjax" in tag).replace("../../", "")
+    page = SITE / "kfsym-negative-control.html"
+    page.write_text(
+        f"<html><head>{mathjax}</head><body><main>"
+        r'<p>fine <span class="math notranslate nohighlight">\(x^2\)</span></p>'
+        r'<p>broken <span class="math notranslate nohighlight">\(a}\)</span></p>'
+        r'<p>undefined <span class="math notranslate nohighlight">\(\undefinedmacro x\)</span></p>'
+        "<p>never typeset: $a + b$</p></main></body></html>"
+    )
+    try:
+        assert _open(browser, server + page.name) == "ok"
+        problems = " ".join(_math_problems(browser, page.name))
+    finally:
+        page.unlink()
+    assert "MathJax error" in problems, problems
+    assert "undefined macro" in problems, problems
+    assert "$a + b$" in problems, problems
+
+
 def test_every_page_renders_its_math(server: str, browser: Any) -> None:
     pages = _pages()
     assert len(pages) > 20, pages
@@ -168,15 +212,7 @@ def test_every_page_renders_its_math(server: str, browser: Any) -> None:
     typeset = 0
     for page in pages:
         state = _open(browser, server + page)
-        errors = browser.execute_script(
-            "return Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))"
-            ".map((e) => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 3);"
-        )
-        if errors:
-            problems.append(f"{page}: MathJax error {errors}")
-        leftovers = _UNRENDERED.findall(browser.execute_script(_PROSE))
-        if leftovers:
-            problems.append(f"{page}: unrendered math {leftovers[:3]}")
+        problems += _math_problems(browser, page)
         if state == "ok":
             typeset += browser.execute_script("return document.querySelectorAll('mjx-container').length;") > 0
     assert not problems, "\n".join(problems)
