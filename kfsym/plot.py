@@ -120,14 +120,20 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _normal(mean: float, var: float) -> str:
+    """``N(μ = 0, σ² = 2)``: a Gaussian named with its mean and, unmistakably, its variance."""
+    return f"N(μ = {_fmt(mean)}, σ² = {_fmt(var)})"
+
+
 # ----------------------------------------------------------------- figures
 @_figure(
     "clt",
     illustrates="clt.uniform_limit",
     caption=(
-        "Central limit theorem: a density histogram of 1000 seeded means of 1000 Uniform(1, 10) draws each, "
-        "with the proved limit $N(5.5,\\ 81/(12 \\cdot 1000)) = N(5.5,\\ 0.00675)$ "
-        "(clt.uniform\\_mean\\_of\\_draws) overlaid."
+        "Central limit theorem: a density histogram of 1000 seeded means of $N = 1000$ Uniform(1, 10) draws "
+        "each, with the Gaussian the CLT approximates them by, $N(\\mu = 5.5,\\ \\sigma^2 = 81/(12 \\cdot 1000) "
+        "= 0.00675)$: its mean and variance are exactly those of the mean of 1000 draws "
+        "(clt.uniform\\_mean\\_of\\_draws); that the shape tends to this Gaussian is the limit of clt.uniform\\_limit."
     ),
 )
 def clt(
@@ -140,7 +146,7 @@ def clt(
     seed: int = 2024,
     bins: int = 30,
 ) -> Axes:
-    """Histogram (a density) of seeded sample means with the proved limiting Gaussian.
+    """Histogram (a density) of seeded sample means with the Gaussian the CLT approximates them by.
 
     Each of ``n_samples`` means averages ``n_draws`` Uniform(low, high) draws
     (:func:`kfsym.numeric.clt_sample_means`); the curve is
@@ -165,13 +171,14 @@ def clt(
     -------
     matplotlib.axes.Axes
         With the histogram bars (``density=True``: total area 1) and one line,
-        the limiting Gaussian, labelled with its mean and variance.
+        the Gaussian with the exact mean and variance of the sample mean
+        (proved in ``clt.uniform_mean_of_draws``), labelled with both.
 
     Examples
     --------
     >>> ax = clt(n_samples=200)
     >>> ax.get_lines()[0].get_label()
-    'proved limit N(5.5, 0.00675)'
+    'Gaussian approximation N(μ = 5.5, σ² = 0.00675)'
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ax = _axes(ax)
@@ -188,7 +195,7 @@ def clt(
         label=f"{n_samples} means of {n_draws} Uniform({_fmt(low)}, {_fmt(high)}) draws (seed {seed})",
     )
     x = _grid([(mean, var)], width=4.5)
-    ax.plot(x, _curve(x, mean, var), color=_TRUTH, lw=2, label=f"proved limit N({_fmt(mean)}, {_fmt(var)})")
+    ax.plot(x, _curve(x, mean, var), color=_TRUTH, lw=2, label=f"Gaussian approximation {_normal(mean, var)}")
     ax.set_ylim(0.0, 1.3 * ax.get_ylim()[1])  # room for the legend above the bars
     ax.set_xlabel("sample mean")
     ax.set_ylabel("density")
@@ -206,7 +213,7 @@ def clt(
     ),
 )
 def gaussian(ax: Axes | None = None, *, mean: float = 0.0, var: float = 5.0, width: int = 4) -> Axes:
-    """The density N(x; mean, var) with the x axis marked in units of σ = √var.
+    """The density N(x; mean, var): numeric ticks at μ + kσ, and the same ticks in units of σ = √var on top.
 
     Parameters
     ----------
@@ -217,7 +224,8 @@ def gaussian(ax: Axes | None = None, *, mean: float = 0.0, var: float = 5.0, wid
     var : float
         The variance σ² (not the standard deviation); it appears in the label.
     width : int
-        Draw μ ± ``width``·σ; ticks sit at μ + kσ for integer |k| ≤ width.
+        Draw μ ± ``width``·σ; ticks sit at μ + kσ for integer |k| ≤ width,
+        labelled with their value below the axis and as ``μ+kσ`` above it.
 
     Returns
     -------
@@ -231,7 +239,7 @@ def gaussian(ax: Axes | None = None, *, mean: float = 0.0, var: float = 5.0, wid
     >>> ax.get_lines()[0].get_label()
     'N(x; μ = 0, σ² = 5)'
     >>> [tick.get_text() for tick in ax.get_xticklabels()][3:6]
-    ['μ−σ', 'μ', 'μ+σ']
+    ['−2.24', '0', '2.24']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ax = _axes(ax)
@@ -244,14 +252,23 @@ def gaussian(ax: Axes | None = None, *, mean: float = 0.0, var: float = 5.0, wid
         x[inside], _curve(x[inside], mean, var), color=_PRIOR, alpha=0.2, label=f"μ ± σ holds {100 * mass:.1f} %"
     )
     ks = range(-width, width + 1)
-    ax.set_xticks([mean + k * sigma for k in ks], [_sigma_label(k) for k in ks])
+    ticks = [mean + k * sigma for k in ks]
+    ax.set_xticks(ticks, [_number(tick) for tick in ticks])
+    top = ax.secondary_xaxis("top")  # the same ticks in units of σ
+    top.set_xticks(ticks, [_sigma_label(k) for k in ks])
     ax.set_xlim(mean - width * sigma, mean + width * sigma)
     ax.set_ylim(bottom=0.0)
     ax.set_xlabel(f"x   (μ = {_fmt(mean)}, σ = √{_fmt(var)} ≈ {sigma:.3g})")
     ax.set_ylabel("density")
-    ax.set_title(f"Gaussian density, variance σ² = {_fmt(var)}")
+    ax.set_title(f"Gaussian density, variance σ² = {_fmt(var)}; top axis in units of σ")
     ax.legend(loc="upper right", fontsize="small")
     return ax
+
+
+def _number(value: float) -> str:
+    """A tick label: three significant digits, a true minus sign, ``0`` for (rounded) zero."""
+    text = f"{value:.3g}"
+    return "0" if float(text) == 0.0 else text.replace("-", "−")
 
 
 def _sigma_label(k: int) -> str:
@@ -265,7 +282,8 @@ def _sigma_label(k: int) -> str:
     "update",
     illustrates="gaussian.product",
     caption=(
-        "Measurement update: prior $N(0, 2)$ times measurement $N(10, 2)$ gives the posterior $N(5, 1)$ "
+        "Measurement update: prior $N(\\mu = 0, \\sigma^2 = 2)$ times measurement $N(\\mu = 10, \\sigma^2 = 2)$ "
+        "gives the posterior $N(\\mu = 5, \\sigma^2 = 1)$ "
         "(kfsym.numeric.multiply). Every curve is kfsym.numeric.pdf with the variance as its parameter; "
         "passing the variance as a standard deviation draws the posterior too wide."
     ),
@@ -297,7 +315,7 @@ def update(
     --------
     >>> ax = update()
     >>> [line.get_label() for line in ax.get_lines()]
-    ['prior N(0, 2)', 'measurement N(10, 2)', 'posterior N(5, 1)']
+    ['prior N(μ = 0, σ² = 2)', 'measurement N(μ = 10, σ² = 2)', 'posterior N(μ = 5, σ² = 1)']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ax = _axes(ax)
@@ -309,7 +327,7 @@ def update(
     ]
     x = _grid([parameters for _, parameters, _, _ in curves])
     for name, (mean, var), colour, style in curves:
-        ax.plot(x, _curve(x, mean, var), color=colour, ls=style, lw=2, label=f"{name} N({_fmt(mean)}, {_fmt(var)})")
+        ax.plot(x, _curve(x, mean, var), color=colour, ls=style, lw=2, label=f"{name} {_normal(mean, var)}")
     ax.set_ylim(bottom=0.0)
     ax.set_xlabel("x")
     ax.set_ylabel("density")
@@ -326,8 +344,9 @@ PREDICTION_LABELS = ("prior belief", "motion", "predicted belief")
     "predict",
     illustrates="gaussian.sum_mgf",
     caption=(
-        "Prediction step: the prior belief $N(5, 1)$ plus an independent motion $N(10, 1)$ is the predicted "
-        "belief $N(15, 2)$ (kfsym.numeric.add): means add and variances add, so the prediction is wider."
+        "Prediction step: the prior belief $N(\\mu = 5, \\sigma^2 = 1)$ plus an independent motion "
+        "$N(\\mu = 10, \\sigma^2 = 1)$ is the predicted belief $N(\\mu = 15, \\sigma^2 = 2)$ (kfsym.numeric.add): "
+        "means add and variances add, so the prediction is wider."
     ),
 )
 def predict(
@@ -356,7 +375,7 @@ def predict(
     --------
     >>> ax = predict()
     >>> [line.get_label() for line in ax.get_lines()]
-    ['prior belief N(5, 1)', 'motion N(10, 1)', 'predicted belief N(15, 2)']
+    ['prior belief N(μ = 5, σ² = 1)', 'motion N(μ = 10, σ² = 1)', 'predicted belief N(μ = 15, σ² = 2)']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ax = _axes(ax)
@@ -368,7 +387,7 @@ def predict(
     ]
     x = _grid([parameters for parameters, _, _ in curves])
     for label, ((mean, var), colour, style) in zip(PREDICTION_LABELS, curves, strict=True):
-        ax.plot(x, _curve(x, mean, var), color=colour, ls=style, lw=2, label=f"{label} N({_fmt(mean)}, {_fmt(var)})")
+        ax.plot(x, _curve(x, mean, var), color=colour, ls=style, lw=2, label=f"{label} {_normal(mean, var)}")
     ax.set_ylim(bottom=0.0)
     ax.set_xlabel("x")
     ax.set_ylabel("density")
@@ -518,7 +537,8 @@ def gaussian_2d(
     grid_x, grid_y = np.meshgrid(xs, ys)
     density = np.asarray(mvn_pdf(np.stack([grid_x, grid_y], axis=-1), centre, covariance))
     filled = ax.contourf(grid_x, grid_y, density, levels=14, cmap="viridis")
-    ax.figure.colorbar(filled, ax=ax, label="density", shrink=0.8)
+    # the colour bar hangs off the axes box itself, so it is exactly as tall as the equal-aspect plot
+    ax.figure.colorbar(filled, cax=ax.inset_axes((1.04, 0.0, 0.05, 1.0)), label="density")
     styles = ["-", "--", ":", "-."]
     for index, r in enumerate(radii):
         ring = ellipse_points(centre, covariance, r)
@@ -528,8 +548,17 @@ def gaussian_2d(
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title("2-D Gaussian: mass inside the ellipse of radius r is 1 − exp(−r²/2)")
-    legend = ax.legend(loc="upper left", fontsize="small", facecolor="0.35", framealpha=0.85, labelcolor="white")
+    ax.set_title("2-D Gaussian: the ellipse of Mahalanobis radius r holds 1 − exp(−r²/2)", pad=10)
+    legend = ax.legend(
+        loc="upper left",
+        fontsize="small",
+        title="r² = (x − m)ᵀ Σ⁻¹ (x − m)",
+        title_fontsize="small",
+        facecolor="0.35",
+        framealpha=0.85,
+        labelcolor="white",
+    )
+    legend.get_title().set_color("white")
     legend.get_frame().set_edgecolor("0.35")
     return ax
 
@@ -541,7 +570,8 @@ def gaussian_2d(
     caption=(
         "A seeded 1-D Kalman filter run: the truth moves with constant velocity plus process noise, "
         "measurements are noisy; each step predicts with kfsym.numeric.add and updates with "
-        "kfsym.numeric.multiply. The band is the estimate $\\pm 2\\sigma$."
+        "kfsym.numeric.multiply. The model is printed on the figure; the band is the estimate $\\pm 2\\sigma$, "
+        "the dots are the predictions (prior means), and the lower panel shows the prior and posterior variances."
     ),
 )
 def kalman_1d(
@@ -554,7 +584,7 @@ def kalman_1d(
     measurement_var: float = 9.0,
     initial: tuple[float, float] = (0.0, 100.0),
 ) -> Axes:
-    """A seeded 1-D Kalman filter: truth, measurements, and the estimate with its ±2σ band.
+    """A seeded 1-D Kalman filter: truth, measurements, predictions and the estimate with its ±2σ band.
 
     The truth starts at 0 and moves ``velocity`` per step plus N(0,
     ``process_var``) noise; each measurement adds N(0, ``measurement_var``).
@@ -578,14 +608,17 @@ def kalman_1d(
     Returns
     -------
     matplotlib.axes.Axes
-        Lines ``truth`` and ``estimate``, the measurements as points, and the
-        band ``estimate ± 2σ`` (a ``fill_between`` collection).
+        Lines ``truth``, ``estimate (posterior mean)`` and the predictions
+        (prior means, as points), the measurements as points, the band
+        ``estimate ± 2σ`` (a ``fill_between`` collection) and the model as
+        text. Below it, carved out of the same place, a panel with the prior
+        and posterior variances per step (log scale).
 
     Examples
     --------
     >>> ax = kalman_1d(steps=10)
     >>> [line.get_label() for line in ax.get_lines()]
-    ['truth', 'estimate']
+    ['truth', 'estimate (posterior mean)', 'prediction (prior mean)']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ax = _axes(ax)
@@ -595,11 +628,12 @@ def kalman_1d(
     time = np.arange(1, steps + 1)
     truth = np.cumsum(velocity + rng.normal(0.0, math.sqrt(process_var), steps))
     measured = truth + rng.normal(0.0, math.sqrt(measurement_var), steps)
-    estimates = np.empty(steps)
-    variances = np.empty(steps)
+    priors, prior_variances = np.empty(steps), np.empty(steps)
+    estimates, variances = np.empty(steps), np.empty(steps)
     mean, var = initial
     for k in range(steps):
         belief = add(mean, var, velocity, process_var)  # predict: x + motion
+        priors[k], prior_variances[k] = float(belief.mean), float(belief.var)
         belief = multiply(belief.mean, belief.var, measured[k], measurement_var)  # update: Bayes
         mean, var = float(belief.mean), float(belief.var)
         estimates[k], variances[k] = mean, var
@@ -607,14 +641,59 @@ def kalman_1d(
     ax.fill_between(time, estimates - band, estimates + band, color=_POSTERIOR, alpha=0.25, label="estimate ± 2σ")
     ax.plot(time, truth, color=_TRUTH, ls="--", lw=1.5, label="truth")
     ax.scatter(
-        time, measured, color=_MEASUREMENT, marker="x", s=25, label=f"measurements (var {_fmt(measurement_var)})"
+        time, measured, color=_MEASUREMENT, marker="x", s=25, label=f"measurements (σ² = {_fmt(measurement_var)})"
     )
-    ax.plot(time, estimates, color=_POSTERIOR, lw=2, label="estimate")
-    ax.set_xlabel("time step")
+    ax.plot(time, estimates, color=_POSTERIOR, lw=2, label="estimate (posterior mean)")
+    ax.plot(time, priors, color=_PRIOR, ls="none", marker="o", ms=3.5, label="prediction (prior mean)")
+    model = (
+        f"model: xₖ = xₖ₋₁ + {_fmt(velocity)} + wₖ,  wₖ ~ N(0, σ² = {_fmt(process_var)})\n"
+        f"       zₖ = xₖ + vₖ,  vₖ ~ N(0, σ² = {_fmt(measurement_var)})\n"
+        f"start: {_normal(*initial)},  x₀ = 0,  seed {seed}"
+    )
+    ax.text(
+        0.01,
+        0.98,
+        model,
+        transform=ax.transAxes,
+        va="top",
+        ha="left",
+        fontsize="x-small",
+        family="monospace",
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.9},
+    )
     ax.set_ylabel("position")
     ax.set_title("1-D Kalman filter: predict = add, update = multiply")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="lower right", fontsize="x-small")
+    ax.tick_params(labelbottom=False)
+    panel = _variance_panel(ax)
+    panel.plot(time, prior_variances, color=_PRIOR, ls="none", marker="o", ms=3.5, label="prior variance")
+    panel.plot(time, variances, color=_POSTERIOR, lw=2, label="posterior variance")
+    panel.set_yscale("log")
+    panel.set_xlabel("time step")
+    panel.set_ylabel("variance σ²")
+    panel.legend(loc="upper right", fontsize="x-small", ncols=2)
+    ax.set_xlabel("time step")  # also on the position panel, whose tick labels the variance panel carries
+    ax.xaxis.label.set_visible(False)
     return ax
+
+
+def _variance_panel(ax: Axes) -> Axes:
+    """A panel below ``ax``, sharing its x axis, carved out of ``ax``'s own place in the figure.
+
+    ``ax`` keeps being the same object: when it sits in a grid (``subplots``, ``add_subplot``) its cell
+    is split in two rows, which the figure's layout engine then spaces; otherwise the panel is appended
+    to it with an axes divider.
+    """
+    spec = ax.get_subplotspec()
+    if spec is None:
+        from mpl_toolkits.axes_grid1 import make_axes_locatable  # type: ignore[import-untyped]
+
+        appended: Axes = make_axes_locatable(ax).append_axes("bottom", size="38%", pad=0.12, sharex=ax)
+        return appended
+    rows = spec.subgridspec(2, 1, height_ratios=(2.7, 1.0), hspace=0.04)
+    ax.set_subplotspec(rows[0])
+    panel: Axes = ax.figure.add_subplot(rows[1], sharex=ax)
+    return panel
 
 
 # ------------------------------------------------------------------ saving

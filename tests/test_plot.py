@@ -117,7 +117,7 @@ def test_clt_histogram_is_a_density_of_the_seeded_means_with_the_proved_limit(ax
     limit = clt_limit(1000)
     assert (limit.mean, limit.var) == (5.5, 81 / 12 / 1000)
     (line,) = axes.get_lines()
-    assert line.get_label() == "proved limit N(5.5, 0.00675)"
+    assert line.get_label() == "Gaussian approximation N(μ = 5.5, σ² = 0.00675)"
     x, y = data(line)
     np.testing.assert_allclose(y, pdf(x, limit.mean, limit.var), rtol=1e-12)
     area, mean, var = moments(x, y)
@@ -152,6 +152,10 @@ def test_gaussian_axis_in_units_of_sigma_and_variance_in_the_label(axes: Axes) -
     sigma = math.sqrt(5.0)
     np.testing.assert_allclose(axes.get_xticks(), [k * sigma for k in range(-4, 5)], atol=1e-12)
     labels = [tick.get_text() for tick in axes.get_xticklabels()]
+    assert labels == ["−8.94", "−6.71", "−4.47", "−2.24", "0", "2.24", "4.47", "6.71", "8.94"]  # numbers below
+    (top,) = axes.child_axes  # the same ticks in units of σ above
+    np.testing.assert_allclose(top.get_xticks(), [k * sigma for k in range(-4, 5)], atol=1e-12)
+    labels = [tick.get_text() for tick in top.get_xticklabels()]
     assert labels == ["μ−4σ", "μ−3σ", "μ−2σ", "μ−σ", "μ", "μ+σ", "μ+2σ", "μ+3σ", "μ+4σ"]
     legend = [text.get_text() for text in axes.get_legend().get_texts()]
     assert "μ ± σ holds 68.3 %" in legend
@@ -167,11 +171,11 @@ def test_gaussian_ticks_follow_mean_and_variance(axes: Axes) -> None:
 def test_update_posterior_is_n_5_1_drawn_with_kfsym_pdf(axes: Axes) -> None:
     plot.update(ax=axes)
     curves = lines_by_label(axes)
-    assert list(curves) == ["prior N(0, 2)", "measurement N(10, 2)", "posterior N(5, 1)"]
+    assert list(curves) == ["prior N(μ = 0, σ² = 2)", "measurement N(μ = 10, σ² = 2)", "posterior N(μ = 5, σ² = 1)"]
     for label, (mean, var) in {
-        "prior N(0, 2)": (0.0, 2.0),
-        "measurement N(10, 2)": (10.0, 2.0),
-        "posterior N(5, 1)": (5.0, 1.0),
+        "prior N(μ = 0, σ² = 2)": (0.0, 2.0),
+        "measurement N(μ = 10, σ² = 2)": (10.0, 2.0),
+        "posterior N(μ = 5, σ² = 1)": (5.0, 1.0),
     }.items():
         x, y = data(curves[label])
         assert x[np.argmax(y)] == mean
@@ -184,7 +188,7 @@ def test_update_posterior_is_n_5_1_drawn_with_kfsym_pdf(axes: Axes) -> None:
 
 def test_update_posterior_peak_height_is_one_over_root_two_pi(axes: Axes) -> None:
     plot.update(ax=axes)
-    x, y = data(lines_by_label(axes)["posterior N(5, 1)"])
+    x, y = data(lines_by_label(axes)["posterior N(μ = 5, σ² = 1)"])
     assert x[np.argmax(y)] == 5.0 and math.isclose(float(y.max()), 1 / math.sqrt(2 * math.pi), rel_tol=1e-12)
 
 
@@ -193,7 +197,7 @@ def test_predict_is_labelled_as_a_prediction(axes: Axes) -> None:
     plot.predict(ax=axes)
     labels = [str(line.get_label()) for line in axes.get_lines()]
     assert [label.split(" N(")[0] for label in labels] == ["prior belief", "motion", "predicted belief"]
-    assert labels == ["prior belief N(5, 1)", "motion N(10, 1)", "predicted belief N(15, 2)"]
+    assert labels == ["prior belief N(μ = 5, σ² = 1)", "motion N(μ = 10, σ² = 1)", "predicted belief N(μ = 15, σ² = 2)"]
     assert not any(word in " ".join(labels) for word in ("posterior", "measurement"))
     x, y = data(axes.get_lines()[2])
     assert x[np.argmax(y)] == 15.0
@@ -251,8 +255,12 @@ def test_gaussian_2d_contours_are_the_density(axes: Axes) -> None:
     peak = 1 / (2 * math.pi * math.sqrt(2.0 * 0.5 - 0.9**2))  # N(m; m, Σ) = 1/(2π sqrt det Σ)
     assert filled.levels[0] <= 1e-6 and peak * 0.9 < filled.levels[-1] <= peak * 1.2
     assert filled.get_array() is not None
-    colorbars = [ax for ax in axes.figure.axes if ax is not axes]
-    assert len(colorbars) == 1 and colorbars[0].get_ylabel() == "density"
+    (colorbar,) = axes.child_axes  # attached to the axes box: exactly as tall as the equal-aspect plot
+    assert colorbar.get_ylabel() == "density"
+    axes.figure.canvas.draw()
+    box, bar = axes.get_position(), colorbar.get_position()
+    assert math.isclose(bar.height, box.height, rel_tol=1e-9) and math.isclose(bar.y0, box.y0, rel_tol=1e-9)
+    assert "Mahalanobis radius r" in axes.get_title()
     assert lines_by_label(axes)["mean"].get_xydata().tolist() == [[0.5, -0.2]]
 
 
@@ -274,7 +282,7 @@ def test_kalman_1d_estimate_and_band_follow_the_textbook_recursion(axes: Axes) -
         estimates.append(x)
         variances.append(p)
     curves = lines_by_label(axes)
-    np.testing.assert_allclose(data(curves["estimate"])[1], estimates, rtol=1e-12)
+    np.testing.assert_allclose(data(curves["estimate (posterior mean)"])[1], estimates, rtol=1e-12)
     vertices = bands[0].get_paths()[0].vertices
     for t, estimate, var in zip(time, estimates, variances, strict=True):
         at_t = vertices[np.isclose(vertices[:, 0], t), 1]
@@ -285,6 +293,31 @@ def test_kalman_1d_estimate_and_band_follow_the_textbook_recursion(axes: Axes) -
     covered = np.abs(truth - np.array(estimates)) <= 2 * np.sqrt(variances)
     assert covered.mean() >= 0.8  # nominally 95 %
     assert np.std(np.array(estimates) - truth) < np.std(z - truth)  # the filter beats the raw measurements
+
+
+def test_kalman_1d_shows_its_model_the_predictions_and_a_variance_panel(axes: Axes) -> None:
+    plot.kalman_1d(ax=axes, steps=12, seed=3, velocity=2.0, process_var=0.25, measurement_var=4.0, initial=(1.0, 50.0))
+    (model,) = axes.texts
+    text = model.get_text()
+    assert "+ 2 + wₖ" in text and "σ² = 0.25" in text and "σ² = 4" in text and "N(μ = 1, σ² = 50)" in text
+    priors = data(lines_by_label(axes)["prediction (prior mean)"])[1]
+    estimates = data(lines_by_label(axes)["estimate (posterior mean)"])[1]
+    np.testing.assert_allclose(priors, np.concatenate([[1.0], estimates[:-1]]) + 2.0, rtol=1e-12)  # predict: + v
+    (panel,) = [ax for ax in axes.figure.axes if ax is not axes]
+    curves = lines_by_label(panel)
+    prior_var, posterior_var = data(curves["prior variance"])[1], data(curves["posterior variance"])[1]
+    np.testing.assert_allclose(prior_var, np.concatenate([[50.0], posterior_var[:-1]]) + 0.25, rtol=1e-12)
+    np.testing.assert_allclose(posterior_var, prior_var * 4.0 / (prior_var + 4.0), rtol=1e-12)
+    assert panel.get_yscale() == "log" and panel.get_xlabel() == "time step"
+
+
+def test_every_legend_names_the_variance() -> None:
+    for name, draw in plot.FIGURES.items():
+        ax = draw()
+        for text in ax.get_legend().get_texts():
+            label = text.get_text()
+            assert "N(" not in label or "σ² =" in label, (name, label)
+        plt.close(ax.figure)
 
 
 def test_kalman_1d_rejects_a_bad_step_count() -> None:
