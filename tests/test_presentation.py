@@ -126,7 +126,7 @@ def test_markdown_links_resolve() -> None:
 
 
 def test_uses_has_no_cycles() -> None:
-    graph = {d.name: render._citations(d) for d in all_derivations()}
+    graph = {d.name: render.contents._citations(d) for d in all_derivations()}
 
     def visit(name: str, path: tuple[str, ...]) -> None:
         assert name not in path, "circular 'uses': " + " -> ".join((*path, name))

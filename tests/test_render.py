@@ -81,13 +81,13 @@ def test_every_derivation_has_a_labelled_subsection_with_assumptions_and_every_j
         section = tex[start : tex.find("\\subsection{", start + 1)]
         assert "Assuming" in section and "\\begin{align*}" in section
         for step in derivation.steps:  # as a tag beside the step, above it, or in an entry-by-entry list
-            assert render._latex_text(step.why, exclude=derivation.name) in section, (derivation.name, step.why)
+            assert render.latex._latex_text(step.why, exclude=derivation.name) in section, (derivation.name, step.why)
 
 
 def test_cited_derivations_are_cross_referenced(tex: str) -> None:
     citing = render.cited("by the convolution (gaussian.product) and gaussian.mgf, not gaussian.product_gainx")
     assert citing == ["gaussian.product", "gaussian.mgf"]
-    text = render._latex_text("a Gaussian density integrates to 1 (gaussian.normalisation)")
+    text = render.latex._latex_text("a Gaussian density integrates to 1 (gaussian.normalisation)")
     assert "(\\texttt{gaussian.\\allowbreak{}normalisation}, \\S\\ref{der:gaussian.normalisation})" in text
     pairs = 0
     for derivation in all_derivations():
@@ -112,10 +112,10 @@ def test_figures_are_included_after_the_derivation_they_illustrate(tex: str) -> 
 
 def test_text_characters_the_default_font_lacks_are_escaped() -> None:
     expected = "p\\_i \\textgreater{}= 0, \\textbar{}det L\\textbar{} \\textless{} 1"
-    assert render._escape("p_i >= 0, |det L| < 1") == expected
+    assert render.latex._escape("p_i >= 0, |det L| < 1") == expected
     for derivation in all_derivations():  # OT1 would print < > | as ¡ ¿ —
         for text in [step.why for step in derivation.steps] + [derivation.notes, derivation.title]:
-            words = re.sub(r"\$[^$]*\$", "", render._latex_text(text))  # math mode sets < > | correctly
+            words = re.sub(r"\$[^$]*\$", "", render.latex._latex_text(text))  # math mode sets < > | correctly
             assert not set("<>|") & set(words), text
 
 
@@ -133,16 +133,16 @@ def normalised(latex: str) -> str:
 def test_broken_lines_join_back_into_exactly_the_printed_latex() -> None:
     broken = 0
     for derivation in all_derivations():
-        for row in render._chain_rows(derivation):
+        for row in render.latex._chain_rows(derivation):
             for expr in (row.left, row.right):
                 if expr is None or isinstance(expr, sp.MatrixBase):
                     continue
-                lines = render._lines(expr)
+                lines = render.width._lines(expr)
                 assert normalised(" ".join(lines)) == normalised(latex(expr)), derivation.name
                 broken += len(lines) > 1
             if isinstance(row.right, sp.MatrixBase):
                 for entry in row.right:
-                    lines = render._lines(entry)
+                    lines = render.width._lines(entry)
                     assert normalised(" ".join(lines)) == normalised(latex(entry)), derivation.name
                     broken += len(lines) > 1
     assert broken >= 10  # the layout does break the long sums
@@ -150,9 +150,9 @@ def test_broken_lines_join_back_into_exactly_the_printed_latex() -> None:
 
 def test_width_estimate_orders_expressions() -> None:
     x, y = sp.symbols("x y")
-    short, long = render._width(sp.latex(x + y)), render._width(sp.latex(sum(sp.symbols("a0:30"))))
+    short, long = render.width._width(sp.latex(x + y)), render.width._width(sp.latex(sum(sp.symbols("a0:30"))))
     assert 0 < short < long
-    assert render._width(r"\frac{a + b}{2}") < render._width("a + b + 2")
+    assert render.width._width(r"\frac{a + b}{2}") < render.width._width("a + b + 2")
 
 
 # --------------------------------------------------------------- Markdown

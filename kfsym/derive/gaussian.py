@@ -207,7 +207,7 @@ def logpdf(stable: Any = None) -> Derivation:
 
 def cdf(closed_form: Any = None) -> Derivation:
     """The distribution function in terms of ``erfc`` (accurate in both tails)."""
-    w = sp.Symbol("w", real=True)
+    w, u = sp.Symbol("w", real=True), sp.Symbol("u", real=True)
     closed_form = sp.erfc(w) / 2 if closed_form is None else closed_form
     return Derivation(
         name="gaussian.cdf",
@@ -217,10 +217,11 @@ def cdf(closed_form: Any = None) -> Derivation:
         where=((w, (mu - x) / (sp.sqrt(2) * sigma)),),
         steps=(
             Step(
-                sp.Integral(standard_pdf(t), (t, -oo, -sp.sqrt(2) * w)),
-                r"substitute $\mu + \sigma u$ for $t$; the upper limit becomes $(x - \mu)/\sigma = -\sqrt{2}\,w$",
+                sp.Integral(standard_pdf(u), (u, -oo, -sp.sqrt(2) * w)),
+                r"substitute $t = \mu + \sigma u$, $dt = \sigma\,du$; the upper limit becomes "
+                r"$u = (x - \mu)/\sigma = -\sqrt{2}\,w$",
                 method="change_of_variables",
-                change=((t, mu + sigma * t),),
+                change=((t, mu + sigma * u),),
             ),
             Step(closed_form, r"$\int_{-\infty}^{-\sqrt{2}\,w} \varphi(u)\,du = \operatorname{erfc}(w)/2$"),
         ),
