@@ -42,9 +42,9 @@ nb_merge_streams = True
 nb_render_markdown_format = "myst"
 
 # API reference: autosummary pages for every name in kfsym.numeric.__all__ and kfsym.derive.__all__.
+templates_path = ["_templates"]
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc sections carry the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
