@@ -81,7 +81,10 @@ def test_assuming_line_is_exactly_the_assumptions_of_the_symbols_shown(name: str
         expected.setdefault(kind, set()).add(latex(matrix))
     text = derivation.assumptions_text("latex")
     listed: dict[str, set[str]] = {}
-    for group in filter(None, text.split("; ")):
+    groups = text.split("; ")
+    symbol_groups = groups[: len(groups) - len(derivation.conditions)]
+    assert groups[len(symbol_groups) :] == list(derivation.conditions)  # the stated conditions come last
+    for group in filter(None, symbol_groups):
         names, kind = re.fullmatch(r"\$([^$]*)\$ (.*)", group).groups()  # type: ignore[union-attr]
         listed[kind] = set(names.split(", "))
     assert listed == expected, f"{name}: {text!r}"

@@ -87,6 +87,7 @@ def test_every_title_reason_and_note_is_prose_with_known_math() -> None:
     for derivation in all_derivations():
         texts = {"title": derivation.title, "notes": derivation.notes}
         texts |= {f"step {number}": step.why for number, step in enumerate(derivation.steps, start=1)}
+        texts |= {f"condition {number}": text for number, text in enumerate(derivation.conditions, start=1)}
         for where, text in texts.items():
             if problems(text):
                 found[f"{derivation.name} {where}"] = problems(text)

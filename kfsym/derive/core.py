@@ -128,6 +128,12 @@ class Derivation:
         Formulas for code generation.
     notes : str
         Prose shown with the derivation: scope, what was checked, references.
+    conditions : tuple of str
+        Conditions on the symbols that the statement needs beyond their SymPy
+        assumptions (``"$a < b$"`` where ``b - a`` is divided by), as prose
+        with ``$...$`` math; listed on the "assuming" line. The checks treat
+        rational functions as identities where they are defined, which is
+        exactly where these conditions hold.
     timeout : float
         Seconds allowed for each check.
 
@@ -157,6 +163,7 @@ class Derivation:
     given: tuple[tuple[Any, Any], ...] = ()
     results: tuple[Result, ...] = ()
     notes: str = ""
+    conditions: tuple[str, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
     _substitutions: dict[Any, Any] = field(init=False, repr=False, compare=False)
     _rules: dict[Any, Any] = field(init=False, repr=False, compare=False)
@@ -224,8 +231,10 @@ class Derivation:
     def assumptions_text(self, style: str = "text") -> str:
         """``"x, μ real; σ positive"`` from the symbol assumptions (``style="latex"`` for LaTeX)."""
         from kfsym.derive.display import assumptions
+        from kfsym.derive.mathtext import to_unicode
 
-        return assumptions(self.symbols, style, self.matrices)
+        text = "; ".join(filter(None, [assumptions(self.symbols, style, self.matrices), *self.conditions]))
+        return to_unicode(text) if style == "text" else text
 
     # ------------------------------------------------------------- checking
     def verify(self) -> ProofReport:

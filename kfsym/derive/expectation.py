@@ -117,6 +117,7 @@ def uniform_moments(variance: Any = (b - a) ** 2 / 12) -> Derivation:
             Step(sp.Matrix([(a + b) / 2, variance]), r"cancel $b - a$ (nonzero: $a < b$)", method="cancel"),
         ),
         notes=r"The CLT demo averages $\mathrm{Uniform}(1, 10)$ draws: mean $5.5$, variance $81/12 = 6.75$.",
+        conditions=("$a < b$",),
         results=(
             Result(
                 "uniform_moments",
@@ -405,6 +406,7 @@ def sample_variance_bias(divisor: Any = N - 1) -> Derivation:
     scatter = sp.Sum((draw[i] - xbar) ** 2, (i, 1, N))
     return Derivation(
         name="moments.sample_variance_bias",
+        conditions=(r"$N \ge 2$",),
         title=(
             r"Population ($1/N$) vs sample ($1/(N-1)$) variance: "
             r"$\mathbb{E}[\sum_i (x_i - \bar{x})^2] = (N-1)\sigma^2$"
