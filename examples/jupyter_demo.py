@@ -2,11 +2,12 @@
 # %% [markdown]
 # # kfsym in Jupyter
 #
-# A `Derivation` displays as rendered math in Jupyter (its `_repr_latex_` is the
-# `align*` chain with a justification for every step), so looking one up is a
-# one-liner. Open this file as a notebook (Jupytext, VS Code and PyCharm read the
-# `# %%` cells), or run it as a script: `python examples/jupyter_demo.py` prints
-# the LaTeX that Jupyter would render.
+# A `Derivation` displays as rendered math in Jupyter: its title, the assumptions,
+# the hypotheses it is given, every step with its justification, and the notes
+# (`_repr_markdown_`, which JupyterLab prefers, and `_repr_latex_`, one MathJax
+# formula), so looking one up is a one-liner. Open this file as a notebook
+# (Jupytext, VS Code and PyCharm read the `# %%` cells), or run it as a script:
+# `python examples/jupyter_demo.py` prints the LaTeX that Jupyter would render.
 
 # %%
 from kfsym.derive import get
