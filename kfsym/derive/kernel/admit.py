@@ -18,6 +18,8 @@ from typing import Any
 
 import sympy as sp
 
+from kfsym.derive.kernel.screen import foreign_nodes
+
 __all__ = ["admit", "admit_pairs", "floats_in"]
 
 
@@ -76,6 +78,12 @@ def admit(obj: Any, what: str) -> Any:
             value = sp.sympify(obj, strict=True)
         except (sp.SympifyError, TypeError, ValueError) as error:
             raise TypeError(f"{what}: cannot use {type(obj).__name__} in a statement ({error})") from None
+    foreign = foreign_nodes(value)
+    if foreign:
+        raise TypeError(
+            f"{what}: contains nodes of classes not from SymPy ({', '.join(foreign)}); a subclass can redefine "
+            "equality, so only SymPy's own classes are admitted"
+        )
     floats = floats_in(value)
     if floats:
         raise TypeError(

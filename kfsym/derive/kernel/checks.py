@@ -75,6 +75,7 @@ from kfsym.derive.kernel.algebra import algebra_residual
 from kfsym.derive.kernel.gaussian_integral import evaluate_gaussian_integrals
 from kfsym.derive.kernel.linalg import matrix_residual, rewrite_residual
 from kfsym.derive.kernel.operators import expectation_residual, normal_sums
+from kfsym.derive.kernel.screen import screen
 from kfsym.derive.kernel.timelimit import CheckTimeout, run_with_time_limit
 
 __all__ = [
@@ -409,8 +410,8 @@ def substitute_residual(a: Any, b: Any, change: Change, rules: dict[Any, Any]) -
         return _refusal("the substitute method needs the replacements (change=((old, new), ...))")
     bound = set().union(*(bound_symbols(e) for side in (a, b) for e in (side if _is_matrix(side) else [side])))
     for old, new in change:
-        if sp.sympify(old).free_symbols & bound:
-            return _refusal(f"{old} is bound inside the expression; rename the bound variable instead")
+        if (sp.sympify(old).free_symbols | sp.sympify(new).free_symbols) & bound:
+            return _refusal(f"{old} = {new} uses a variable bound inside the expression; rename the bound variable")
         proved = residual(old, new, "cancel", rules)
         if not is_zero(proved):
             proved = residual(old, new, "simplify", rules)
@@ -506,9 +507,15 @@ def residual(a: Any, b: Any, method: str, substitutions: dict[Any, Any], change:
     a, b = admit(a, "residual lhs"), admit(b, "residual rhs")
     change = admit_pairs(change, "residual change")
     substitutions = dict(admit_pairs(substitutions, "residual substitutions"))
+    refused = screen(a, b, method)
+    if refused is not None:
+        return _refusal(refused)
     if method == "substitute":
         return substitute_residual(a, b, change, substitutions)
     left, right = _substituted(a, substitutions), _substituted(b, substitutions)
+    refused = screen(left, right, method)
+    if refused is not None:
+        return _refusal(refused)
     if method == "change_of_variables":
         return _elementwise(lambda p, q, _facts: change_of_variables(p, q, change), left, right, substitutions)
     if method == "by_parts":

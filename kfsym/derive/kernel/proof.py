@@ -40,6 +40,8 @@ from kfsym.derive.kernel.checks import (
 from kfsym.derive.kernel.errors import ProofError
 from kfsym.derive.kernel.falsify import falsify, seed_for
 from kfsym.derive.kernel.linalg import symmetric_matrices
+from kfsym.derive.kernel.screen import screen
+from kfsym.derive.kernel.timelimit import validate_timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -307,6 +309,46 @@ def _bound_in(*sides: Any) -> set[Any]:
     return found
 
 
+def _refuse_captures(name: str, number: int, step: Step, bound: set[Any]) -> None:
+    """Refuse case conditions, case replacements and substitutions that mention a bound variable."""
+    for case in step.cases:
+        # A case condition or replacement about a bound variable (x <= 1 for the x of an integral over x) is not
+        # a case of the statement: it would split the integrand's domain, which a case split cannot do.
+        mentioned = set(case.condition.free_symbols) if case.condition is not None else set()
+        for old, new in case.substitution:
+            mentioned |= set(sp.sympify(old).free_symbols) | set(sp.sympify(new).free_symbols)
+        if mentioned & bound:
+            raise ProofError(
+                name,
+                number,
+                f"case {case.condition} uses {sorted(map(str, mentioned & bound))}, bound (integrated or summed "
+                "over) in the step; a case split cannot split a range of integration",
+            )
+    if step.method == "substitute":
+        mentioned = set()
+        for old, new in step.change:
+            mentioned |= set(sp.sympify(old).free_symbols) | set(sp.sympify(new).free_symbols)
+        if mentioned & bound:
+            raise ProofError(
+                name, number, f"the replacements use {sorted(map(str, mentioned & bound))}, bound in the step"
+            )
+
+
+def _screen_step(name: str, number: int, step: Step, sides: tuple[Any, Any, Any, Any], timeout: float) -> None:
+    """Refuse statements no method may see (:mod:`.screen`), stated or with definitions substituted."""
+    lhs, rhs, left, right = sides
+
+    def screened() -> str | None:
+        return screen(left, right, step.method) or screen(lhs, rhs, step.method)
+
+    try:
+        refused = run_with_time_limit(screened, timeout)
+    except CheckTimeout:
+        refused = f"screening the statement timed out after {timeout:g} s"
+    if refused is not None:
+        raise ProofError(name, number, f"refused before checking: {refused} ({step.why})")
+
+
 def check_statement(
     name: str,
     number: int,
@@ -329,14 +371,17 @@ def check_statement(
     exact_facts = {k: v for k, v in facts.items() if not (isinstance(k, sp.Basic) and k.atoms(sp.Wild))}
     replaced = {*definitions, *(k for k in exact_facts if isinstance(k, sp.Symbol))}
     replaced |= {k for case in step.cases for k, _ in case.substitution if isinstance(k, sp.Symbol)}
-    captured = replaced & _bound_in(lhs, rhs)
+    bound = _bound_in(lhs, rhs)
+    captured = replaced & bound
     if captured:
         # Definitions, facts and cases replace free occurrences; a bound variable of the same name would be hit too.
         raise ProofError(
             name, number, f"{sorted(map(str, captured))} is defined or replaced but also bound in the step; rename it"
         )
+    _refuse_captures(name, number, step, bound)
     left = lhs.xreplace(dict(definitions)) if definitions else lhs
     right = rhs.xreplace(dict(definitions)) if definitions else rhs
+    _screen_step(name, number, step, (lhs, rhs, left, right), timeout)
 
     def identical() -> bool:
         return bool(rebuild(left.xreplace(exact_facts)) == rebuild(right.xreplace(exact_facts)))
@@ -442,6 +487,7 @@ def verify_chain(
         Naming the first step that fails, with its residual, or the step whose
         check ran out of time.
     """
+    validate_timeout(timeout)
     started = time.perf_counter()
     try:
         definitions = definitions_of(where)
@@ -525,6 +571,7 @@ def prove_equal(
             1,
             f"'{method}' proves an inequality (lhs >= rhs), never an equality; use prove_nonnegative for that",
         )
+    validate_timeout(timeout)
     left, right = admit(lhs, "prove_equal lhs"), admit(rhs, "prove_equal rhs")
     step = Step(right, "lhs == rhs", method=method, change=change)
     check_statement(
@@ -546,6 +593,7 @@ def prove_nonnegative(lhs: Any, rhs: Any = 0, *, timeout: float = DEFAULT_TIMEOU
     kfsym.derive.kernel.errors.ProofError: prove_nonnegative, step 1: does not hold: lhs >= rhs
       residual that did not vanish: ...
     """
+    validate_timeout(timeout)
     left, right = admit(lhs, "prove_nonnegative lhs"), admit(rhs, "prove_nonnegative rhs")
     step = Step(right, "lhs >= rhs", method="nonnegative")
     check_statement("prove_nonnegative", 1, left, right, step, definitions={}, facts={}, timeout=timeout)

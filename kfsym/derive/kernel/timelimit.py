@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["CheckTimeout", "run_with_time_limit", "runaway_checks"]
+__all__ = ["MAX_TIMEOUT", "CheckTimeout", "run_with_time_limit", "runaway_checks", "validate_timeout"]
 
 _T = TypeVar("_T")
 _REPEAT = 0.05  # seconds between repeated alarms once a limit has expired
@@ -81,6 +81,24 @@ def runaway_checks(wait: float = _STOP_GRACE) -> int:
     return len(_workers)
 
 
+#: The longest time limit accepted (seconds).
+MAX_TIMEOUT = 3600.0
+
+
+def validate_timeout(seconds: Any) -> float:
+    """``seconds`` as a float if it is a finite number with 0 < seconds <= 3600, else ``ValueError`` naming timeout."""
+    import math
+
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ValueError(f"timeout must be a number of seconds, got {seconds!r}")
+    value = float(seconds)
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise ValueError(
+            f"timeout must be positive and finite, 0 < timeout <= {MAX_TIMEOUT:g} seconds; got {seconds!r}"
+        )
+    return value
+
+
 def run_with_time_limit(function: Callable[[], _T], seconds: float) -> _T:
     """Call ``function()`` and raise :class:`CheckTimeout` after ``seconds``.
 
@@ -101,8 +119,7 @@ def run_with_time_limit(function: Callable[[], _T], seconds: float) -> _T:
     >>> run_with_time_limit(lambda: 6 * 7, 1.0)
     42
     """
-    if not seconds > 0:
-        raise ValueError(f"time limit must be positive, got {seconds!r}")
+    validate_timeout(seconds)
     on_main_thread = threading.current_thread() is threading.main_thread()
     if on_main_thread and hasattr(signal, "setitimer"):
         with _alarm(seconds):

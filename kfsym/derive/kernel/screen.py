@@ -1,0 +1,253 @@
+"""Statements no check may see: refused before any method runs.
+
+Every check (:func:`kfsym.derive.kernel.checks.residual`) first passes both
+sides through :func:`screen`. It refuses, with a reason, statements on which
+SymPy's evaluation is known to give a wrong answer rather than none:
+
+- an integral whose integrand has a singularity (a pole, a log point, ...) not
+  provably outside the closed range of integration: SymPy returns the Cauchy
+  principal value of a divergent integral, or integrates through a parametric
+  pole; when SymPy cannot list the singularities, the integral is refused too;
+- a bound variable (of an integral or a sum) whose declared assumptions
+  (positive, integer, irrational, ...) do not hold on its whole range: SymPy
+  would use them inside the range (``|x| = x`` for a "positive" ``x`` over
+  ``(-oo, oo)``);
+- a sum over ``lo..hi`` whose length ``hi - lo + 1`` is not provably
+  nonnegative (SymPy's Karr convention gives empty and reversed ranges values
+  that no reader means);
+- a summation variable that is also free in the statement or re-bound inside
+  its own scope (a limit would be captured by the wrong binder);
+- an infinite sum in the ``sums`` and ``expectation`` methods (linearity and
+  exchange of E and Sum need convergence those methods do not check), and an
+  infinite sum SymPy does not prove convergent in every other method;
+- an inverse of anything but a square matrix symbol outside the ``matrices``
+  and ``algebra`` methods (which check determinants themselves).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+__all__ = ["foreign_nodes", "screen"]
+
+#: Methods that check determinants of the inverses they meet.
+_INVERSE_AWARE = frozenset({"matrices", "algebra"})
+#: Methods that apply linearity to sums without evaluating them.
+_LINEAR_SUMS = frozenset({"sums", "expectation"})
+
+
+def _entries(obj: Any) -> list[Any]:
+    if isinstance(obj, sp.MatrixBase):
+        return list(obj)
+    return [obj] if isinstance(obj, sp.Basic) else []
+
+
+def foreign_nodes(obj: Any) -> list[str]:
+    """Names of node classes in ``obj`` that come neither from SymPy nor from kfsym.derive.
+
+    A user subclass (``class Liar(Symbol)`` with an ``__eq__`` that is always
+    true) could make any comparison succeed; only SymPy's own classes, the
+    undefined functions ``Function("f")`` and kfsym's operators are admitted.
+    """
+    found: set[str] = set()
+    for entry in _entries(obj):
+        for node in sp.preorder_traversal(entry):
+            cls = type(node)
+            if isinstance(node, sp.core.function.AppliedUndef):
+                # Function("f"): a class SymPy made; it must not override what SymPy defines.
+                if any(
+                    name in vars(cls) for name in ("__eq__", "__hash__", "__ne__", "_hashable_content", "equals")
+                ) or not all(
+                    base.__module__.startswith(("sympy.", "kfsym.derive"))
+                    for base in cls.__mro__[1:]
+                    if base is not object
+                ):
+                    found.add(cls.__name__)
+                continue
+            module = getattr(cls, "__module__", None) or ""
+            if not (module.startswith("sympy.") or module.startswith("kfsym.derive.")):
+                found.add(f"{module}.{cls.__name__}")
+    return sorted(found)
+
+
+def _generic_point(variable: Any, low: Any, high: Any) -> Any:
+    """An expression in fresh dummies running over the open interval (low, high), or ``None``."""
+    if low == -sp.oo and high == sp.oo:
+        return sp.Dummy("u", real=True)
+    u = sp.Dummy("u", positive=True)
+    if high == sp.oo and low.is_finite:
+        return low + u
+    if low == -sp.oo and high.is_finite:
+        return high - u
+    if low.is_finite and high.is_finite and (high - low).is_positive:
+        return low + (high - low) * u / (1 + u)
+    return None
+
+
+def _assumptions_hold(variable: Any, point: Any) -> bool:
+    """Every assumption declared on ``variable`` is implied for the generic ``point`` of its range."""
+    return all(getattr(point, f"is_{key}", None) == wanted for key, wanted in variable.assumptions0.items())
+
+
+def _outside(singular: Any, low: Any, high: Any) -> bool:
+    """True when the real number ``singular`` lies provably outside the closed interval [low, high]."""
+    singular = sp.sympify(singular)
+    if singular.is_real is False:
+        return True
+    below = [sp.sympify(singular - low).is_negative, sp.sympify(singular - high).is_negative]
+    above = [sp.sympify(singular - low).is_positive, sp.sympify(singular - high).is_positive]
+    if low == -sp.oo:
+        below[0] = False
+        above[0] = True
+    if high == sp.oo:
+        below[1] = True
+        above[1] = False
+    return all(b is True for b in below) or all(a is True for a in above)
+
+
+def _integral_refusal(integral: Any) -> str | None:
+    function = integral.function
+    for limit in integral.limits:
+        if len(limit) != 3:
+            continue  # indefinite: the methods that meet one refuse it themselves
+        variable, low, high = limit
+        ordered = (low, high)
+        if (high - low).is_negative:
+            ordered = (high, low)
+        if low == high:
+            continue
+        point = _generic_point(variable, *ordered)
+        if point is None and low.is_finite and high.is_finite:
+            # Order unknown: a generic point between the two ends (real when both ends are).
+            u = sp.Dummy("u", positive=True)
+            point = low + (high - low) * u / (1 + u)
+        if point is None:
+            return f"cannot parametrise the range ({low}, {high}) of {variable}"
+        if not _assumptions_hold(variable, point):
+            return (
+                f"the integration variable {variable} is declared with assumptions {_declared(variable)} that do "
+                f"not hold on its whole range ({low}, {high}); integrate over a real variable"
+            )
+        reason = _singular_refusal(function, variable, ordered)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _singular_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
+    """Why ``function`` may be singular on the closed range ``ordered`` of ``variable``, or ``None``."""
+    from sympy.calculus.util import singularities
+
+    real = sp.Dummy(variable.name, real=True)
+    try:
+        found = singularities(function.xreplace({variable: real}), real, sp.S.Reals)
+    except Exception:
+        return f"cannot determine the singularities of {function} in {variable}"
+    if found is sp.S.EmptySet:
+        return None
+    if isinstance(found, sp.FiniteSet):
+        bad = [s for s in found if not _outside(s, *ordered)]
+        if not bad:
+            return None
+        return (
+            f"the integrand {function} is singular at {variable} = {bad[0]}, not provably outside "
+            f"[{ordered[0]}, {ordered[1]}] (the integral may diverge; SymPy would give a principal value)"
+        )
+    if ordered[0].is_number and ordered[1].is_number:
+        try:
+            inside = found.intersect(sp.Interval(*sorted(ordered, key=sp.default_sort_key)))
+        except Exception:
+            inside = None
+        if inside is sp.S.EmptySet:
+            return None
+    return f"the integrand {function} has singularities {found} not provably outside [{ordered[0]}, {ordered[1]}]"
+
+
+def _declared(variable: Any) -> str:
+    keys = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "integer", "rational", "irrational")
+    shown = [k for k in keys if variable.assumptions0.get(k)]
+    return ", ".join(shown) or str(sorted(k for k, v in variable.assumptions0.items() if v))
+
+
+def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
+    for limit in node.limits:
+        if len(limit) != 3:
+            return f"{node} has an indefinite range"
+        variable, low, high = limit
+        if variable in free:
+            return f"the summation variable {variable} is also free in the statement; rename it"
+        inner = [n for n in sp.preorder_traversal(node.function) if isinstance(n, (sp.Sum, sp.Product))]
+        rebound = [n for n in inner if variable in n.variables]
+        if rebound and (isinstance(node, sp.Product) or any(isinstance(n, sp.Product) for n in rebound)):
+            return f"the index {variable} is bound again inside its own sum or product; rename it"
+        if isinstance(node, sp.Product) and method in _LINEAR_SUMS:
+            return f"the product {node} is outside the rules of '{method}' (they are for sums)"
+        infinite = low.has(sp.oo, -sp.oo, sp.zoo) or high.has(sp.oo, -sp.oo, sp.zoo)
+        if infinite and method in _LINEAR_SUMS:
+            return (
+                f"the infinite {type(node).__name__.lower()} {node} cannot be handled by '{method}' "
+                "(linearity needs convergence, which it does not check)"
+            )
+        if not infinite:
+            length = sp.sympify(high - low + 1)
+            if length.is_nonnegative is not True:
+                return (
+                    f"the range {low}..{high} of {variable} is not provably nonempty or empty "
+                    f"({high} - {low} + 1 >= 0 does not follow from the assumptions; SymPy's convention for "
+                    "reversed ranges would apply)"
+                )
+        if variable.is_integer is False:
+            return f"the summation variable {variable} is declared non-integer"
+    return _infinite_refusal(node)
+
+
+def _infinite_refusal(node: Any) -> str | None:
+    """Refuse an infinite sum SymPy does not prove convergent, and every infinite product."""
+    if isinstance(node, sp.Sum) and any(
+        limit[1].has(sp.oo, -sp.oo) or limit[2].has(sp.oo, -sp.oo) for limit in node.limits
+    ):
+        try:
+            convergent = node.is_convergent()
+        except Exception:
+            convergent = None
+        if convergent is not sp.true and convergent is not True:
+            return f"the infinite sum {node} is not proved convergent"
+    if isinstance(node, sp.Product) and any(limit[1].has(sp.oo) or limit[2].has(sp.oo) for limit in node.limits):
+        return f"the infinite product {node} is refused"
+    return None
+
+
+def _inverse_refusal(node: Any) -> str | None:
+    if isinstance(node, sp.Inverse) or (isinstance(node, sp.MatPow) and node.exp.is_negative is not False):
+        base = node.args[0]
+        if isinstance(base, sp.MatrixSymbol) and base.shape[0] == base.shape[1]:
+            return None
+        return (
+            f"the inverse of {base} (not a square matrix symbol) is only checked by the 'matrices' and "
+            "'algebra' methods, which prove its determinant non-zero"
+        )
+    return None
+
+
+def screen(a: Any, b: Any, method: str) -> str | None:
+    """Why the statement ``a = b`` is refused before checking, or ``None`` when it may be checked."""
+    entries = _entries(a) + _entries(b)
+    foreign = sorted({name for entry in entries for name in foreign_nodes(entry)})
+    if foreign:
+        return f"expression nodes of classes not from SymPy: {', '.join(foreign)}"
+    free: set[Any] = set().union(*(entry.free_symbols for entry in entries)) if entries else set()
+    for entry in entries:
+        for node in sp.preorder_traversal(entry):
+            if isinstance(node, sp.Integral):
+                reason = _integral_refusal(node)
+            elif isinstance(node, (sp.Sum, sp.Product)):
+                reason = _sum_refusal(node, method, free)
+            elif method not in _INVERSE_AWARE and isinstance(node, (sp.Inverse, sp.MatPow)):
+                reason = _inverse_refusal(node)
+            else:
+                reason = None
+            if reason is not None:
+                return reason
+    return None
