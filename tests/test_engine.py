@@ -195,7 +195,9 @@ def test_malformed_derivations_are_rejected_at_construction() -> None:
     with pytest.raises(ValueError, match="chained step"):
         Derivation(name="t.lemmas", title="t", lhs=a, rhs=a, steps=(Step(a, "same", lhs=a),))
     with pytest.raises(ValueError, match="definition must name a symbol"):
-        Derivation(name="t.def", title="t", lhs=a, rhs=a, steps=(Step(a, "same"),), where=((a + b, 1),))
+        Derivation(name="t.defs", title="t", lhs=a, rhs=a, steps=(Step(a, "same"),), where=((a + b, 1),))
+    with pytest.raises(ValueError, match="Python identifier"):
+        Derivation(name="t.def", title="t", lhs=a, rhs=a, steps=(Step(a, "same", restatement=True),))
 
 
 def test_prove_equal_passes_and_fails_with_the_residual() -> None:
@@ -239,9 +241,16 @@ def test_compile_a_user_derivation() -> None:
 
 
 def test_compile_named_result_with_several_outputs() -> None:
-    result = Result("sum_and_product", (("first", p), ("second", q)), (("total", p + q), ("prod", p * q)), "both")
+    s, t = sp.symbols("s t")
+    result = Result("sum_and_product", (("first", p), ("second", q)), (("total", s), ("prod", t)), "both")
     d = Derivation(
-        name="test.two", title="t", lhs=p, rhs=p, steps=(Step(p, "same", restatement=True),), results=(result,)
+        name="test.two",
+        title="t",
+        lhs=p,
+        rhs=p,
+        steps=(Step(p, "same", restatement=True),),
+        where=((s, p + q), (t, p * q)),
+        results=(result,),
     )
     total, product = d.compile("sum_and_product")(2.0, 3.0)
     assert (total, product) == (5.0, 6.0)

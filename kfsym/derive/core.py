@@ -16,6 +16,7 @@ only holds the data; printing lives in :mod:`kfsym.derive.display`.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,31 @@ class Result:
     between: tuple[tuple[str, str, str], ...] = ()
     fast_when: Any = None
 
+    def __post_init__(self) -> None:
+        # Every name below is printed into Python source that compile() executes: only plain identifiers.
+        _identifier(self.name, "result name")
+        if not isinstance(self.summary, str):
+            raise TypeError(f"result {self.name}: summary must be a str")
+        for label, group in (("parameter", self.params), ("output", self.outputs)):
+            for pair in group:
+                if not isinstance(pair, tuple) or len(pair) != 2:
+                    raise TypeError(f"result {self.name}: each {label} is a (name, expression) pair")
+                _identifier(pair[0], f"result {self.name} {label} name")
+        names = [name for name, _ in self.params] + [name for name, _ in self.outputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"result {self.name}: parameter and output names must be distinct")
+        if self.data is not None:
+            _identifier(self.data, f"result {self.name} data argument")
+        for triple in self.between:
+            for name in triple:
+                _identifier(name, f"result {self.name} between")
+
+
+def _identifier(name: Any, what: str) -> None:
+    """Refuse anything but a plain Python identifier (never a keyword, never dunder)."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+        raise ValueError(f"{what} {name!r} must be a Python identifier (letters, digits, underscores; not a keyword)")
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -167,10 +193,13 @@ class Derivation:
     timeout: float = DEFAULT_TIMEOUT
     _substitutions: dict[Any, Any] = field(init=False, repr=False, compare=False)
     _rules: dict[Any, Any] = field(init=False, repr=False, compare=False)
+    _verified: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or "." not in self.name:
             raise ValueError(f"derivation name {self.name!r} must look like 'topic.name'")
+        for part in self.name.split("."):
+            _identifier(part, f"derivation name {self.name!r}: part")
         if not isinstance(self.title, str) or not isinstance(self.notes, str):
             raise TypeError(f"derivation {self.name!r}: title and notes are text (str)")
         object.__setattr__(self, "lhs", admit(self.lhs, f"{self.name} lhs"))
@@ -186,6 +215,28 @@ class Derivation:
         substitutions = definitions_of(self.where)
         object.__setattr__(self, "_substitutions", substitutions)
         object.__setattr__(self, "_rules", {**substitutions, **dict(self.given)})
+        object.__setattr__(self, "_verified", False)
+        if any(not isinstance(result, Result) for result in self.results):
+            raise TypeError(f"derivation {self.name!r}: results must be Result objects")
+        for result in self.results:
+            self._check_result(result)
+
+    def _check_result(self, result: Result) -> None:
+        """A result prints only what is proved: the right side, a part of it, or a ``where`` definition."""
+        substitutions = self._substitutions
+        rhs = self.rhs.xreplace(substitutions)
+        proved: set[Any] = set()
+        for entry in rhs if isinstance(rhs, sp.MatrixBase) else [rhs]:
+            proved |= set(sp.preorder_traversal(entry))
+        defined = set(substitutions) | set(substitutions.values()) | {value for _, value in self.where}
+        for name, stated in result.outputs:
+            formula = admit(stated, f"{self.name} result {result.name} output {name}")
+            if formula in defined or formula.xreplace(substitutions) in proved:
+                continue
+            raise ValueError(
+                f"derivation {self.name!r}: result {result.name} output {name} = {formula} is not the proved right "
+                "side, a part of it, or a where definition"
+            )
 
     # ------------------------------------------------------------------ facts
     @property
@@ -251,9 +302,11 @@ class Derivation:
             Naming the first step that fails, with its residual, or the step
             whose check ran out of time.
         """
-        return verify_chain(
+        report = verify_chain(
             self.name, self.lhs, self.rhs, self.steps, where=self.where, given=self.given, timeout=self.timeout
         )
+        object.__setattr__(self, "_verified", True)
+        return report
 
     # -------------------------------------------------------------- output
     def latex(self) -> str:
@@ -305,7 +358,10 @@ class Derivation:
         """
         from kfsym.derive.printing import compile_result
 
-        return compile_result(self._pick_result(result), self.where, self.name)
+        chosen = self._pick_result(result)  # a bad name fails before the (slower) verification
+        if not self._verified:
+            self.verify()  # only proved formulas are compiled (ProofError otherwise)
+        return compile_result(chosen, self.where, self.name)
 
     def _pick_result(self, name: str | None) -> Result:
         if name is None and not self.results:
