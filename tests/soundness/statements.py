@@ -86,6 +86,32 @@ JUMP = sp.Piecewise((z, z < 0), (z + 1, True))
 GAIN_2 = P2 * H22.T * (H22 * P2 * H22.T + R22).I
 GAIN_1 = P2 * H12.T * (H12 * P2 * H12.T + R11).I
 
+
+class _Liar(sp.Symbol):  # type: ignore[misc]
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = sp.Symbol.__hash__
+
+
+class _Halved(sp.Function):  # type: ignore[misc]
+    def doit(self, **hints: object) -> sp.Expr:
+        return self.args[0] / 2
+
+
+LIAR, LIAR_NC, HALVED = _Liar("t_liar", real=True), _Liar("u_liar", commutative=False), _Halved
+PV_EI = sp.Ei(1) - sp.Ei(-1)
+MIN_CASES = (Case(x <= 1, {sp.Min(x, 1): x}), Case(x >= 1, {sp.Min(x, 1): sp.Integer(1)}))
+IRR = sp.Symbol("r", irrational=True)
+Z_POS, Z_INT = sp.Symbol("z_p", positive=True), sp.Symbol("z_i", integer=True)
+A_INT, B_INT, K_INT, J_INT = sp.symbols("a_i b_i k_i j_i", integer=True)
+M_POS = sp.Symbol("m_p", integer=True, positive=True)
+CAPTURE = sp.Sum(sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS))
+SHADOW = sp.Sum(sp.Product(1 + sp.Sum(sp.KroneckerDelta(J_INT, K_INT), (J_INT, 1, 1)), (K_INT, 1, 2)), (K_INT, 1, 1))
+HARMONIC = sp.Sum(1 / i, (i, 1, oo)) - sp.Sum(1 / j, (j, 1, oo))
+RANK1 = sp.MatrixSymbol("h", n, 1) * sp.MatrixSymbol("h", n, 1).T
+TRIG = sp.ImmutableMatrix([[1, sp.sin(x)], [sp.sin(x), 1 - sp.cos(x) ** 2]])
+
 # ============================================================================ FALSE
 FALSE: list[tuple[str, Thunk]] = [
     # ---- door 1: an inequality method never proves an equality
@@ -672,6 +698,135 @@ FALSE: list[tuple[str, Thunk]] = [
         eq((I2 - H22.T * (H22 * P2 * H22.T + R22).I * H22 * P2) * P2, (I2 - GAIN_2 * H22) * P2, "matrices"),
     ),
     ("kalman: 1-D measurement gain without the inverse", eq(P2 * H12.T * (H12 * P2 * H12.T + R11), GAIN_1, "matrices")),
+    # ---- second attack (issue 11 follow-up): divergent integrals, captured variables, ranges, subclasses
+    ("principal value: int_{-1}^{1} e^x/x = Ei(1) - Ei(-1)", eq(sp.Integral(sp.exp(x) / x, (x, -1, 1)), PV_EI)),
+    (
+        "principal value: int e^x/x = int (e^x - 1)/x over (-1, 1)",
+        eq(sp.Integral(sp.exp(x) / x, (x, -1, 1)), sp.Integral((sp.exp(x) - 1) / x, (x, -1, 1)), "cancel"),
+    ),
+    (
+        "principal value: int e^x/x = 2 Shi(1) by expand",
+        eq(sp.Integral(sp.exp(x) / x, (x, -1, 1)), 2 * sp.Shi(1), "expand"),
+    ),
+    ("principal value: int_{-1}^{1} dx/x = 0", eq(sp.Integral(1 / x, (x, -1, 1)), 0)),
+    ("principal value: int_{-1}^{1} cot x = 0", eq(sp.Integral(sp.cot(x), (x, -1, 1)), 0)),
+    ("principal value: int_0^pi tan x = 0", eq(sp.Integral(sp.tan(x), (x, 0, sp.pi)), 0)),
+    ("principal value: int 1/(x(x+2)) over (-1, 1) = 0", eq(sp.Integral(1 / (x * (x + 2)), (x, -1, 1)), 0)),
+    (
+        "principal value: under integrand",
+        eq(sp.Integral(sp.exp(x) / x, (x, -1, 1)), sp.Integral(sp.exp(x) / x, (x, -1, 1)) + 0 * x, "integrand"),
+    ),
+    (
+        "parametric pole: int_0^1 dx/(x - q)^2 = 1/(q - 1) - 1/q",
+        eq(sp.Integral(1 / (x - p) ** 2, (x, 0, 1)), -1 / (1 - p) - 1 / p),
+    ),
+    ("parametric pole: real p", eq(sp.Integral(1 / (x - a) ** 2, (x, 0, 1)), -1 / (1 - a) - 1 / a)),
+    ("parametric pole: log through the pole", eq(sp.Integral(1 / (x - a), (x, 0, 1)), sp.log(1 - a) - sp.log(-a))),
+    (
+        "cases capture x: int_0^2 min(x, 1) dx = 2",
+        chain(
+            sp.Integral(sp.Min(x, 1), (x, 0, 2)), sp.Integer(2), Step(sp.Integer(2), "split on x <= 1", cases=MIN_CASES)
+        ),
+    ),
+    (
+        "cases capture x: f(c) int_0^2 min(x, 1) = 2 f(c)",
+        chain(
+            f(c) * sp.Integral(sp.Min(x, 1), (x, 0, 2)), 2 * f(c), Step(2 * f(c), "split on x <= 1", cases=MIN_CASES)
+        ),
+    ),
+    (
+        "cases capture x: f(c) int_{-1}^{1} |x| = 0",
+        chain(
+            f(c) * sp.Integral(sp.Abs(x), (x, -1, 1)),
+            sp.Integer(0),
+            Step(
+                sp.Integer(0),
+                "split on the sign",
+                cases=(Case(x >= 0, {sp.Abs(x): x}), Case(x <= 0, {sp.Abs(x): -x})),
+            ),
+        ),
+    ),
+    (
+        "substitute: a replacement about a bound variable",
+        eq(sp.Integral(sp.Abs(x), (x, -1, 1)), sp.Integral(x, (x, -1, 1)), "substitute", change=((sp.Abs(x), x),)),
+    ),
+    (
+        "change of variables: positive z over the real line (r * 1 = r * 0)",
+        eq(
+            IRR * sp.Integral(sp.Abs(x) * sp.exp(-(x**2)), (x, -oo, oo)),
+            IRR * sp.Integral(Z_POS * sp.exp(-(Z_POS**2)), (Z_POS, -oo, oo)),
+            "change_of_variables",
+            change=((x, Z_POS),),
+        ),
+    ),
+    (
+        "change of variables: positive z, opaque factor",
+        eq(
+            f(c) * sp.Integral(sp.Abs(x) * sp.exp(-(x**2)), (x, -oo, oo)),
+            f(c) * sp.Integral(Z_POS * sp.exp(-(Z_POS**2)), (Z_POS, -oo, oo)),
+            "change_of_variables",
+            change=((x, Z_POS),),
+        ),
+    ),
+    (
+        "change of variables: integer z over [0, 1]",
+        eq(
+            IRR * sp.Integral(sp.sin(sp.pi * x), (x, 0, 1)),
+            IRR * sp.Integral(sp.sin(sp.pi * Z_INT), (Z_INT, 0, 1)),
+            "change_of_variables",
+            change=((x, Z_INT),),
+        ),
+    ),
+    (
+        "integration variable declared positive over the real line",
+        eq(sp.Integral(sp.Abs(Z_POS) * sp.exp(-(Z_POS**2)), (Z_POS, -oo, oo)), sp.Integer(0), "simplify"),
+    ),
+    (
+        "integrand: positive variable makes |x| = x",
+        eq(
+            sp.Integral(sp.Abs(Z_POS) * sp.exp(-(Z_POS**2)), (Z_POS, -oo, oo)),
+            sp.Integral(Z_POS * sp.exp(-(Z_POS**2)), (Z_POS, -oo, oo)),
+            "integrand",
+        ),
+    ),
+    ("delta collapse: a limit rebound by a middle sum (sums)", eq(CAPTURE, 2 * M_POS, "sums")),
+    ("delta collapse: a limit rebound by a middle sum (expectation)", eq(CAPTURE, 2 * M_POS, "expectation")),
+    ("shadowed product index: sums", eq(SHADOW, 4, "sums")),
+    ("shadowed product index: expectation", eq(SHADOW, sp.Product(2, (K_INT, 1, 2)), "expectation")),
+    (
+        "expectation through an infinite sum",
+        chain(
+            Expectation(sp.Sum(xs[i], (i, 1, oo))),
+            sp.Integer(0),
+            Step(sp.Integer(0), "linearity", "expectation"),
+            given=((Expectation(xs[kk]), sp.Integer(0)),),
+        ),
+    ),
+    ("infinite sums: sum 1/i - sum 1/j = 0 (sums)", eq(HARMONIC, 0, "sums")),
+    ("infinite sums: sum 1/i - sum 1/j = 0 (expectation)", eq(HARMONIC, 0, "expectation")),
+    ("infinite sums: sum 1/i - sum 1/j = 0 (simplify)", eq(HARMONIC, 0, "simplify")),
+    ("infinite sums: sum 2^n = -1", eq(sp.Sum(2**K_INT, (K_INT, 0, oo)), -1)),
+    (
+        "inverse of a rank-one product, rewrite",
+        eq(sp.MatMul(RANK1.I, RANK1, evaluate=False), sp.Identity(n), "rewrite"),
+    ),
+    (
+        "inverse of a rank-one product, simplify",
+        eq(sp.MatMul(RANK1, RANK1.I, evaluate=False), sp.Identity(n), "simplify"),
+    ),
+    (
+        "inverse of a singular trigonometric matrix",
+        eq(sp.MatMul(sp.Inverse(TRIG), TRIG), sp.ImmutableMatrix(sp.eye(2)), "cancel"),
+    ),
+    (
+        "Karr: sum_{k=1}^{N} k = N(N+1)/2 for every integer N",
+        eq(sp.Sum(K_INT, (K_INT, 1, m_int)), m_int * (m_int + 1) / 2),
+    ),
+    ("Karr: sum_{k=1}^{N} 1 = N (sums)", eq(sp.Sum(1, (K_INT, 1, m_int)), m_int, "sums")),
+    ("Karr: sum_{k=0}^{N-1} 1 = N (expand)", eq(sp.Sum(1, (K_INT, 0, m_int - 1)), m_int, "expand")),
+    ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
+    ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
+    ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
 ]
 
 # ============================================================================ TRUE
