@@ -57,7 +57,11 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path: list[str] = []
+# Derivation pages are wide align blocks (formula, then its justification): no section sidebar
+# there (the topics are one click away in the navbar), the page's own list of derivations stays.
+html_sidebars = {"_generated/derivations/*": []}
+html_static_path: list[str] = ["_static"]
+html_css_files = ["kfsym.css"]
 
 # MathJax 3, the version kfsym's LaTeX is tested against (tests/test_typesetting.py). When the
 # npm copy CI installs for that test is present (or KFSYM_MATHJAX names an ``es5`` directory),
