@@ -302,7 +302,7 @@ def covariance_matrix(dimension: int = 3, quadratic_form: Any = None) -> Derivat
         where=tuple((means[k], E(values[k][i])) for k in range(dimension)),
         notes=(
             f"Proved for a random vector with $d = {dimension}$ components over a general finite distribution; "
-            r"the algebra is the same for every $d$. $w^\top \Sigma w = \operatorname{Var}(w^\top X) \ge 0$ "
+            r"the algebra is the same for every $d$. $w^T \Sigma w = \operatorname{Var}(w^T X) \ge 0$ "
             r"for every $w$ is positive semi-definiteness."
         ),
     )
@@ -321,7 +321,7 @@ def covariance_transform(dimension: int = 2, transform: Any = None) -> Derivatio
     rhs = matrix * sigma * matrix.T if transform is None else transform(matrix, sigma)
     return _moment_derivation(
         "moments.covariance_transform",
-        f"$\\operatorname{{Cov}}(AX + b) = A \\Sigma A^\\top$ (checked for $d = {dimension}$)",
+        f"$\\operatorname{{Cov}}(AX + b) = A \\Sigma A^T$ (checked for $d = {dimension}$)",
         lhs,
         rhs,
         (
