@@ -1019,3 +1019,46 @@ def test_mvn_multiply_regressions_from_the_properties() -> None:
         product = mvn_multiply([m1, 0.0], np.diag([v1, 1.0]), [m2, 0.0], np.diag([v2, 1.0]))
         exact = (mpf(m1) * mpf(v2) + mpf(m2) * mpf(v1)) / (mpf(v1) + mpf(v2))
         assert_close(float(product.mean[0]), exact, label="mean[0]")
+
+
+# ----------------------------------------------------------------------------- regressions: the independent attack
+
+
+def test_attack_8_subnormal_positive_definite_covariances_are_accepted() -> None:
+    """Validation factors the covariance scaled to unit diagonal by powers of two, not the raw matrix."""
+    cov = [[5 * SUB, 3 * SUB], [3 * SUB, 2 * SUB]]  # det = SUB^2 > 0, unit-diagonal condition number 38
+    with mpmath.workdps(DPS):
+        exact = -mpmath.log(2 * mpmath.pi) - mpmath.log(mpf(SUB))  # -(2 log 2 pi + log SUB^2) / 2
+    assert_close(mvn_logpdf([0.0, 0.0], [0.0, 0.0], cov), exact, label="logpdf")
+    assert math.isfinite(mahalanobis([SUB, 0.0], [0.0, 0.0], cov))
+    kf_predict([0.0, 0.0], cov, np.eye(2), np.zeros((2, 2)))  # semi-definite arguments too
+
+
+def test_attack_15_no_linalg_error_after_validation() -> None:
+    """A nearly singular subnormal covariance: a value, or a ValueError naming cov; never LinAlgError."""
+    cov = [
+        [5.562684646268003e-309, -1.822716931558848e-304, 4.345751538142e-311, -1.1125168025852912e-308],
+        [-1.822716931558848e-304, 5.972887158420601e-300, -1.4240451859684224e-306, 3.6455510561959476e-304],
+        [4.345751538142e-311, -1.4240451859684224e-306, 3.39519326554e-313, -8.6916930555183e-311],
+        [-1.1125168025852912e-308, 3.6455510561959476e-304, -8.6916930555183e-311, 2.2250738585072014e-308],
+    ]
+    for function in (mvn_logpdf, mvn_pdf, mahalanobis):
+        try:
+            value = function(np.zeros(4), np.zeros(4), cov)
+        except ValueError as error:
+            assert "cov" in str(error)
+        else:
+            assert not math.isnan(value)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-300, 1e300, 1e-310])
+def test_attack_9_zero_variance_with_a_covariance_is_refused(scale: float) -> None:
+    """A_ii = 0 forces row i of a semi-definite matrix to zero, whatever the other entries' scale."""
+    P = np.array([[0.0, 1e-5], [1e-5, 1.0]]) * scale
+    with pytest.raises(ValueError, match="P must be positive semi-definite"):
+        kf_update([0.0, 0.0], P, [1.0], [[1.0, 0.0]], [[1e-20]])
+    with pytest.raises(ValueError, match="P must be positive semi-definite"):
+        kf_predict([0.0, 0.0], P, np.eye(2), np.zeros((2, 2)))
+    # a zero variance with a zero row is fine, and the results are valid arguments again
+    result = kf_update([0.0, 0.0], np.diag([0.0, 1.0]), [1.0], [[1.0, 1.0]], [[1.0]])
+    kf_predict(result.mean, result.cov, np.eye(2), np.zeros((2, 2)))

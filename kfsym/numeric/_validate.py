@@ -28,6 +28,7 @@ __all__ = [
     "same_size",
     "square_matrices",
     "to_output",
+    "unit_scaled",
     "vectors",
 ]
 
@@ -218,19 +219,40 @@ def square_matrices(value: ArrayLike, name: str) -> FloatArray:
     return array
 
 
+def unit_scaled(matrices: FloatArray) -> tuple[FloatArray, Any]:
+    """(C, k) with A = S C S, S = diag(2^k): A scaled to about unit diagonal by powers of two.
+
+    ``2^k_i`` is within a factor sqrt(2) of sqrt(A_ii) (k_i = 0 for a zero variance), so the scaling
+    is exact but for entries far below their own scale sqrt(A_ii A_jj), and C holds no subnormal or
+    huge entries whatever the variances (5e-324 to 1.8e308). Every Cholesky factorisation of a
+    covariance in :mod:`kfsym.numeric` factors this C: validation and computation see the same matrix.
+    """
+    exponents = np.frexp(np.diagonal(matrices, axis1=-2, axis2=-1))[1] // 2
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(matrices, -(exponents[..., :, None] + exponents[..., None, :]))
+    return scaled, exponents
+
+
 def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     """Symmetric positive-definite (``definite=True``) or semi-definite covariance matrices.
 
     Every check is scale-aware per entry, so a huge variance never hides a
-    bad small one:
+    bad small one, and subnormal variances are judged as any others:
 
     - the diagonal (the variances) must be nonnegative, whatever the other
       entries' size (positive for ``definite=True``);
     - symmetry: ``|A_ij - A_ji| <= SYMMETRY_RTOL * sqrt(A_ii A_jj)``;
-    - definiteness: a Cholesky factorisation of ``A`` (definite), or of the
-      unit-diagonal matrix ``C = D A D``, ``D = diag(A_ii)^(-1/2)``, shifted by
-      ``n * SYMMETRY_RTOL`` (semi-definite: eigenvalues of ``C`` down to that
-      much below zero are rounding).
+    - a zero variance ``A_ii = 0`` forces its row and column to be exactly
+      zero: for a semi-definite matrix ``|A_ij| <= sqrt(A_ii A_jj)``, and the
+      tolerance below, relative to ``A_ii``, vanishes with it (a variance of
+      1e-30 allows ``|A_ij|`` up to about ``sqrt(n SYMMETRY_RTOL 1e-30 A_jj)``,
+      a variance of 0 allows nothing);
+    - definiteness: a Cholesky factorisation of the matrix scaled to about unit
+      diagonal by powers of two, ``C = S^-1 A S^-1`` (:func:`unit_scaled`; exact,
+      and the same matrix the computations factor), either of ``C`` itself
+      (definite) or of ``C + n SYMMETRY_RTOL diag(C)`` (semi-definite:
+      eigenvalues of the unit-diagonal matrix down to that much below zero are
+      rounding).
 
     Examples
     --------
@@ -244,6 +266,10 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     Traceback (most recent call last):
     ...
     ValueError: P must have a nonnegative diagonal (variances); got -1.0 at index (1, 1)
+    >>> covariance([[0.0, 1e-5], [1e-5, 1.0]], "P", definite=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: P must be positive semi-definite; variance (0, 0) is 0 but its row has 1e-05 at (0, 1)
     """
     matrices = square_matrices(value, name)
     diagonal = np.diagonal(matrices, axis1=-2, axis2=-1)
@@ -256,28 +282,39 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
             f"{name} must have a nonnegative diagonal (variances); got {float(diagonal.flat[flat])!r} "
             f"at index ({index[-1]}, {index[-1]}){where}"
         )
-    # For a semi-definite matrix |A_ij| <= sqrt(A_ii A_jj): that product is each entry's own scale.
-    root = np.sqrt(diagonal)
-    asymmetry = np.abs(matrices - np.swapaxes(matrices, -1, -2))
-    bad = asymmetry > SYMMETRY_RTOL * (root[..., :, None] * root[..., None, :])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # For a semi-definite matrix |A_ij| <= sqrt(A_ii A_jj): that product is each entry's own scale.
+        root = np.sqrt(diagonal)
+        asymmetry = np.abs(matrices - np.swapaxes(matrices, -1, -2))
+        bad = asymmetry > SYMMETRY_RTOL * (root[..., :, None] * root[..., None, :])
     if bad.any():
         flat = int(np.flatnonzero(bad.any(axis=(-2, -1)))[0])
         where = _batch_index(bad.shape[:-2], flat)
         worst = float(np.max(asymmetry.reshape(-1, *asymmetry.shape[-2:])[flat]))
         raise ValueError(f"{name} must be symmetric{where}; |A - A^T| reaches {worst:.3g}")
+    scaled, _ = unit_scaled(matrices)
     if definite:
         try:
-            np.linalg.cholesky(matrices)
+            np.linalg.cholesky(scaled)
         except np.linalg.LinAlgError:
-            raise ValueError(f"{name} must be positive definite{_first_indefinite(matrices)}; it is not") from None
+            raise ValueError(f"{name} must be positive definite{_first_indefinite(scaled)}; it is not") from None
         return matrices
-    # Semi-definite within tolerance, measured on the unit-diagonal matrix C = D A D (a zero variance keeps
-    # scale 1: its row must then vanish). C + n * rtol * I must have a Cholesky factor; cheaper than eigenvalues.
+    zero = diagonal == 0.0
+    if zero.any():
+        coupled = zero[..., :, None] & (matrices != 0.0)
+        if coupled.any():
+            index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(coupled)[0]), coupled.shape))
+            where = f" at batch index {index[:-2]}" if len(index) > 2 else ""
+            row, column = index[-2], index[-1]
+            raise ValueError(
+                f"{name} must be positive semi-definite{where}; variance ({row}, {row}) is 0 but its row has "
+                f"{float(matrices[index]):.3g} at ({row}, {column})"
+            )
+    # C + n rtol diag(C) must have a Cholesky factor (a zero variance: its row is zero, shifted by rtol); cheaper
+    # than eigenvalues.
     size = matrices.shape[-1]
-    with np.errstate(divide="ignore"):
-        inverse_root = np.where(root > 0.0, 1.0 / root, 1.0)
-    scaled = matrices * inverse_root[..., :, None] * inverse_root[..., None, :]
-    shifted = scaled + size * SYMMETRY_RTOL * np.eye(size)
+    shift = np.where(zero, 1.0, np.diagonal(scaled, axis1=-2, axis2=-1)) * (size * SYMMETRY_RTOL)
+    shifted = scaled + shift[..., :, None] * np.eye(size)
     try:
         np.linalg.cholesky(shifted)
     except np.linalg.LinAlgError:

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kfsym.numeric import gaussian
-from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, same_size, vectors
+from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, same_size, unit_scaled, vectors
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
@@ -60,13 +60,18 @@ def covariance_result(matrices: FloatArray) -> FloatArray:
 
     The exact result is positive semi-definite, so its diagonal is nonnegative; rounding in a
     product such as ``F P F^T`` with a singular ``P`` can leave a diagonal entry a few ulp below
-    zero. Such entries are returned as 0, the nearest admissible value.
+    zero. Such entries are returned as 0, the nearest admissible value; and a zero variance forces its
+    row and column to zero (|S_ij| <= sqrt(S_ii S_jj)), so their rounding residue is dropped too: every
+    returned covariance is a valid semi-definite argument again.
     """
     result = symmetrized(matrices)
     diagonal = np.diagonal(result, axis1=-2, axis2=-1)
-    if (diagonal < 0.0).any():
+    zero = diagonal <= 0.0
+    if zero.any():
         size = result.shape[-1]
         result[..., np.arange(size), np.arange(size)] = np.maximum(diagonal, 0.0)
+        coupled = (zero[..., :, None] | zero[..., None, :]) & ~np.eye(size, dtype=bool)
+        result = np.where(coupled, 0.0, result)
     return result
 
 
@@ -101,10 +106,12 @@ def _scaled_cholesky(covariances: FloatArray) -> tuple[FloatArray, Any]:
     the solve are then governed by the condition number of the unit-diagonal matrix (van der Sluis), and
     the general solve with L does not pivot its way into the errors of a badly scaled triangle.
     """
-    exponents = np.frexp(np.diagonal(covariances, axis1=-2, axis2=-1))[1] // 2
-    with np.errstate(under="ignore"):
-        scaled = np.ldexp(covariances, -(exponents[..., :, None] + exponents[..., None, :]))
-    return np.linalg.cholesky(scaled), exponents
+    scaled, exponents = unit_scaled(covariances)  # the matrix validation factored: its Cholesky factor exists
+    try:
+        factor: FloatArray = np.linalg.cholesky(scaled)
+        return factor, exponents
+    except np.linalg.LinAlgError:  # not reached after covariance(..., definite=True) accepted it
+        raise ValueError("cov must be positive definite; it is not") from None
 
 
 def _log_det(factor: FloatArray, exponents: Any) -> Any:
