@@ -108,7 +108,7 @@ def _scaled_cholesky(covariances: FloatArray) -> tuple[FloatArray, Any]:
     """
     scaled, exponents = unit_scaled(covariances)  # the matrix validation factored: its Cholesky factor exists
     try:
-        factor: FloatArray = np.linalg.cholesky(scaled)
+        factor = cast(FloatArray, np.linalg.cholesky(scaled))
         return factor, exponents
     except np.linalg.LinAlgError:  # not reached after covariance(..., definite=True) accepted it
         raise ValueError("cov must be positive definite; it is not") from None
