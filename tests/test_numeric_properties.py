@@ -1062,3 +1062,23 @@ def test_attack_9_zero_variance_with_a_covariance_is_refused(scale: float) -> No
     # a zero variance with a zero row is fine, and the results are valid arguments again
     result = kf_update([0.0, 0.0], np.diag([0.0, 1.0]), [1.0], [[1.0, 1.0]], [[1.0]])
     kf_predict(result.mean, result.cov, np.eye(2), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize(
+    ("P", "z", "h", "R"),
+    [
+        (1e-96, 1e242, 1e-14, 1e250),
+        (1e-96, 1e242, 1e-34, 1e250),
+        (1e-300, 1.0, 1e-150, 1e10),
+        (1e-200, 1e100, 1e50, 1e-5),
+    ],
+)
+def test_attack_3_kf_update_1d_prescaling_accounts_for_h_squared(P: float, z: float, h: float, R: float) -> None:
+    """n = m = 1, H != 1: the power-of-two pre-scaling keeps R/H^2 finite (the mean was 0, exact 1e-118)."""
+    result = kf_update([0.0], [[P]], [z], [[h]], [[R]])
+    with mpmath.workdps(DPS):
+        noise = mpf(R) / mpf(h) ** 2
+        exact_mean = mpf(P) / (mpf(P) + noise) * mpf(z) / mpf(h)
+        exact_var = mpf(P) * noise / (mpf(P) + noise)
+    assert_close(float(result.mean[0]), exact_mean, label="mean")
+    assert_close(float(result.cov[0, 0]), exact_var, label="var")

@@ -177,8 +177,9 @@ def _scalar_update(
     z = H x + v is the measurement z/H of x with variance R/H^2, so the update is the product of two Gaussians
     (``kalman.scalar``; for H = 1 exactly :func:`kfsym.numeric.multiply`). The Joseph form would round 1 - K H
     with an error of eps K H, which is all of P+ = P R/S when R << H^2 P; dividing by H costs an ulp or two
-    instead. Both variances are first scaled by 2^k (k >= 0, from their exponents) so that neither R/H^2 nor P
-    is subnormal where that can be avoided. Elements where this does not apply are computed with dummies and
+    instead. Both variances are first scaled by 2^k (from their exponents and H's) so that neither R/H^2 nor P
+    is subnormal where that can be avoided and neither R, R/H^2 nor P overflows (k < 0 where R/H^2 alone
+    would). Elements where this does not apply are computed with dummies and
     marked not eligible.
     """
     h, variance, noise_variance = observation[..., 0, 0], cov[..., 0, 0], noise[..., 0, 0]
@@ -188,15 +189,20 @@ def _scalar_update(
     h, variance = np.where(eligible, h, 1.0), np.where(eligible, variance, 1.0)
     noise_variance = np.where(eligible, noise_variance, 1.0)
     variance_exponent, noise_exponent = np.frexp(variance)[1], np.frexp(noise_variance)[1]
-    smallest = np.minimum(variance_exponent, noise_exponent - 2 * np.frexp(h)[1])
-    headroom = np.maximum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 0)
-    shift = np.clip(4 - smallest, 0, headroom)
-    with np.errstate(over="ignore", under="ignore"):
+    # R/H^2 < 2^(e_R - 2 e_H + 2): the exponent bound of the second variance once divided by H^2
+    ratio_exponent = noise_exponent - 2 * np.frexp(h)[1] + 2
+    smallest = np.minimum(variance_exponent, ratio_exponent)
+    # 2^shift times P, R and R/H^2 stays below 2^1020 (R/H^2 beyond the largest double: a negative shift)
+    headroom = np.minimum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 1020 - ratio_exponent)
+    shift = np.minimum(np.maximum(4 - smallest, 0), headroom)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         scaled_z = measurement[..., 0] / h
+        scaled_variance = np.ldexp(variance, shift)
         scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
-        new_mean, new_var = gaussian.product_moments(mean[..., 0], np.ldexp(variance, shift), scaled_z, scaled_noise)
+        new_mean, new_var = gaussian.product_moments(mean[..., 0], scaled_variance, scaled_z, scaled_noise)
         new_var = np.ldexp(new_var, -shift)
-    eligible = eligible & np.isfinite(scaled_z) & np.isfinite(scaled_noise)
+    normal = 2.0**-1022
+    eligible = eligible & np.isfinite(scaled_z) & np.isfinite(scaled_noise) & (scaled_variance >= normal)
     shape = np.broadcast_shapes(np.shape(new_mean), np.shape(eligible))
     return (
         np.broadcast_to(np.asarray(new_mean, dtype=np.float64), shape),
