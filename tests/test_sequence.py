@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -391,3 +392,46 @@ def test_backend_is_checked() -> None:
     # auto falls back to NumPy for per-track matrices, and still gives the answer
     result = _kf_filter(np.ones((2, 3, 2)), X0, P0, np.stack([F_CV, F_CV]), Q_CV, H_CV, R_CV)
     assert result.filtered_means.shape == (2, 3, 4)
+
+
+# ----------------------------------------------------------------------------- regressions: the independent attack
+
+
+@pytest.mark.parametrize(
+    ("args", "step", "track"),
+    [
+        (([[1.0]], [0.0], [[1.7e308]], [[1.0]], [[0.0]], [[1.0]], [[1.7e308]]), 0, ""),  # S = P + R overflows
+        (([[1.0], [1.0]], [0.0], [[1.0]], [[1e200]], [[0.0]], [[1.0]], [[1.0]]), 1, ""),  # the predicted variance
+        (([[1.0], [1e300]], [0.0], [[1.0]], [[1.0]], [[0.0]], [[1e10]], [[1.0]]), 1, ""),  # y^T S^-1 y: log-likelihood
+        (
+            (np.ones((2, 3, 1)), [[0.0], [0.0]], [[[1.0]], [[1e308]]], [[1.0]], [[0.0]], [[1.0]], [[1e308]]),
+            0,
+            " for track (1,)",
+        ),
+    ],
+)
+def test_attack_6_overflow_raises_naming_step_and_track(
+    kf_filter: Any, args: tuple[Any, ...], step: int, track: str
+) -> None:
+    """Every returned quantity finite, or an OverflowError naming the step (and track): never inf returned silently."""
+    with pytest.raises(OverflowError, match=rf"at step {step}{re.escape(track)}:"):
+        kf_filter(*args)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="needs numba")
+def test_attack_17_backends_agree_where_a_masked_component_overflows() -> None:
+    """H x of a masked component overflows: it is missing, not NaN (the compiled loop multiplied inf by 0)."""
+    z = np.ma.masked_array([[1.0, 0.0], [1.0, 0.0]], mask=[[False, True], [False, True]])
+    H = [[0.0, 1.0], [1e10, 0.0]]
+    results = [
+        _kf_filter(z, [1e300, 0.0], np.eye(2), np.eye(2), np.zeros((2, 2)), H, np.eye(2), backend=backend)
+        for backend in ("numpy", "numba")
+    ]
+    for name in FilterResult._fields:
+        got, want = (np.asarray(getattr(result, name), float) for result in results)
+        assert np.isfinite(want).all(), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+    # H P H^T of a masked component overflows: its S is returned, so both backends refuse at step 0
+    for backend in ("numpy", "numba"):
+        with pytest.raises(OverflowError, match="at step 0:"):
+            _kf_filter(z, [0.0, 0.0], np.diag([1e300, 1.0]), np.eye(2), np.zeros((2, 2)), H, np.eye(2), backend=backend)

@@ -136,17 +136,18 @@ def _innovation(out: _Printer, at: _Fields, n: int, m: int) -> None:
     for a in range(m):
         for b in range(m):
             out(f"{at('innovation_covs', a, b)} = S{a}{b}")
-    # y = z - H x, zero where masked; masked components: unit variance apart, zero row of H P
+    # y = z - H x, zero where masked; masked components: unit variance apart, zero row of H P. Selects, not
+    # products with the mask: a masked component's H x or S may overflow, and inf * 0 would be NaN.
     for a in range(m):
-        out(f"y{a} = (z[t, {a}, base + k] - ({_sum([f'h{a}{c} * x{c}' for c in range(n)])})) * w{a}")
+        out(f"y{a} = z[t, {a}, base + k] - ({_sum([f'h{a}{c} * x{c}' for c in range(n)])})")
+        out(f"y{a} = y{a} if w{a} != 0.0 else 0.0")
         out(f"{at('innovations', a)} = y{a}")
     for a in range(m):
         for b in range(m):
-            both = f"w{a} * w{b}"
-            unit = f" + (1.0 - {both})" if a == b else ""
-            out(f"e{a}{b} = S{a}{b} * ({both}){unit}")
+            apart = "1.0" if a == b else "0.0"
+            out(f"e{a}{b} = S{a}{b} if w{a} * w{b} != 0.0 else {apart}")
         for j in range(n):
-            out(f"hp{a}{j} = hp{a}{j} * w{a}")
+            out(f"hp{a}{j} = hp{a}{j} if w{a} != 0.0 else 0.0")
 
 
 def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:

@@ -281,6 +281,28 @@ def _not_definite(matrices: FloatArray) -> Any:
     return bad.reshape(matrices.shape[:-2])
 
 
+def _track(bad: Any, batch: tuple[int, ...]) -> str:
+    """`` for track (i, j)``: the first track flagged in ``bad`` (batch shape), or "" without batch axes."""
+    if not batch:
+        return ""
+    flags = np.broadcast_to(bad, batch)
+    return f" for track {tuple(int(i) for i in np.argwhere(flags)[0])}"
+
+
+def _overflow(step: int, bad: Any, batch: tuple[int, ...], what: str) -> OverflowError:
+    return OverflowError(f"the filter overflows at step {step}{_track(bad, batch)}: {what} exceed the largest double")
+
+
+def _nonfinite(array: Any, core: int) -> Any:
+    """Per batch element (the last ``core`` axes reduced): True where an entry is inf or NaN."""
+    axes = tuple(range(-core, 0))
+    return ~np.isfinite(array).all(axis=axes) if core else ~np.isfinite(array)
+
+
+_PRIOR = "the predicted moments, the innovation or its covariance H P H^T + R"
+_POSTERIOR = "the filtered moments or the log-likelihood"
+
+
 def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
     z: ArrayLike,
     x0: ArrayLike,
@@ -340,6 +362,11 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
     ValueError
         A bad argument (named), or an innovation covariance that is not positive
         definite (the step and the track are named).
+    OverflowError
+        A returned quantity (predicted or filtered moments, an innovation or its
+        covariance, also a masked component's, or a log-likelihood term) exceeds
+        the largest double: the earliest such step and its first track are named.
+        Both backends raise the same error; nothing infinite is returned.
 
     Examples
     --------
@@ -438,19 +465,35 @@ def _filter_compiled(model: _Model) -> FilterResult:
         shape = fields[name][1]
         return np.moveaxis(rows(name).reshape(steps, *shape, tracks), -1, 0).reshape(*batch, steps, *shape)
 
-    failed = rows("ok")[:, 0, :] == 0.0  # (T, K)
-    if failed.any():
-        step, flat = (int(i) for i in np.argwhere(failed)[0])  # the earliest step, then the first track
-        track = tuple(int(i) for i in np.unravel_index(flat, batch)) if batch else ()
-        where = f" for track {track}" if track else ""
-        raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {step}{where}")
-    for name, label in (("filtered_means", "filtered means"), ("filtered_covs", "filtered covariances")):
-        if not np.isfinite(rows(name)).all():
-            raise OverflowError(f"the {label} exceed the largest double")
     observed = _broadcast_batch(model.observed, (*batch, steps), 1)
     # log N(y; 0, S) = -(m_obs log 2 pi + log det S + |L^{-1} y|^2) / 2,  log det S = 2 sum log L_aa
-    terms = 2.0 * np.log(rows("factor_diagonals")).sum(axis=1) + rows("quadratic")[:, 0, :]  # log det S + y^T S^-1 y
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        terms = (
+            2.0 * np.log(rows("factor_diagonals")).sum(axis=1) + rows("quadratic")[:, 0, :]
+        )  # log det S + y^T S^-1 y
     log_likelihoods = -0.5 * (observed.sum(axis=-1) * _LOG_2PI + np.moveaxis(terms, -1, 0).reshape(*batch, steps))
+    # The earliest step where a track fails, as the NumPy backend would stop there: prior overflow, then an
+    # indefinite S, then posterior overflow (all (T, K))
+    prior_bad = ~np.isfinite(
+        np.concatenate(
+            [rows(name) for name in ("predicted_means", "predicted_covs", "innovations", "innovation_covs")], 1
+        )
+    ).all(axis=1)
+    failed = rows("ok")[:, 0, :] == 0.0
+    posterior_bad = ~np.isfinite(np.concatenate([rows("filtered_means"), rows("filtered_covs")], 1)).all(axis=1)
+    posterior_bad |= ~np.isfinite(np.moveaxis(log_likelihoods.reshape(tracks, steps), 0, -1))
+    anything = prior_bad | failed | posterior_bad
+    if anything.any():
+        step = int(np.argwhere(anything)[0][0])  # the earliest step
+        for flags, kind in ((prior_bad, _PRIOR), (failed, None), (posterior_bad, _POSTERIOR)):
+            if flags[step].any():
+                bad = flags[step].reshape(batch) if batch else flags[step][0]
+                if kind is None:
+                    raise ValueError(
+                        f"the innovation covariance H P H^T + R is not positive definite at step {step}"
+                        f"{_track(bad, batch)}"
+                    )
+                raise _overflow(step, bad, batch, kind)
     results = {name: field(name) for name in ("filtered_means", "filtered_covs")}
     total = log_likelihoods.sum(axis=-1)
     return FilterResult(
@@ -501,6 +544,10 @@ def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any)
     both = seen[..., :, None] & seen[..., None, :]
     effective = np.where(both, full, np.eye(count))
     residual = np.where(seen, residual, 0.0)
+    # every returned quantity finite (a masked component's S too: it is returned), else OverflowError at this step
+    prior_bad = _nonfinite(mean, 1) | _nonfinite(cov, 2) | _nonfinite(full, 2) | _nonfinite(residual, 1)
+    if prior_bad.any():
+        raise _overflow(t, prior_bad, model.batch, _PRIOR)
     try:
         factor = np.linalg.cholesky(effective)
     except np.linalg.LinAlgError:
@@ -510,12 +557,18 @@ def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any)
         raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {t}{where}") from None
     # K^T = S^{-1} H P and S^{-1} y from one solve
     hp = np.where(seen[..., :, None], _transpose(ph_t), 0.0)
-    solved = np.linalg.solve(effective, np.concatenate([hp, residual[..., None]], axis=-1))
-    gain = _transpose(solved[..., :size])
-    # log N(y; 0, S) = -(m_obs log 2 pi + log det S + y^T S^{-1} y) / 2
-    log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
-    quadratic = np.einsum("...i,...i->...", residual, solved[..., size])
-    log_likelihood = -0.5 * (seen.sum(axis=-1) * _LOG_2PI + log_det + quadratic)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        try:
+            solved = np.linalg.solve(effective, np.concatenate([hp, residual[..., None]], axis=-1))
+        except np.linalg.LinAlgError:  # Cholesky passed, but LU met an exactly zero pivot
+            raise ValueError(
+                f"the innovation covariance H P H^T + R is singular to working precision at step {t}"
+            ) from None
+        gain = _transpose(solved[..., :size])
+        # log N(y; 0, S) = -(m_obs log 2 pi + log det S + y^T S^{-1} y) / 2
+        log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
+        quadratic = np.einsum("...i,...i->...", residual, solved[..., size])
+        log_likelihood = -0.5 * (seen.sum(axis=-1) * _LOG_2PI + log_det + quadratic)
     with np.errstate(over="ignore", invalid="ignore"):
         # x+ = x + K y
         mean = mean + _apply(gain, residual)
@@ -548,9 +601,9 @@ def _filter_numpy(model: _Model) -> FilterResult:
         filtered_means[..., t, :], filtered_covs[..., t, :, :] = mean, cov
         innovations[..., t, :], innovation_covs[..., t, :, :] = step.innovation, step.innovation_cov
         log_likelihoods[..., t] = step.log_likelihood
-    for name, array in (("filtered means", filtered_means), ("filtered covariances", filtered_covs)):
-        if not np.isfinite(array).all():
-            raise OverflowError(f"the {name} exceed the largest double")
+        posterior_bad = _nonfinite(mean, 1) | _nonfinite(cov, 2) | _nonfinite(step.log_likelihood, 0)
+        if posterior_bad.any():
+            raise _overflow(t, posterior_bad, batch, _POSTERIOR)
     total = log_likelihoods.sum(axis=-1)
     return FilterResult(
         predicted_means,
