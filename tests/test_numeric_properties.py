@@ -1082,3 +1082,28 @@ def test_attack_3_kf_update_1d_prescaling_accounts_for_h_squared(P: float, z: fl
         exact_var = mpf(P) * noise / (mpf(P) + noise)
     assert_close(float(result.mean[0]), exact_mean, label="mean")
     assert_close(float(result.cov[0, 0]), exact_var, label="var")
+
+
+def exact_product_mean(m1: Any, s1: Any, m2: Any, s2: Any) -> list[mpmath.mpf]:
+    """W1 m1 + W2 m2 at DPS digits, W1 = S2 (S1 + S2)^-1, W2 = S1 (S1 + S2)^-1."""
+    with mpmath.workdps(DPS):
+        a, b = mp_matrix(np.asarray(s1, float)), mp_matrix(np.asarray(s2, float))
+        inverse = mp_inverse_spd(a + b)
+        mean = b * inverse * mp_vector(np.asarray(m1, float)) + a * inverse * mp_vector(np.asarray(m2, float))
+        return [mean[i] for i in range(mean.rows)]
+
+
+@pytest.mark.parametrize(
+    ("m1", "s1", "m2", "s2"),
+    [
+        ([-1.7e308, 0.0], np.eye(2), [1.7e308, 0.0], [[1.0, 0.5], [0.5, 1.0]]),
+        ([-1.7e308, 1.7e308], np.eye(2), [1.7e308, -1.7e308], np.eye(2)),
+        ([-1.7e308, 1.7e308], [[1.0, -0.3], [-0.3, 2.0]], [1.7e308, -1.7e308], [[1.0, 0.5], [0.5, 1.0]]),
+        ([MAX, -MAX, 0.0], np.diag([1.0, 3.0, 1.0]), [-MAX, MAX, 1.0], np.diag([2.0, 1.0, 1.0])),
+    ],
+)
+def test_attack_1_mvn_multiply_means_near_the_largest_double(m1: Any, s1: Any, m2: Any, s2: Any) -> None:
+    """R m2 - R m1 overflows although the posterior mean is representable: was OverflowError."""
+    product = mvn_multiply(m1, s1, m2, s2)
+    for i, exact in enumerate(exact_product_mean(m1, s1, m2, s2)):
+        assert abs(mpf(product.mean[i]) - exact) <= 1e-12 * MAX, f"mean[{i}] = {product.mean[i]!r}, exact {exact}"

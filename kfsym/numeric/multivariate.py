@@ -342,10 +342,15 @@ def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArr
     deviation = r * m2 - r * m1  # z = R (m2 - m1), without forming m2 - m1 (it may overflow)
     batch = np.broadcast_shapes(scaled_total.shape[:-2], b.shape[:-2], deviation.shape[:-1])
     total = np.broadcast_to(scaled_total, (*batch, size, size))
-    solved = np.linalg.solve(
+    # an overflowed z (inf, or inf - inf) never reaches a product: those elements are redone per axis below
+    finite_deviation = np.where(np.isfinite(deviation), deviation, 0.0)
+    solved = _solve_total(
         total,
         np.concatenate(
-            [np.broadcast_to(b, (*batch, size, size)), np.broadcast_to(deviation[..., None], (*batch, size, 1))],
+            [
+                np.broadcast_to(b, (*batch, size, size)),
+                np.broadcast_to(finite_deviation[..., None], (*batch, size, 1)),
+            ],
             axis=-1,
         ),
     )
@@ -363,16 +368,20 @@ def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArr
     if unsafe.any():
         exponents = np.frexp(r)[1] + np.frexp(np.maximum(np.abs(m1), np.abs(m2)))[1]
         columns = (r * np.ldexp(m2, -exponents) - r * np.ldexp(m1, -exponents))[..., :, None] * np.eye(size)
-        solved = np.linalg.solve(total, np.broadcast_to(columns, (*batch, size, size)))
+        solved = _solve_total(total, np.broadcast_to(columns, (*batch, size, size)))
         scales = exponents[..., None, :]  # column j of the solution carries 2^k_j
         # only the elements that need it take the per-axis result: no element depends on the others in the batch
         redo = np.broadcast_to(unsafe.any(axis=-1, keepdims=True), np.shape(toward_second))
-        per_axis_second = _weighted(d, a, solved, factor=(rho1, std1, u1), exponents=scales).sum(axis=-1)
-        per_axis_first = _weighted(d, b, solved, factor=(rho2, std2, u2), exponents=scales).sum(axis=-1)
+        per_axis_second = _per_axis_sum(d, a, solved, (rho1, std1, u1), scales)
+        per_axis_first = _per_axis_sum(d, b, solved, (rho2, std2, u2), scales)
         toward_second = np.where(redo, per_axis_second, toward_second)
         toward_first = np.where(redo, per_axis_first, toward_first)
-    # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): per component the form with the smaller rounding error
-    from_first = np.abs(m1) + np.abs(toward_second) <= np.abs(m2) + np.abs(toward_first)
+    # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): per component the form with the smaller rounding error, compared
+    # in halves (the sums may exceed the largest double). A correction beyond the largest double is not taken:
+    # mean - m1 and m2 - mean cannot both overflow where the mean lies between the two.
+    first_error = 0.5 * np.abs(m1) + 0.5 * np.abs(toward_second)
+    second_error = 0.5 * np.abs(m2) + 0.5 * np.abs(toward_first)
+    from_first = np.isfinite(first_error) & ~(first_error > second_error)
     mean = np.where(from_first, m1 + toward_second, m2 - toward_first)
     # Independent axes (both covariances diagonal): per axis a convex combination of the two means, which rounding
     # must not leave (with correlations the exact mean may lie outside the box of the two means, and is kept).
@@ -382,6 +391,24 @@ def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArr
         clipped = np.clip(mean, np.minimum(m1, m2), np.maximum(m1, m2))
         mean = np.where(independent[..., None], clipped, mean)
     return mean, cov
+
+
+def _solve_total(total: Any, right: Any) -> Any:
+    """T~^-1 right; T~ is the unit-diagonal sum of two positive-definite matrices, so the solve succeeds."""
+    try:
+        return np.linalg.solve(total, right)
+    except np.linalg.LinAlgError:  # an exactly zero pivot: singular to working precision
+        raise ValueError("cov1 + cov2 is singular to working precision (cov1 and cov2 far apart in scale)") from None
+
+
+def _per_axis_sum(d: Any, a: Any, solved: Any, factor: tuple[Any, Any, Any], scales: Any) -> Any:
+    """sum_j 2^k_j D A^T Y_j, summed in halves where the plain sum overflows (inf + -inf would be NaN)."""
+    total = _weighted(d, a, solved, factor=factor, exponents=scales).sum(axis=-1)
+    overflowed = ~np.isfinite(total)
+    if overflowed.any():
+        halves = _weighted(d, a, solved, factor=factor, exponents=scales - 1).sum(axis=-1)
+        total = np.where(overflowed, np.ldexp(halves, 1), total)
+    return total
 
 
 def _weighted(d: Any, a: Any, solved: Any, *, factor: tuple[Any, Any, Any], exponents: Any = None) -> Any:
