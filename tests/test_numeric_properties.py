@@ -1107,3 +1107,30 @@ def test_attack_1_mvn_multiply_means_near_the_largest_double(m1: Any, s1: Any, m
     product = mvn_multiply(m1, s1, m2, s2)
     for i, exact in enumerate(exact_product_mean(m1, s1, m2, s2)):
         assert abs(mpf(product.mean[i]) - exact) <= 1e-12 * MAX, f"mean[{i}] = {product.mean[i]!r}, exact {exact}"
+
+
+def test_attack_2_mvn_multiply_diagonal_is_the_1d_product_per_axis() -> None:
+    """Both covariances diagonal: the 1-D product per axis, not a solve through subnormal intermediates."""
+    product = mvn_multiply([1e-186, 0.0], np.diag([1e191, 1.0]), [0.0, 0.0], np.diag([1e107, 1.0]))
+    expected = multiply(1e-186, 1e191, 0.0, 1e107)
+    assert (product.mean[0], product.cov[0, 0]) == (expected.mean, expected.var)  # was 1.56e-270, exact 1e-270
+    # per element: a batch mixing diagonal and correlated elements keeps each element's own result
+    batch = mvn_multiply(
+        [[1e-186, 0.0], [1.0, 2.0]],
+        [np.diag([1e191, 1.0]), [[2.0, 0.5], [0.5, 1.0]]],
+        [0.0, 0.0],
+        [np.diag([1e107, 1.0]), [[1.0, 0.2], [0.2, 3.0]]],
+    )
+    alone = mvn_multiply([1.0, 2.0], [[2.0, 0.5], [0.5, 1.0]], [0.0, 0.0], [[1.0, 0.2], [0.2, 3.0]])
+    assert (batch.mean[0] == product.mean).all() and (batch.mean[1] == alone.mean).all()
+    assert (batch.cov[1] == alone.cov).all()
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e250, 1e300])
+def test_attack_2_mvn_multiply_tiny_means_with_correlated_covariances(scale: float) -> None:
+    """Means near 1e-300 and large variances (z = R (m2 - m1) subnormal): the means are scaled by 2^k first."""
+    m1, s1 = [1e-300, -2e-300], scale * np.array([[2.0, 0.5], [0.5, 1.0]])
+    m2, s2 = [3e-300, 0.0], scale * np.array([[1.0, 0.2], [0.2, 3.0]])
+    product = mvn_multiply(m1, s1, m2, s2)
+    for i, exact in enumerate(exact_product_mean(m1, s1, m2, s2)):
+        assert_close(float(product.mean[i]), exact, label=f"mean[{i}]")

@@ -266,7 +266,8 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
         mean = mean1 + K (mean2 - mean1)
         cov  = K cov2              (= cov1 - K cov1, symmetric, no cancellation)
 
-    ``K`` comes from one batched linear solve; no covariance is inverted.
+    ``K`` comes from one batched linear solve; no covariance is inverted. Elements whose two
+    covariances are both diagonal get exactly the 1-D :func:`kfsym.numeric.multiply` per axis.
 
     Parameters
     ----------
@@ -293,11 +294,40 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
         with np.errstate(over="ignore", under="ignore"):
             mean, var = gaussian.product_moments(m1[..., 0], s1[..., 0, 0], m2[..., 0], s2[..., 0, 0])
         return broadcast_gaussian(np.asarray(mean)[..., None], np.asarray(var)[..., None, None])
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        mean, cov = _scaled_product(m1, s1, m2, s2)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        # The mean is linear in (m1, m2): tiny means are scaled up by 2^k (exact) so that no intermediate of the
+        # solve is subnormal, and the mean scaled back once (one rounding into the subnormals at most).
+        largest = np.maximum(np.abs(m1), np.abs(m2)).max(axis=-1, keepdims=True)
+        shift = np.where(largest > 0.0, np.maximum(-np.frexp(largest)[1], 0), 0)
+        mean, cov = _scaled_product(np.ldexp(m1, shift), s1, np.ldexp(m2, shift), s2)
+        mean = np.ldexp(mean, -shift)
+        mean, cov = _independent_axes(m1, s1, m2, s2, mean=mean, cov=cov)
     if not np.isfinite(mean).all():
         raise OverflowError("the posterior mean exceeds the largest double")
     return broadcast_gaussian(mean, covariance_result(cov))
+
+
+def _independent_axes(m1: Any, s1: Any, m2: Any, s2: Any, *, mean: Any, cov: Any) -> tuple[Any, Any]:
+    """Elements whose two covariances are both diagonal: the 1-D product per axis (``gaussian.product_moments``).
+
+    Their axes are independent, so the product is exactly the 1-D one on each; the 1-D kernel has no
+    solve and no intermediate that under- or overflows (the n-D path may lose bits to subnormal
+    intermediates). Chosen per element: no element's result depends on the others in the call.
+    """
+    size = s1.shape[-1]
+    off = ~np.eye(size, dtype=bool)
+    diagonal = ~((s1 != 0.0) & off).any(axis=(-2, -1)) & ~((s2 != 0.0) & off).any(axis=(-2, -1))
+    if not diagonal.any():
+        return mean, cov
+    axis_mean, axis_var = gaussian.product_moments(
+        m1, np.diagonal(s1, axis1=-2, axis2=-1), m2, np.diagonal(s2, axis1=-2, axis2=-1)
+    )
+    axis_mean, axis_var = np.asarray(axis_mean, dtype=np.float64), np.asarray(axis_var, dtype=np.float64)
+    diagonal_cov = axis_var[..., :, None] * np.eye(size)
+    return (
+        np.where(diagonal[..., None], axis_mean, mean),
+        np.where(diagonal[..., None, None], diagonal_cov, cov),
+    )
 
 
 def _scaled_product(m1: FloatArray, s1: FloatArray, m2: FloatArray, s2: FloatArray) -> tuple[FloatArray, FloatArray]:
