@@ -1134,3 +1134,18 @@ def test_attack_2_mvn_multiply_tiny_means_with_correlated_covariances(scale: flo
     product = mvn_multiply(m1, s1, m2, s2)
     for i, exact in enumerate(exact_product_mean(m1, s1, m2, s2)):
         assert_close(float(product.mean[i]), exact, label=f"mean[{i}]")
+
+
+@pytest.mark.parametrize("tiny", [1e-310, 1e-320, 2.2250738585072014e-308])
+def test_attack_7_kf_update_with_subnormal_covariances(tiny: float) -> None:
+    """n-D update with subnormal P and R: the gain is solved with S scaled to unit diagonal (was OverflowError)."""
+    result = kf_update([0.0, 0.0], np.diag([tiny, 1.0]), [1.0], [[1.0, 0.0]], [[tiny]])
+    assert abs(result.mean[0] - 0.5) <= 2 * EPS and result.mean[1] == 0.0
+    assert result.cov[1, 1] == 1.0 and result.cov[0, 1] == 0.0
+    assert abs(result.cov[0, 0] - tiny / 2) <= 4 * SUB
+    # a subnormal covariance with correlation: the same as the problem scaled by 2^1000, scaled back
+    P = np.array([[3.0, 1.0], [1.0, 2.0]])
+    big = kf_update([0.0, 0.0], P, [1.0, 1.0], np.eye(2), np.eye(2))
+    small = kf_update([0.0, 0.0], np.ldexp(P, -1060), [1.0, 1.0], np.eye(2), np.ldexp(np.eye(2), -1060))
+    np.testing.assert_allclose(small.mean, big.mean, rtol=1e-12)
+    np.testing.assert_allclose(small.cov, np.ldexp(big.cov, -1060), rtol=0, atol=64 * SUB)

@@ -435,3 +435,16 @@ def test_attack_17_backends_agree_where_a_masked_component_overflows() -> None:
     for backend in ("numpy", "numba"):
         with pytest.raises(OverflowError, match="at step 0:"):
             _kf_filter(z, [0.0, 0.0], np.diag([1e300, 1.0]), np.eye(2), np.zeros((2, 2)), H, np.eye(2), backend=backend)
+
+
+def test_attack_7_kf_filter_with_subnormal_covariances(kf_filter: Any) -> None:
+    """P0 and R subnormal: the gain from S scaled to unit diagonal, the log-likelihood apart (was OverflowError)."""
+    result = kf_filter([[1e-155]], [0.0], [[1e-310]], [[1.0]], [[0.0]], [[1.0]], [[1e-310]])
+    assert math.isclose(result.filtered_means[0, 0], 5e-156, rel_tol=1e-15)
+    assert abs(result.filtered_covariances[0, 0, 0] - 5e-311) <= 4 * 5e-324
+    # log N(1e-155; 0, 2e-310) = -(log 2 pi + log 2e-310 + 1e-310 / 2e-310) / 2
+    exact = -0.5 * (math.log(2 * math.pi) + math.log(2.0) + math.log(1e-310) + 0.5)
+    assert math.isclose(result.log_likelihood, exact, rel_tol=1e-12)
+    # y^T S^-1 y beyond the largest double: the log-likelihood is, too: OverflowError at that step, not -inf
+    with pytest.raises(OverflowError, match="at step 0:"):
+        kf_filter([[1.0]], [0.0], [[1e-310]], [[1.0]], [[0.0]], [[1.0]], [[1e-310]])

@@ -28,6 +28,7 @@ from kfsym.numeric._validate import (
     covariance,
     rectangular,
     same_size,
+    unit_scaled,
     vectors,
 )
 from kfsym.numeric.multivariate import MultivariateGaussian, broadcast_gaussian, covariance_result, symmetrized
@@ -228,14 +229,18 @@ def _joseph_update(
         innovation_cov = symmetrized(observation @ ph_t + noise)
     if not np.isfinite(innovation_cov).all():
         raise OverflowError("the innovation covariance H P H^T + R exceeds the largest double")
+    # S = D C D, D = diag(2^k), C about unit diagonal (exact): subnormal or huge innovation variances factor and
+    # solve like unit ones
+    scaled, exponents = unit_scaled(innovation_cov)
     try:
-        np.linalg.cholesky(innovation_cov)
+        np.linalg.cholesky(scaled)
     except np.linalg.LinAlgError:
         raise ValueError("the innovation covariance H P H^T + R is not positive definite") from None
-    with np.errstate(over="ignore", invalid="ignore"):
-        # K^T = S^{-1} H P (S, P symmetric): one solve, no inverse
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        # K^T = S^{-1} H P = D^-1 C^-1 (D^-1 H P)  (S, P symmetric): one solve, no inverse
         try:
-            gain = np.swapaxes(np.linalg.solve(innovation_cov, np.swapaxes(ph_t, -1, -2)), -1, -2)
+            scaled_hp = np.ldexp(np.swapaxes(ph_t, -1, -2), -exponents[..., :, None])
+            gain = np.swapaxes(np.ldexp(np.linalg.solve(scaled, scaled_hp), -exponents[..., :, None]), -1, -2)
         except (
             np.linalg.LinAlgError
         ):  # Cholesky passed, but LU met an exactly zero pivot: singular to working precision

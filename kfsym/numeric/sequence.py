@@ -48,12 +48,21 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, finite, rectangular, same_size
+from kfsym.numeric._validate import (
+    FloatArray,
+    broadcast_shapes,
+    covariance,
+    finite,
+    rectangular,
+    same_size,
+    unit_scaled,
+)
 from kfsym.numeric.multivariate import covariance_result
 
 __all__ = ["FilterResult", "SmootherResult", "kf_filter", "rts_smoother"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
 _PER_TRANSITION = ("F", "Q", "B", "u")
 _PER_MEASUREMENT = ("H", "R")
 
@@ -548,26 +557,32 @@ def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any)
     prior_bad = _nonfinite(mean, 1) | _nonfinite(cov, 2) | _nonfinite(full, 2) | _nonfinite(residual, 1)
     if prior_bad.any():
         raise _overflow(t, prior_bad, model.batch, _PRIOR)
+    # S = D C D, D = diag(2^k), C about unit diagonal (exact): no subnormal or huge pivot in the factorisation
+    scaled, exponents = unit_scaled(effective)
     try:
-        factor = np.linalg.cholesky(effective)
+        factor = np.linalg.cholesky(scaled)
     except np.linalg.LinAlgError:
-        bad = _not_definite(np.broadcast_to(effective, (*model.batch, count, count)))
+        bad = _not_definite(np.broadcast_to(scaled, (*model.batch, count, count)))
         track = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
         where = f" for track {track}" if track else ""
         raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {t}{where}") from None
-    # K^T = S^{-1} H P and S^{-1} y from one solve
     hp = np.where(seen[..., :, None], _transpose(ph_t), 0.0)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         try:
-            solved = np.linalg.solve(effective, np.concatenate([hp, residual[..., None]], axis=-1))
+            # K^T = S^{-1} H P = D^-1 C^-1 (D^-1 H P)
+            gain = _transpose(
+                np.ldexp(np.linalg.solve(scaled, np.ldexp(hp, -exponents[..., :, None])), -exponents[..., :, None])
+            )
+            # y^T S^{-1} y = |v|^2, L v = D^-1 y: apart from the gain, so that an overflow of one (a legitimate
+            # log-likelihood below the doubles) does not poison the other
+            whitened = np.linalg.solve(factor, np.ldexp(residual, -exponents)[..., None])[..., 0]
         except np.linalg.LinAlgError:  # Cholesky passed, but LU met an exactly zero pivot
             raise ValueError(
                 f"the innovation covariance H P H^T + R is singular to working precision at step {t}"
             ) from None
-        gain = _transpose(solved[..., :size])
-        # log N(y; 0, S) = -(m_obs log 2 pi + log det S + y^T S^{-1} y) / 2
-        log_det = 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
-        quadratic = np.einsum("...i,...i->...", residual, solved[..., size])
+        # log N(y; 0, S) = -(m_obs log 2 pi + log det S + y^T S^{-1} y) / 2,  log det S = 2 sum log L_aa + 2 log 2 sum k
+        log_det = 2.0 * (np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1) + _LOG_2 * exponents.sum(axis=-1))
+        quadratic = np.einsum("...i,...i->...", whitened, whitened)
         log_likelihood = -0.5 * (seen.sum(axis=-1) * _LOG_2PI + log_det + quadratic)
     with np.errstate(over="ignore", invalid="ignore"):
         # x+ = x + K y
