@@ -1149,3 +1149,34 @@ def test_attack_7_kf_update_with_subnormal_covariances(tiny: float) -> None:
     small = kf_update([0.0, 0.0], np.ldexp(P, -1060), [1.0, 1.0], np.eye(2), np.ldexp(np.eye(2), -1060))
     np.testing.assert_allclose(small.mean, big.mean, rtol=1e-12)
     np.testing.assert_allclose(small.cov, np.ldexp(big.cov, -1060), rtol=0, atol=64 * SUB)
+
+
+@pytest.mark.parametrize(
+    ("values", "p", "ddof"),
+    [
+        ([1e-200, 2e-200], None, 0),
+        ([1e-160, 3e-160], None, 0),
+        ([1e-200, 2e-200, 4e-200], None, 1),
+        ([1e-300, 3e-300], [0.25, 0.75], 0),
+        ([-3e-250, 1e-250, 7e-251, 0.0], None, 0),
+    ],
+)
+def test_attack_11_std_when_the_squares_underflow(values: list[float], p: list[float] | None, ddof: int) -> None:
+    """The squares of the deviations underflow although the standard deviation is a normal double (was 0)."""
+    with mpmath.workdps(DPS):
+        x = [mpf(v) for v in values]
+        weights = [mpf(w) for w in p] if p else [mpf(1) / len(x)] * len(x)
+        mean = sum(w * v for w, v in zip(weights, x, strict=True))
+        scatter = sum(w * (v - mean) ** 2 for w, v in zip(weights, x, strict=True))
+        exact = mpmath.sqrt(scatter * len(x) / (len(x) - ddof)) if p is None else mpmath.sqrt(scatter)
+    assert_close(std(values, p, ddof), exact, label="std")
+
+
+@pytest.mark.parametrize("constant", [0.1, 1 / 3, 1e-300, 7e300, -2.2250738585072014e-308])
+@pytest.mark.parametrize("count", [3, 7, 100])
+def test_attack_12_correlation_refuses_a_constant_variable(constant: float, count: int) -> None:
+    """Equal values whose rounded mean leaves deviations of an ulp are still constant."""
+    with pytest.raises(ValueError, match="variable 0 .* is constant"):
+        correlation([constant] * count, np.arange(count, dtype=float))
+    # a variable that does vary is kept, whatever its scale
+    assert abs(correlation(constant * (1 + 1e-6 * np.arange(count)), np.arange(count, dtype=float))[0, 1]) > 0.999

@@ -24,6 +24,9 @@ __all__ = ["PROBABILITY_TOLERANCE", "correlation", "covariance", "expectation", 
 #: Probabilities must sum to 1 within this absolute tolerance.
 PROBABILITY_TOLERANCE = 1e-9
 
+_TINY_DEVIATION = 2.0**-480  # deviations below this have squares below 2^-960: bits lost to underflow
+_EPS = float(np.finfo(np.float64).eps)
+
 
 def _output(value: Any) -> FloatOrArray:
     array = np.asarray(value, dtype=np.float64)
@@ -84,14 +87,18 @@ def _scatter(values: FloatArray, weights: FloatArray | None, divisor: float, axi
     zero weight times an infinite square); then each term is scaled by 2^-e, 2^e just above the
     largest weighted half-deviation, so no square exceeds 1 and no term that matters underflows.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = _mean(values, weights, axis)
-        # Var X = E[(X - mu)^2], the two-pass form of E[X^2] - E[X]^2   (moments.variance_moments)
-        # s^2 = sum (x_i - xbar)^2 / (N - ddof)                  (moments.sample_variance_bias)
-        squares = (values - mean) ** 2
-        plain = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
-    if np.isfinite(plain).all():
+    plain, largest = _two_pass(values, weights, divisor, axis)
+    # Squares of deviations below 2^-960 lose bits to underflow (and vanish below 2^-1075): there the values
+    # themselves are scaled up by 2^-e (exact), e < 0 the exponent of the largest |x|, and the variance is 4^e
+    # times theirs. The nonzero deviations are at least an ulp of the values, so scaled they exceed 2^-54.
+    exponents = np.minimum(_exponents(values, axis), 0)
+    tiny = (largest > 0.0) & (largest < _TINY_DEVIATION) & (_reduced(exponents, axis) < 0)
+    if np.isfinite(plain).all() and not tiny.any():
         return plain, 0
+    if np.isfinite(plain).all():
+        with np.errstate(under="ignore"):
+            inner, _ = _two_pass(np.ldexp(values, -exponents), weights, divisor, axis)
+        return np.where(tiny, inner, plain), np.where(tiny, _reduced(exponents, axis), 0)
     # sum p_i d_i^2 = 4^(e+1) sum (t_i / 2^e)^2 with t_i = sqrt(p_i) |d_i / 2|, 2^e just above max t_i: the halves
     # never overflow, every scaled square is at most 1, and what underflows is below 2^-1022 of the largest term
     # (a value with weight 0 sets no scale).
@@ -101,6 +108,19 @@ def _scatter(values: FloatArray, weights: FloatArray | None, divisor: float, axi
         exponents = _exponents(terms, axis)
         inner = 4.0 * (np.ldexp(terms, -exponents) ** 2).sum(axis=axis) / divisor
     return inner, _reduced(exponents, axis)
+
+
+def _two_pass(values: FloatArray, weights: FloatArray | None, divisor: float, axis: int | None) -> tuple[Any, Any]:
+    """(sum p_i (x_i - mean)^2 / divisor, max |x_i - mean|) over ``axis``, unscaled (may over- or underflow)."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        mean = _mean(values, weights, axis)
+        # Var X = E[(X - mu)^2], the two-pass form of E[X^2] - E[X]^2   (moments.variance_moments)
+        # s^2 = sum (x_i - xbar)^2 / (N - ddof)                  (moments.sample_variance_bias)
+        deviations = values - mean
+        squares = deviations**2
+        plain = (squares.sum(axis=axis) if weights is None else (weights * squares).sum(axis=axis)) / divisor
+        largest = np.max(np.abs(deviations), axis=axis)
+    return plain, largest
 
 
 def _scaled_back(value: Any, exponents: Any, what: str) -> Any:
@@ -354,8 +374,16 @@ def correlation(x: ArrayLike, y: ArrayLike | None = None) -> FloatOrArray:
     # rho is invariant under scaling each variable: the scaled scatter never over- or underflows needlessly
     sigma, _ = _covariance_matrix(rows, ddof=1, scaled=True)
     variances = np.diag(sigma)
-    if (variances <= 0).any():
-        row = int(np.flatnonzero(variances <= 0)[0])
+    # Constant to rounding: the mean of equal values is rounded, so their computed deviations may be an ulp or
+    # so instead of 0. The scatter is then at most about n eps^2 times the sum of squares of the values (both
+    # of the rows scaled by the same power of two); a variable whose scatter is that small is refused.
+    count = rows.shape[1]
+    with np.errstate(under="ignore"):
+        scaled_rows = np.ldexp(rows, -_exponents(rows, 1))
+        squares = (scaled_rows**2).sum(axis=1)
+    constant = variances * (count - 1) <= count * _EPS**2 * squares
+    if constant.any():
+        row = int(np.flatnonzero(constant)[0])
         raise ValueError(f"variable {row} (row of x, then y) is constant: its correlation is undefined")
     scale = np.sqrt(variances)
     # rho = sigma_xy / (sigma_x sigma_y), |rho| <= 1          (moments.correlation_bound)
