@@ -1176,7 +1176,7 @@ def test_attack_11_std_when_the_squares_underflow(values: list[float], p: list[f
 @pytest.mark.parametrize("count", [3, 7, 100])
 def test_attack_12_correlation_refuses_a_constant_variable(constant: float, count: int) -> None:
     """Equal values whose rounded mean leaves deviations of an ulp are still constant."""
-    with pytest.raises(ValueError, match="variable 0 .* is constant"):
+    with pytest.raises(ValueError, match=r"variable 0 .* is constant"):
         correlation([constant] * count, np.arange(count, dtype=float))
     # a variable that does vary is kept, whatever its scale
     assert abs(correlation(constant * (1 + 1e-6 * np.arange(count)), np.arange(count, dtype=float))[0, 1]) > 0.999
