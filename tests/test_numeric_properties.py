@@ -46,6 +46,7 @@ from kfsym.numeric import (
     covariance,
     evidence,
     expectation,
+    kf_filter,
     kf_predict,
     kf_update,
     log_evidence,
@@ -57,6 +58,7 @@ from kfsym.numeric import (
     mvn_multiply,
     mvn_pdf,
     pdf,
+    rts_smoother,
     std,
     variance,
 )
@@ -1180,3 +1182,88 @@ def test_attack_12_correlation_refuses_a_constant_variable(constant: float, coun
         correlation([constant] * count, np.arange(count, dtype=float))
     # a variable that does vary is kept, whatever its scale
     assert abs(correlation(constant * (1 + 1e-6 * np.arange(count)), np.arange(count, dtype=float))[0, 1]) > 0.999
+
+
+def test_attack_13_big_python_ints_and_long_doubles() -> None:
+    """Python ints beyond int64 are real numbers; beyond the doubles (and long doubles beyond them) an error."""
+    assert pdf(0.0, 0.0, 10**20) == pdf(0.0, 0.0, 1e20)
+    assert expectation([10**20, 1]) == 5e19
+    assert mvn_logpdf([10**20, 0], [0, 0], np.eye(2)) == mvn_logpdf([1e20, 0.0], [0.0, 0.0], np.eye(2))
+    with pytest.raises(OverflowError, match="var holds an integer"):
+        pdf(0.0, 0.0, 10**400)
+    with pytest.raises(OverflowError, match="x holds an integer"):
+        expectation([1, -(10**5000)])
+    with pytest.raises(TypeError, match="x must be real numbers"):
+        expectation([1, "2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="var must lie within the range of doubles"):
+            pdf(0.0, 0.0, np.longdouble("1e400"))
+        with pytest.raises(ValueError, match="x must lie within the range of doubles"):
+            pdf(np.array([0.0, np.longdouble("-1e400")]), 0.0, 1.0)
+        assert pdf(np.longdouble(0.5), 0.0, 1.0) == pdf(0.5, 0.0, 1.0)
+
+
+ATTACK_14_CALLS: dict[str, Callable[[], Any]] = {
+    "mvn_logpdf": lambda: mvn_logpdf([0.0, 0.0], [0.0, 0.0], np.diag([1e-300, 1.0])),
+    "mvn_pdf beyond MAX": lambda: mvn_pdf([0.0, 0.0], [0.0, 0.0], np.diag([SUB, SUB])),
+    "mahalanobis": lambda: mahalanobis([1e-300, 0.0], [0.0, 0.0], np.diag([1e-300, 1.0])),
+    "mvn_multiply": lambda: mvn_multiply([1e-186, 0.0], np.diag([1e191, 1.0]), [0.0, 0.0], np.diag([1e107, 1.0])),
+    "kf_update n-D": lambda: kf_update([0.0, 0.0], np.diag([1e-310, 1.0]), [1.0], [[1.0, 0.0]], [[1e-310]]),
+    "kf_update 1-D": lambda: kf_update(
+        [-2.529163844697435e-87],
+        [[3.5117380323364435e-246]],
+        [-1.7914665043649532e305],
+        [[-8.12562676180448e-31]],
+        [[6.1014516882949925e259]],
+    ),
+    "kf_filter": lambda: kf_filter(
+        [[1e-155]], [0.0], [[1e-310]], [[1.0]], [[0.0]], [[1.0]], [[1e-310]], backend="numpy"
+    ),
+    "rts_smoother": lambda: rts_smoother(
+        kf_filter([[1e-200], [2e-200]], [0.0], [[1e-300]], [[1.0]], [[1e-302]], [[1.0]], [[1e-300]], backend="numpy"),
+        [[1.0]],
+    ),
+    "covariance": lambda: covariance([1e-300, 2e-300, 0.0], [1.0, 2.0, 3.0]),
+    "std": lambda: std([1e-200, 2e-200]),
+}
+
+
+@pytest.mark.parametrize("call", ATTACK_14_CALLS.values(), ids=ATTACK_14_CALLS.keys())
+def test_attack_14_no_warning_leaks_and_errstate_raise_is_harmless(call: Callable[[], Any]) -> None:
+    """Internal over- and underflow is handled, not reported: no warning, and no FloatingPointError in raise mode."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = call()
+        with np.errstate(all="raise"):
+            again = call()
+    assert repr(again) == repr(expected)
+
+
+def test_attack_18_time_varying_and_rts_smoother_validation() -> None:
+    """time_varying=None is a TypeError naming it; rts_smoother validates the FilterResult it is given."""
+    args = ([[1.0], [2.0]], [0.0], [[1.0]], [[1.0]], [[0.1]], [[1.0]], [[1.0]])
+    with pytest.raises(TypeError, match="time_varying"):
+        kf_filter(*args, time_varying=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="time_varying"):
+        kf_filter(*args, time_varying=[1])  # type: ignore[list-item]
+    result = kf_filter(*args, backend="numpy")
+    for field, value in (
+        ("filtered_means", np.full((2, 1), np.nan)),
+        ("predicted_means", np.full((2, 1), np.inf)),
+        ("filtered_covariances", -np.ones((2, 1, 1))),
+        ("predicted_covariances", np.array([[[1.0]], [[np.nan]]])),
+        ("filtered_covariances", np.ones((2, 2, 2))),
+    ):
+        with pytest.raises(ValueError, match=f"filtered.{field}"):
+            rts_smoother(result._replace(**{field: value}), [[1.0]])
+    rts_smoother(result, [[1.0]])
+
+
+def test_mahalanobis_of_a_subnormal_deviation() -> None:
+    """The deviation scaled down by the variance's power of two rounded to 0 (found by the n-D property)."""
+    cov = [[4.0, 1.9725366022179032], [1.9725366022179032, 1.0]]
+    with mpmath.workdps(DPS):
+        exact = mpf(SUB) * mpmath.sqrt(mp_inverse_spd(mp_matrix(np.array(cov)))[0, 0])
+    assert abs(mpf(mahalanobis([SUB, 0.0], [0.0, 0.0], cov)) - exact) <= 2 * SUB  # was 0.0, exact 1.5e-323
+    assert mahalanobis([[1e-300, 1e150], [1.0, 2.0]], [0.0, 0.0], np.diag([1e-300, 1e300])).tolist() == [1.0, 1e150]

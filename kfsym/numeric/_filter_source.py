@@ -16,7 +16,8 @@ The formulas are the NumPy backend's (:mod:`kfsym.numeric.sequence`), entry by e
 - update      x+ = x + K y,  P+ = (I - K H) P (I - K H)^T + K R K^T (``kalman.update_general``,
   Joseph form: ``kalman.joseph_general``)
 - every covariance symmetrised as ``(A + A^T)/2`` (exactly A where symmetric) with its
-  diagonal clamped at 0, as :func:`kfsym.numeric.multivariate.covariance_result` does.
+  diagonal clamped at 0 and the row of a zero variance zeroed, as
+  :func:`kfsym.numeric.multivariate.covariance_result` does.
 
 This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 """
@@ -85,12 +86,15 @@ class _Printer:
 
 
 def _symmetrized(out: _Printer, raw: str, name: str, size: int) -> None:
-    """name_ij = (raw_ij + raw_ji)/2, exactly raw_ij where symmetric; diagonal clamped at 0."""
+    """name_ij = (raw_ij + raw_ji)/2, exactly raw_ij where symmetric; diagonal clamped at 0, and the row and
+    column of a zero variance set to 0 (a semi-definite matrix has |A_ij| <= sqrt(A_ii A_jj))."""
     for i in range(size):
         out(f"{name}{i}{i} = {raw}{i}{i} if {raw}{i}{i} > 0.0 else 0.0")
+    for i in range(size):
         for j in range(i + 1, size):
             a, b = f"{raw}{i}{j}", f"{raw}{j}{i}"
             out(f"{name}{i}{j} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
+            out(f"{name}{i}{j} = {name}{i}{j} if min({name}{i}{i}, {name}{j}{j}) > 0.0 else 0.0")
             out(f"{name}{j}{i} = {name}{i}{j}")
 
 

@@ -63,9 +63,38 @@ def real(value: ArrayLike, name: str) -> FloatArray:
         raise TypeError(f"{name} must be real, got complex values")
     if kind == "b":
         raise TypeError(f"{name} must be real numbers, got booleans")
+    if kind == "O" and array.size and all(_is_real_number(item) for item in array.flat):
+        return _from_objects(array, name)  # Python ints beyond int64 (10**20), possibly mixed with floats
     if kind not in _REAL_KINDS:
         raise TypeError(f"{name} must be real numbers, got {array.dtype} ({type(value).__name__})")
+    if kind == "f" and array.dtype.itemsize > 8:  # long double: its range exceeds the doubles'
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            converted = array.astype(np.float64)
+            beyond = np.isfinite(array) & ~np.isfinite(converted)
+        if beyond.any():
+            flat = int(np.flatnonzero(beyond)[0])
+            where = "" if array.ndim == 0 else f" at index {tuple(int(i) for i in np.unravel_index(flat, array.shape))}"
+            raise ValueError(f"{name} must lie within the range of doubles (±1.8e308); got {array.flat[flat]!s}{where}")
+        return converted
     return array.astype(np.float64, copy=False)
+
+
+def _is_real_number(item: Any) -> bool:
+    return isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, (bool, np.bool_))
+
+
+def _from_objects(array: Any, name: str) -> FloatArray:
+    """An object array of real numbers (big Python ints) as doubles; an OverflowError naming ``name`` beyond them."""
+    values = []
+    for item in array.flat:
+        try:
+            values.append(float(item))
+        except OverflowError:
+            raise OverflowError(
+                f"{name} holds an integer of {int(item).bit_length()} bits, beyond the largest double (1.8e308, "
+                "1024 bits)"
+            ) from None
+    return np.array(values, dtype=np.float64).reshape(array.shape)
 
 
 def _unmasked(value: Any, name: str) -> Any:

@@ -300,7 +300,7 @@ def _covariance_matrix(rows: FloatArray, ddof: float, *, scaled: bool = False) -
     divisor = count - _ddof(ddof, count)
     exponents: Any = 0
     if not scaled:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             matrix = _scatter_matrix(rows, divisor)
         if np.isfinite(matrix).all():
             return matrix, exponents

@@ -119,18 +119,26 @@ def _log_det(factor: FloatArray, exponents: Any) -> Any:
     return 2.0 * (np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1) + _LOG_2 * exponents.sum(axis=-1))
 
 
-def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> FloatArray:
-    """y with x - m = S L y, Sigma = S L L^T S (finite points; inf where y exceeds the largest double)."""
+def _whitened(points: FloatArray, means: FloatArray, covariances: FloatArray) -> tuple[FloatArray, Any]:
+    """(y, e) with x - m = 2^e S L y, Sigma = S L L^T S (finite points; y inf where it exceeds the largest double).
+
+    v = S^-1 (x - m) is formed from mantissas and exponents apart and scaled by 2^-e, e the exponent of its
+    largest entry, so neither a subnormal deviation against a large variance (5e-324 / 2) nor a huge one
+    against a tiny variance under- or overflows: y depends on x - m only through v 2^-e, of order 1.
+    """
     factor, exponents = _scaled_cholesky(covariances)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         deviation = points - means
         overflowed = ~np.isfinite(deviation)
-        if overflowed.any():  # x - m beyond the largest double: from the halves (exact), y = 2 y(halves)
-            halves = np.ldexp(0.5 * points - 0.5 * means, 1 - exponents)
-            deviation = np.where(overflowed, halves, np.ldexp(deviation, -exponents))
-        else:
-            deviation = np.ldexp(deviation, -exponents)
-        return _solve_factor(factor, deviation)
+        # x - m beyond the largest double: from the halves (exact), one more power of two
+        deviation = np.where(overflowed, 0.5 * points - 0.5 * means, deviation)
+        mantissa, power = np.frexp(deviation)
+        power = power + overflowed - exponents  # v_i = mantissa_i 2^power_i
+        power = np.where(mantissa != 0.0, power, np.iinfo(np.int32).min // 2)
+        largest = power.max(axis=-1, keepdims=True)
+        largest = np.where(largest < np.iinfo(np.int32).min // 4, 0, largest)  # x = m: v = 0
+        scaled = np.ldexp(mantissa, np.maximum(power - largest, -1100))
+        return _solve_factor(factor, scaled), largest[..., 0]
 
 
 def _half_squared_distance(
@@ -214,7 +222,7 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
         return gaussian.pdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
     half_squared, log_det = _half_squared_distance(points, means, covariances)
     size = covariances.shape[-1]
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):  # a density beyond the largest double is inf, silently
         return _scalar_or_array(np.exp(-0.5 * (size * _LOG_2PI + log_det) - half_squared))
 
 
@@ -227,14 +235,14 @@ def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     5.0
     """
     points, means, covariances = _point_args(x, mean, cov, infinite_x=False)
-    whitened = _whitened(points, means, covariances)
+    whitened, power = _whitened(points, means, covariances)
     # |y| = s |y / s| with s = max |y_i|: no overflow or underflow of the squares
     scale = np.max(np.abs(whitened), axis=-1)
     unbounded = ~np.isfinite(whitened).all(axis=-1)  # y beyond the largest double: so is the distance
     safe = np.where((scale > 0) & ~unbounded, scale, 1.0)
     ratio = whitened / safe[..., None]
-    with np.errstate(over="ignore", invalid="ignore"):
-        distance = scale * np.sqrt(np.einsum("...i,...i->...", ratio, ratio))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        distance = np.ldexp(scale * np.sqrt(np.einsum("...i,...i->...", ratio, ratio)), power)  # d = 2^e |y|
     return _scalar_or_array(np.where(unbounded, np.inf, distance))
 
 

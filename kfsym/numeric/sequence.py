@@ -152,7 +152,17 @@ class _Model(NamedTuple):
 
 
 def _varying_names(time_varying: str | Iterable[str]) -> set[str]:
-    names = {time_varying} if isinstance(time_varying, str) else set(time_varying)
+    if isinstance(time_varying, str):
+        names = {time_varying}
+    else:
+        try:
+            names = set(time_varying)
+        except TypeError:
+            raise TypeError(
+                f"time_varying must be a name or an iterable of names, got {type(time_varying).__name__}"
+            ) from None
+        if not all(isinstance(name, str) for name in names):
+            raise TypeError(f"time_varying must hold names (str), got {sorted(map(repr, names))}")
     unknown = names - set(_PER_TRANSITION + _PER_MEASUREMENT)
     if unknown:
         raise ValueError(f"time_varying names model arguments among F, Q, B, u, H, R; got {sorted(unknown)}")
@@ -388,9 +398,10 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
     -3.993157
     """
     model = _model(z=z, x0=x0, P0=P0, F=F, Q=Q, H=H, R=R, B=B, u=u, time_varying=time_varying)
-    if _use_compiled(model, backend):
-        return _filter_compiled(model)
-    return _filter_numpy(model)
+    compiled = _use_compiled(model, backend)
+    # every result is checked for overflow explicitly: no floating-point warning leaks, whatever np.errstate says
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        return _filter_compiled(model) if compiled else _filter_numpy(model)
 
 
 def _shared(model: _Model) -> bool:
@@ -633,6 +644,28 @@ def _filter_numpy(model: _Model) -> FilterResult:
     )
 
 
+def _checked_result(filtered: FilterResult) -> FilterResult:
+    """The moments of a FilterResult the smoother reads, validated: finite means, semi-definite covariances."""
+    means = finite(filtered.filtered_means, "filtered.filtered_means")
+    if means.ndim < 2 or means.shape[-1] == 0:
+        raise ValueError(f"filtered.filtered_means must have shape (..., T, n), got {means.shape}")
+    predicted = finite(filtered.predicted_means, "filtered.predicted_means")
+    covs = covariance(filtered.filtered_covariances, "filtered.filtered_covariances", definite=False)
+    predicted_covs = covariance(filtered.predicted_covariances, "filtered.predicted_covariances", definite=False)
+    for name, array, shape in (
+        ("predicted_means", predicted, means.shape),
+        ("filtered_covariances", covs, (*means.shape, means.shape[-1])),
+        ("predicted_covariances", predicted_covs, (*means.shape, means.shape[-1])),
+    ):
+        if array.shape != shape:
+            raise ValueError(
+                f"filtered.{name} has shape {array.shape} but filtered.filtered_means {means.shape} needs {shape}"
+            )
+    return filtered._replace(
+        filtered_means=means, predicted_means=predicted, filtered_covariances=covs, predicted_covariances=predicted_covs
+    )
+
+
 def rts_smoother(
     filtered: FilterResult,
     F: ArrayLike,
@@ -683,6 +716,7 @@ def rts_smoother(
     varying = _varying_names(time_varying)
     if varying - {"F"}:
         raise ValueError(f"rts_smoother takes only F; time_varying names {sorted(varying - {'F'})}")
+    filtered = _checked_result(filtered)
     steps, size = filtered.filtered_means.shape[-2:]
     transition = _term(F, "F", "F" in varying, steps, kind="matrix")
     same_size(state=size, F=transition.value.shape[-1], **{"F rows": transition.value.shape[-2]})
@@ -692,19 +726,20 @@ def rts_smoother(
     gains = np.zeros((*batch, max(steps - 1, 0), size, size))
     predicted_means = np.broadcast_to(filtered.predicted_means, (*batch, steps, size))
     predicted_covs = np.broadcast_to(filtered.predicted_covariances, (*batch, steps, size, size))
-    for t in range(steps - 2, -1, -1):
-        # G^T = P_t+1|t^{-1} F P_t|t   (both covariances symmetric): one solve, no inverse
-        f_p = transition.at(t) @ covs[..., t, :, :]
-        try:
-            gain = _transpose(np.asarray(np.linalg.solve(predicted_covs[..., t + 1, :, :], f_p), dtype=np.float64))
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                f"the predicted covariance P_t+1|t at step {t + 1} is singular: the smoother gain is not unique"
-            ) from None
-        gains[..., t, :, :] = gain
-        # x_t|T = x_t|t + G (x_t+1|T - x_t+1|t)
-        means[..., t, :] = means[..., t, :] + _apply(gain, means[..., t + 1, :] - predicted_means[..., t + 1, :])
-        # P_t|T = P_t|t + G (P_t+1|T - P_t+1|t) G^T
-        difference = covs[..., t + 1, :, :] - predicted_covs[..., t + 1, :, :]
-        covs[..., t, :, :] = covariance_result(covs[..., t, :, :] + gain @ difference @ _transpose(gain))
+    with np.errstate(under="ignore"):  # underflow is harmless here; under np.errstate(all="raise") it must not raise
+        for t in range(steps - 2, -1, -1):
+            # G^T = P_t+1|t^{-1} F P_t|t   (both covariances symmetric): one solve, no inverse
+            f_p = transition.at(t) @ covs[..., t, :, :]
+            try:
+                gain = _transpose(np.asarray(np.linalg.solve(predicted_covs[..., t + 1, :, :], f_p), dtype=np.float64))
+            except np.linalg.LinAlgError:
+                raise ValueError(
+                    f"the predicted covariance P_t+1|t at step {t + 1} is singular: the smoother gain is not unique"
+                ) from None
+            gains[..., t, :, :] = gain
+            # x_t|T = x_t|t + G (x_t+1|T - x_t+1|t)
+            means[..., t, :] = means[..., t, :] + _apply(gain, means[..., t + 1, :] - predicted_means[..., t + 1, :])
+            # P_t|T = P_t|t + G (P_t+1|T - P_t+1|t) G^T
+            difference = covs[..., t + 1, :, :] - predicted_covs[..., t + 1, :, :]
+            covs[..., t, :, :] = covariance_result(covs[..., t, :, :] + gain @ difference @ _transpose(gain))
     return SmootherResult(means, covs, gains)
