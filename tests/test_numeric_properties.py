@@ -1226,6 +1226,14 @@ ATTACK_14_CALLS: dict[str, Callable[[], Any]] = {
     ),
     "covariance": lambda: covariance([1e-300, 2e-300, 0.0], [1.0, 2.0, 3.0]),
     "std": lambda: std([1e-200, 2e-200]),
+    "expectation": lambda: expectation([SUB, 0.0]),
+    "mvn_logpdf subnormal": lambda: mvn_logpdf([0.0, 0.0], [SUB, 0.0], np.diag([1.0, SUB])),
+    "mvn_multiply subnormal": lambda: mvn_multiply(
+        [1e-310, 0.0], np.eye(2), [0.0, 1.0], [[1.0, 1e-170], [1e-170, SUB]]
+    ),
+    "kf_predict subnormal": lambda: kf_predict(
+        [1e-310, 1.0], np.diag([1e-310, 1.0]), [[1.0, 1.0], [0.0, 1.0]], np.eye(2)
+    ),
 }
 
 

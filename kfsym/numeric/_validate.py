@@ -7,8 +7,10 @@ it broke, so that no NaN, complex number or NumPy traceback reaches the user.
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any, TypeVar, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,6 +25,7 @@ __all__ = [
     "finite",
     "not_nan",
     "positive",
+    "quiet",
     "real",
     "rectangular",
     "same_size",
@@ -32,11 +35,29 @@ __all__ = [
     "vectors",
 ]
 
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
 FloatArray = NDArray[np.float64]
 FloatOrArray = Union[float, FloatArray]
 
 _REAL_KINDS = "iuf"
 _INF = float("inf")
+
+
+def quiet(function: _Function) -> _Function:
+    """``function`` run with NumPy's floating-point reports off (``np.errstate(all="ignore")``).
+
+    The numeric functions handle over- and underflow themselves (scaling, explicit checks that raise
+    OverflowError or ValueError), so an intermediate that underflows is no news for the caller: no
+    RuntimeWarning leaks, and a caller's ``np.errstate(all="raise")`` does not turn it into an error.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    return cast(_Function, wrapper)
 
 
 def real(value: ArrayLike, name: str) -> FloatArray:

@@ -26,6 +26,7 @@ from kfsym.numeric._validate import (
     FloatArray,
     broadcast_shapes,
     covariance,
+    quiet,
     rectangular,
     same_size,
     unit_scaled,
@@ -47,6 +48,7 @@ def _apply(matrix: FloatArray, vector: FloatArray) -> FloatArray:
     return result
 
 
+@quiet
 def kf_predict(
     x: ArrayLike,
     P: ArrayLike,
@@ -115,6 +117,7 @@ def kf_predict(
     return _checked_finite(broadcast_gaussian(predicted, predicted_cov, batch))
 
 
+@quiet
 def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> MultivariateGaussian:
     """Update step: condition N(x, P) on the measurement z = H x + v, v ~ N(0, R).
 

@@ -67,7 +67,7 @@ def _mean(values: FloatArray, weights: FloatArray | None, axis: int | None) -> A
     values scaled by a power of two (exact, but for entries that become subnormal, whose share of
     the sum is below an ulp), so results are unchanged wherever the plain sum is finite.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         # E[X] = sum_i p_i x_i                                  (moments.discrete_expectation)
         mean = values.mean(axis=axis, keepdims=True) if weights is None else (weights * values).sum(axis, keepdims=True)
     if np.isfinite(mean).all():
@@ -76,7 +76,7 @@ def _mean(values: FloatArray, weights: FloatArray | None, axis: int | None) -> A
     with np.errstate(under="ignore"):
         scaled = np.ldexp(values, -exponents)
     inner = scaled.mean(axis=axis, keepdims=True) if weights is None else (weights * scaled).sum(axis, keepdims=True)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return np.ldexp(inner, exponents)
 
 

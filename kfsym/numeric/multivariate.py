@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kfsym.numeric import gaussian
-from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, same_size, unit_scaled, vectors
+from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, quiet, same_size, unit_scaled, vectors
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
@@ -180,6 +180,7 @@ def _scalar_or_array(value: Any) -> Any:
     return float(array) if array.ndim == 0 else array
 
 
+@quiet
 def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     """Log-density of N(mean, cov) at ``x``; finite far in the tails where the density underflows.
 
@@ -209,6 +210,7 @@ def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     return _scalar_or_array(-0.5 * (size * _LOG_2PI + log_det) - half_squared)
 
 
+@quiet
 def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     """Density of N(mean, cov) at ``x`` (shapes as :func:`mvn_logpdf`).
 
@@ -226,6 +228,7 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
         return _scalar_or_array(np.exp(-0.5 * (size * _LOG_2PI + log_det) - half_squared))
 
 
+@quiet
 def mahalanobis(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     """Mahalanobis distance sqrt((x - mean)^T cov^{-1} (x - mean)) — the distance, as SciPy returns.
 
@@ -265,6 +268,7 @@ def broadcast_gaussian(mean: FloatArray, cov: FloatArray, batch: tuple[int, ...]
     )
 
 
+@quiet
 def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
     """Normalised product N(x; mean1, cov1) N(x; mean2, cov2) ∝ N(x; mean, cov), batched.
 
@@ -472,6 +476,7 @@ def _times_power(x: Any, y: Any, exponents: Any) -> Any:
     return np.ldexp(x_mantissa * y_mantissa, x_exponent + y_exponent + exponents)
 
 
+@quiet
 def mvn_add(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
     """Sum of independent Gaussian vectors: N(mean1 + mean2, cov1 + cov2) (``multivariate.sum``).
 
