@@ -827,6 +827,19 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("Dirac delta at the lower end: int_0^1 delta(x) = 0", eq(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 0)),
+    ("Dirac delta at the upper end: int_0^1 delta(x - 1) = 1", eq(sp.Integral(sp.DiracDelta(x - 1), (x, 0, 1)), 1)),
+    ("Dirac delta at a parameter: int_0^1 delta(x - a) = 1", eq(sp.Integral(sp.DiracDelta(x - a), (x, 0, 1)), 1)),
+    (
+        "where: a definition whose value is captured by an integral",
+        chain(
+            sp.Integral(t, (x, 0, 1)),
+            sp.Rational(1, 2) + c - c,
+            Step(sp.Rational(1, 2), "evaluate"),
+            Step(sp.Rational(1, 2) + c - c, "same", restatement=True),
+            where=((t, x),),
+        ),
+    ),
 ]
 
 # ============================================================================ TRUE

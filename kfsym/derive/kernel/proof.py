@@ -301,6 +301,14 @@ def _check_cases(name: str, number: int, step: Step, *, lhs: Any, rhs: Any, time
     return [case.mapping for case in conditioned]
 
 
+def _free_in(*sides: Any) -> set[Any]:
+    found: set[Any] = set()
+    for side in sides:
+        for entry in side if isinstance(side, sp.MatrixBase) else [side]:
+            found |= set(entry.free_symbols) if isinstance(entry, sp.Basic) else set()
+    return found
+
+
 def _bound_in(*sides: Any) -> set[Any]:
     found: set[Any] = set()
     for side in sides:
@@ -379,6 +387,17 @@ def check_statement(
             name, number, f"{sorted(map(str, captured))} is defined or replaced but also bound in the step; rename it"
         )
     _refuse_captures(name, number, step, bound)
+    used = _free_in(lhs, rhs)
+    for symbol, value in definitions.items():
+        inside = set(sp.sympify(value).free_symbols) & bound
+        if symbol in used and inside:
+            # Substituting the definition would put its free variables under a binder of the same name.
+            raise ProofError(
+                name,
+                number,
+                f"the definition of {symbol} uses {sorted(map(str, inside))}, bound in the step; rename the bound "
+                "variable",
+            )
     left = lhs.xreplace(dict(definitions)) if definitions else lhs
     right = rhs.xreplace(dict(definitions)) if definitions else rhs
     _screen_step(name, number, step, (lhs, rhs, left, right), timeout)

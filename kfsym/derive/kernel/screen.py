@@ -130,9 +130,37 @@ def _integral_refusal(integral: Any) -> str | None:
                 f"the integration variable {variable} is declared with assumptions {_declared(variable)} that do "
                 f"not hold on its whole range ({low}, {high}); integrate over a real variable"
             )
-        reason = _singular_refusal(function, variable, ordered)
+        reason = _singular_refusal(function, variable, ordered) or _delta_refusal(function, variable, ordered)
         if reason is not None:
             return reason
+    return None
+
+
+def _strictly_inside(point: Any, low: Any, high: Any) -> bool:
+    return bool(sp.sympify(point - low).is_positive is True and sp.sympify(high - point).is_positive is True)
+
+
+def _delta_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
+    """Refuse a Dirac delta whose support is not provably inside the open range or outside the closed one.
+
+    At an end point the value of the integral is a convention (0, 1/2 or 1), never a fact.
+    """
+    real = sp.Dummy(variable.name, real=True)
+    for delta in function.atoms(sp.DiracDelta):
+        if variable not in delta.args[0].free_symbols:
+            continue
+        try:
+            roots = sp.solveset(delta.args[0].xreplace({variable: real}), real, sp.S.Reals)
+        except Exception:
+            roots = None
+        if not isinstance(roots, sp.FiniteSet):
+            return f"cannot locate the support of {delta} in {variable}"
+        for root in roots:
+            if not (_outside(root, *ordered) or _strictly_inside(root, *ordered)):
+                return (
+                    f"{delta} is supported at {variable} = {root}, not provably inside ({ordered[0]}, {ordered[1]}) "
+                    "or outside the closed range (at an end point its integral is a convention)"
+                )
     return None
 
 
@@ -231,12 +259,31 @@ def _inverse_refusal(node: Any) -> str | None:
     return None
 
 
+_MEMO: dict[tuple[Any, Any, str], str | None] = {}
+
+
 def screen(a: Any, b: Any, method: str) -> str | None:
     """Why the statement ``a = b`` is refused before checking, or ``None`` when it may be checked."""
-    entries = _entries(a) + _entries(b)
-    foreign = sorted({name for entry in entries for name in foreign_nodes(entry)})
+    # Foreign classes first, outside the memo: a subclass could redefine the equality the memo relies on.
+    foreign = sorted({name for entry in _entries(a) + _entries(b) for name in foreign_nodes(entry)})
     if foreign:
         return f"expression nodes of classes not from SymPy: {', '.join(foreign)}"
+    try:
+        key = (sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a, method)
+        key2 = sp.ImmutableMatrix(b) if isinstance(b, sp.MatrixBase) else b
+        memo_key = (key, key2, method)
+        hash(memo_key)
+    except TypeError:
+        return _screen(a, b, method)
+    if memo_key not in _MEMO:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        _MEMO[memo_key] = _screen(a, b, method)
+    return _MEMO[memo_key]
+
+
+def _screen(a: Any, b: Any, method: str) -> str | None:
+    entries = _entries(a) + _entries(b)
     free: set[Any] = set().union(*(entry.free_symbols for entry in entries)) if entries else set()
     for entry in entries:
         for node in sp.preorder_traversal(entry):
