@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 from sympy.stats import Exponential, Normal
+from sympy.utilities.lambdify import implemented_function
 
 from kfsym.derive import Case, Derivation, Step, prove_equal, prove_nonnegative
 from kfsym.derive.operators import Expectation
@@ -100,6 +101,19 @@ class _Halved(sp.Function):  # type: ignore[misc]
 
 
 LIAR, LIAR_NC, HALVED = _Liar("t_liar", real=True), _Liar("u_liar", commutative=False), _Halved
+
+
+class _Spoof(sp.Symbol):  # type: ignore[misc]
+    __module__ = "sympy.core.symbol"
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = sp.Symbol.__hash__
+
+
+SPOOF = _Spoof
+IMPLEMENTED = implemented_function("h_impl", lambda v: v + 1)
 PV_EI = sp.Ei(1) - sp.Ei(-1)
 MIN_CASES = (Case(x <= 1, {sp.Min(x, 1): x}), Case(x >= 1, {sp.Min(x, 1): sp.Integer(1)}))
 IRR = sp.Symbol("r", irrational=True)
@@ -827,6 +841,8 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("subclass: implemented_function runs Python code", eq(IMPLEMENTED(x), x + 1)),
+    ("subclass: a liar posing as sympy.core.symbol", eq(SPOOF("t_spoof") + 1, sp.Integer(1), "expand")),
     ("Dirac delta at the lower end: int_0^1 delta(x) = 0", eq(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 0)),
     ("Dirac delta at the upper end: int_0^1 delta(x - 1) = 1", eq(sp.Integral(sp.DiracDelta(x - 1), (x, 0, 1)), 1)),
     ("Dirac delta at a parameter: int_0^1 delta(x - a) = 1", eq(sp.Integral(sp.DiracDelta(x - a), (x, 0, 1)), 1)),

@@ -26,6 +26,7 @@ SymPy's evaluation is known to give a wrong answer rather than none:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import sympy as sp
@@ -38,10 +39,45 @@ _INVERSE_AWARE = frozenset({"matrices", "algebra"})
 _LINEAR_SUMS = frozenset({"sums", "expectation"})
 
 
+#: What SymPy itself puts into the class of an undefined function ``Function("f", real=True)``.
+_UNDEF_ATTRIBUTES = frozenset(
+    {
+        "__doc__",
+        "__module__",
+        "_explicit_class_assumptions",
+        "_kwargs",
+        "_nargs",
+        "_prop_handler",
+        "_sage_",
+        "default_assumptions",
+        "name",
+    }
+)
+
+
 def _entries(obj: Any) -> list[Any]:
     if isinstance(obj, sp.MatrixBase):
         return list(obj)
     return [obj] if isinstance(obj, sp.Basic) else []
+
+
+_GENUINE: dict[type, bool] = {}
+
+
+def _genuine(cls: type) -> bool:
+    """True for a class defined by SymPy or kfsym.derive *and* found under its own name in its module.
+
+    Setting ``__module__ = "sympy.core.symbol"`` on a subclass does not make it SymPy's: the module's
+    attribute of that name must be the class itself.
+    """
+    if cls not in _GENUINE:
+        module = getattr(cls, "__module__", None) or ""
+        ok = module.startswith(("sympy.", "kfsym.derive."))
+        if ok:
+            loaded = sys.modules.get(module)
+            ok = loaded is not None and getattr(loaded, cls.__qualname__, None) is cls
+        _GENUINE[cls] = ok
+    return _GENUINE[cls]
 
 
 def foreign_nodes(obj: Any) -> list[str]:
@@ -56,19 +92,17 @@ def foreign_nodes(obj: Any) -> list[str]:
         for node in sp.preorder_traversal(entry):
             cls = type(node)
             if isinstance(node, sp.core.function.AppliedUndef):
-                # Function("f"): a class SymPy made; it must not override what SymPy defines.
-                if any(
-                    name in vars(cls) for name in ("__eq__", "__hash__", "__ne__", "_hashable_content", "equals")
-                ) or not all(
-                    base.__module__.startswith(("sympy.", "kfsym.derive"))
-                    for base in cls.__mro__[1:]
-                    if base is not object
-                ):
-                    found.add(cls.__name__)
+                # Function("f"): a class SymPy made; it may carry assumptions, nothing else (no _imp_ callable,
+                # no redefined equality), and derive only from SymPy's classes.
+                extra = [key for key in vars(cls) if key not in _UNDEF_ATTRIBUTES and not key.startswith("is_")]
+                bases_ok = all(
+                    (base.__module__ or "").startswith("sympy.") for base in cls.__mro__[1:] if base is not object
+                )
+                if extra or not bases_ok:
+                    found.add(f"{cls.__name__} (with {', '.join(extra) or 'foreign bases'})")
                 continue
-            module = getattr(cls, "__module__", None) or ""
-            if not (module.startswith("sympy.") or module.startswith("kfsym.derive.")):
-                found.add(f"{module}.{cls.__name__}")
+            if not _genuine(cls):
+                found.add(f"{getattr(cls, '__module__', None)}.{cls.__name__}")
     return sorted(found)
 
 
