@@ -80,5 +80,8 @@ if (_MATHJAX / "tex-mml-chtml.js").is_file():
     mathjax_path = "mathjax/tex-mml-chtml.js"
 else:
     mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js"
-mathjax3_config: dict[str, object] = {"tex": {"packages": {"[+]": ["ams"]}}}
+# maxBuffer: MathJax 3 refuses a formula that grows past 5 KiB while its macros expand ("MathJax
+# internal buffer size exceeded"); a few derivations' align blocks are longer than that (the
+# browser test found moments.sample_variance_small_n at 16.6 k characters), so the site allows 64 KiB.
+mathjax3_config: dict[str, object] = {"tex": {"packages": {"[+]": ["ams"]}, "maxBuffer": 64 * 1024}}
 html_show_sourcelink = False
