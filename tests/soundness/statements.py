@@ -841,6 +841,7 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("summation index declared positive over -2..2: sum |i| = 0", eq(sp.Sum(sp.Abs(i), (i, -2, 2)), 0)),
     ("subclass: implemented_function runs Python code", eq(IMPLEMENTED(x), x + 1)),
     ("subclass: a liar posing as sympy.core.symbol", eq(SPOOF("t_spoof") + 1, sp.Integer(1), "expand")),
     ("Dirac delta at the lower end: int_0^1 delta(x) = 0", eq(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 0)),
@@ -888,7 +889,7 @@ TRUE: list[tuple[str, Thunk]] = [
         "integral: Gaussian MGF",
         eq(sp.Integral(sp.exp(t * x) * normal(x, mu, s**2), (x, -oo, oo)), sp.exp(mu * t + s**2 * t**2 / 2)),
     ),
-    ("sum: geometric series", eq(sp.Sum(1 / 2**i, (i, 0, oo)), 2)),
+    ("sum: geometric series", eq(sp.Sum(1 / 2**m0, (m0, 0, oo)), 2)),  # index from 0: nonnegative
     ("sum: sum of i to n", eq(sp.Sum(i, (i, 1, n)), n * (n + 1) / 2)),
     ("limit: (1 + 1/n)^n -> e", eq(sp.Limit((1 + 1 / n) ** n, n, oo), sp.E)),
     ("derivative: d/dx x^3", eq(sp.Derivative(x**3, x), 3 * x**2)),

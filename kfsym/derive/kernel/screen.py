@@ -233,6 +233,21 @@ def _declared(variable: Any) -> str:
     return ", ".join(shown) or str(sorted(k for k, v in variable.assumptions0.items() if v))
 
 
+def _index_assumptions_hold(variable: Any, low: Any, high: Any) -> bool:
+    """Every assumption of a summation index holds at a generic integer of ``low..high``."""
+    step = sp.Dummy("u", integer=True, nonnegative=True)
+    if low.is_finite:
+        point = low + step
+    elif high.is_finite:
+        point = high - step
+    else:
+        point = sp.Dummy("u", integer=True)
+    keys = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "even", "odd", "prime")
+    return all(
+        getattr(point, f"is_{key}", None) == variable.assumptions0[key] for key in keys if key in variable.assumptions0
+    )
+
+
 def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
     for limit in node.limits:
         if len(limit) != 3:
@@ -262,6 +277,11 @@ def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
                 )
         if variable.is_integer is False:
             return f"the summation variable {variable} is declared non-integer"
+        if not _index_assumptions_hold(variable, low, high):
+            return (
+                f"the index {variable} is declared with assumptions {_declared(variable)} that do not hold on its "
+                f"whole range {low}..{high}"
+            )
     return _infinite_refusal(node)
 
 
