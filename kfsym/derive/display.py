@@ -11,7 +11,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
-from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.pretty.stringpict import prettyForm, stringPict
 
 if TYPE_CHECKING:
     from kfsym.derive.core import Derivation
@@ -151,6 +151,21 @@ class TextbookPrettyPrinter(PrettyPrinter):  # type: ignore[misc]
 
     def _print_Identity(self, expr: Any) -> Any:  # noqa: N802 - SymPy's dispatch name
         return self._print(sp.Symbol("I"))
+
+    def _print_MatAdd(self, expr: Any) -> Any:  # noqa: N802 - SymPy's dispatch name
+        # I - K H, not -K H + I: the terms with a minus sign last, each after " - "
+        def negative(term: Any) -> bool:
+            return bool(sp.S(term.as_coeff_mmul()[0]).could_extract_minus_sign())
+
+        shown = None
+        for term in sorted(expr.args, key=negative):
+            if shown is None:
+                shown = self._print(term)
+                continue
+            sign = " - " if negative(term) else " + "
+            shown = prettyForm(*stringPict.next(shown, sign))
+            shown = prettyForm(*stringPict.next(shown, self._print(-term if sign == " - " else term)))
+        return shown
 
     def _print_Symbol(self, expr: Any, bold_name: bool = False) -> Any:  # noqa: N802 - SymPy's dispatch name
         # Names such as x__T, P__{-1} or \det\Sigma read as their LaTeX: xᵀ, P⁻¹, det Σ.
