@@ -7,7 +7,10 @@ assumption declared on it (SymPy's own assumption system is asked about the
 candidate number: ``positive``, ``integer``, ``nonzero``, ...), matrix symbols
 get random integer matrices (symmetric where declared symmetric), and indexed
 draws ``x[i]`` get random values once the sums over them are finite. Points
-where a side cannot be evaluated to a number are skipped.
+where a side cannot be evaluated to a number (any exception) are skipped.
+Integrals are evaluated by mpmath quadrature of a function made by
+``lambdify`` from a copy of the integrand in which *every* symbol has a
+generated name: no name a user chose ever reaches generated code.
 
 The falsifier can only *veto*: when the sides differ at an admissible point
 the statement was accepted wrongly, which is a defect of the engine, and the
@@ -57,6 +60,10 @@ def _admissible(symbol: Any, value: Any) -> bool:
 def _candidate(symbol: Any, rng: random.Random) -> Any:
     if symbol.is_integer:
         return sp.Integer(rng.randint(-6, 6))
+    if symbol.is_irrational or symbol.is_transcendental:
+        # No rational number is admissible: a nonzero rational multiple of sqrt(2) or of pi.
+        factor = sp.pi if symbol.is_transcendental else sp.sqrt(rng.choice((2, 3, 5)))
+        return sp.Rational(rng.choice((-1, 1)) * rng.randint(1, 9), rng.randint(1, 4)) * factor
     rational = sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
     if symbol.is_real or symbol.is_extended_real:
         return rational
@@ -267,9 +274,9 @@ def falsify(
             point = {s: _value_for(s, rng) for s in symbols}
             if any(v is None for v in point.values()):
                 return
-            matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
-            draws = _weights_for(weights, point, rng)
             try:
+                matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
+                draws = _weights_for(weights, point, rng)
                 left_expr = _instantiate(lhs, point, matrices, draws, rng)
                 right_expr = _instantiate(rhs, point, matrices, draws, rng)
                 left, right = _numbers(left_expr), _numbers(right_expr)

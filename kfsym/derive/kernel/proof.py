@@ -8,8 +8,13 @@ This is the only code that can say "proved". A statement is accepted when
 3. its two sides differ after substitution and SymPy's automatic evaluation
    (otherwise the step checks nothing and must be marked ``restatement=True``,
    which is then checked as exactly that);
-4. a case split is exhaustive and each case's replacements follow from its
-   condition (:mod:`.cases`);
+4. a case split is exhaustive, each case's replacements follow from its
+   condition (:mod:`.cases`), and no case, substitution or definition mentions
+   a variable bound in the step;
+4a. the statement passes the screen (:mod:`.screen`): no integral through a
+   singularity or over a range its variable's assumptions exclude, no
+   possibly reversed sum range, no shadowed or infinite sums where the method
+   cannot handle them, no inverse outside the matrix methods, no foreign class;
 5. the check method reduces it to zero within the time limit
    (:mod:`.checks`), once per case; and
 6. the numeric falsifier (:mod:`.falsify`) finds no admissible point where
