@@ -115,6 +115,7 @@ class _Spoof(sp.Symbol):  # type: ignore[misc]
 SPOOF = _Spoof
 IMPLEMENTED = implemented_function("h_impl", lambda v: v + 1)
 PV_EI = sp.Ei(1) - sp.Ei(-1)
+HIDDEN = 1 - sp.sin(x) ** 2 - sp.cos(x) ** 2
 MIN_CASES = (Case(x <= 1, {sp.Min(x, 1): x}), Case(x >= 1, {sp.Min(x, 1): sp.Integer(1)}))
 IRR = sp.Symbol("r", irrational=True)
 Z_POS, Z_INT = sp.Symbol("z_p", positive=True), sp.Symbol("z_i", integer=True)
@@ -841,6 +842,14 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    (
+        "hidden zero divisor: (x d + d)/d = x + 1 with d = 1 - sin^2 - cos^2 (cancel)",
+        eq((x * HIDDEN + HIDDEN) / HIDDEN, x + 1, "cancel"),
+    ),
+    (
+        "hidden zero divisor: x d/d = x, unevaluated (simplify)",
+        eq(sp.Mul(x, HIDDEN, sp.Pow(HIDDEN, -1, evaluate=False), evaluate=False), x),
+    ),
     ("summation index declared positive over -2..2: sum |i| = 0", eq(sp.Sum(sp.Abs(i), (i, -2, 2)), 0)),
     ("subclass: implemented_function runs Python code", eq(IMPLEMENTED(x), x + 1)),
     ("subclass: a liar posing as sympy.core.symbol", eq(SPOOF("t_spoof") + 1, sp.Integer(1), "expand")),

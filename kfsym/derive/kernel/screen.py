@@ -313,6 +313,32 @@ def _inverse_refusal(node: Any) -> str | None:
     return None
 
 
+def _zero_denominator(*sides: Any) -> Any:
+    """A divisor (base of a negative power) that SymPy shows is identically zero, or ``None``.
+
+    ``x*d/d`` with ``d = 1 - sin(x)**2 - cos(x)**2`` is not ``x``: it is undefined everywhere. Polynomial
+    divisors are left to ``cancel``; divisors with functions in them are simplified once here.
+    """
+    for side in sides:
+        for entry in side if isinstance(side, sp.MatrixBase) else [side]:
+            if not isinstance(entry, sp.Basic):
+                continue
+            for node in sp.preorder_traversal(entry):
+                if not (isinstance(node, sp.Pow) and node.exp.is_negative):
+                    continue
+                base = node.base
+                if base.is_zero or (base.has(sp.Function) and not base.has(sp.Integral, sp.Sum) and _vanishes(base)):
+                    return base
+    return None
+
+
+def _vanishes(expr: Any) -> bool:
+    try:
+        return bool(sp.simplify(expr) == 0)
+    except Exception:  # a simplification that fails says nothing either way
+        return False
+
+
 _MEMO: dict[tuple[Any, Any, str], str | None] = {}
 
 
@@ -338,6 +364,9 @@ def screen(a: Any, b: Any, method: str) -> str | None:
 
 def _screen(a: Any, b: Any, method: str) -> str | None:
     entries = _entries(a) + _entries(b)
+    zero = _zero_denominator(a, b)
+    if zero is not None:
+        return f"the divisor {zero} is identically zero, so the expression is undefined everywhere"
     free: set[Any] = set().union(*(entry.free_symbols for entry in entries)) if entries else set()
     for entry in entries:
         for node in sp.preorder_traversal(entry):
