@@ -842,6 +842,8 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("pole of a special function: int_{-1}^{1} gamma(x) = 0", eq(sp.Integral(sp.gamma(x), (x, -1, 1)), 0)),
+    ("pole of a special function: int_0^2 zeta(x) = 0", eq(sp.Integral(sp.zeta(x), (x, 0, 2)), 0)),
     (
         "hidden zero divisor: (x d + d)/d = x + 1 with d = 1 - sin^2 - cos^2 (cancel)",
         eq((x * HIDDEN + HIDDEN) / HIDDEN, x + 1, "cancel"),

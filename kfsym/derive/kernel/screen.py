@@ -198,10 +198,55 @@ def _delta_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> st
     return None
 
 
+#: Functions whose singularities on the reals SymPy's ``singularities`` finds (through its argument or
+#: divisors); any other function of the integration variable (gamma, zeta, Bessel K, Ei, ...) is refused.
+_LOCATED = (
+    sp.exp,
+    sp.log,
+    sp.sin,
+    sp.cos,
+    sp.tan,
+    sp.cot,
+    sp.sec,
+    sp.csc,
+    sp.sinh,
+    sp.cosh,
+    sp.tanh,
+    sp.coth,
+    sp.sech,
+    sp.csch,
+    sp.asin,
+    sp.acos,
+    sp.atan,
+    sp.acot,
+    sp.asinh,
+    sp.acosh,
+    sp.atanh,
+    sp.erf,
+    sp.erfc,
+    sp.Abs,
+    sp.sign,
+    sp.Heaviside,
+    sp.DiracDelta,
+    sp.Min,
+    sp.Max,
+    sp.Piecewise,
+    sp.floor,
+    sp.ceiling,
+    sp.KroneckerDelta,
+    sp.re,
+    sp.im,
+    sp.core.function.AppliedUndef,
+)
+
+
 def _singular_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
     """Why ``function`` may be singular on the closed range ``ordered`` of ``variable``, or ``None``."""
     from sympy.calculus.util import singularities
 
+    unknown = [f for f in function.atoms(sp.Function) if variable in f.free_symbols and not isinstance(f, _LOCATED)]
+    if unknown:
+        return f"cannot locate the singularities of {unknown[0]} in {variable} (a function SymPy does not analyse)"
     real = sp.Dummy(variable.name, real=True)
     try:
         found = singularities(function.xreplace({variable: real}), real, sp.S.Reals)
