@@ -123,6 +123,14 @@ A_INT, B_INT, K_INT, J_INT = sp.symbols("a_i b_i k_i j_i", integer=True)
 M_POS = sp.Symbol("m_p", integer=True, positive=True)
 CAPTURE = sp.Sum(sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS))
 SHADOW = sp.Sum(sp.Product(1 + sp.Sum(sp.KroneckerDelta(J_INT, K_INT), (J_INT, 1, 1)), (K_INT, 1, 2)), (K_INT, 1, 1))
+SHADOW_FLAT = sp.Sum(
+    sp.Sum(sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS)),
+    (M_POS, 1, 3),
+)
+SHADOW_RANGE = sp.Sum(
+    sp.Sum(2 * sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS)),
+    (M_POS, 1, 3),
+)
 HARMONIC = sp.Sum(1 / i, (i, 1, oo)) - sp.Sum(1 / j, (j, 1, oo))
 RANK1 = sp.MatrixSymbol("h", n, 1) * sp.MatrixSymbol("h", n, 1).T
 TRIG = sp.ImmutableMatrix([[1, sp.sin(x)], [sp.sin(x), 1 - sp.cos(x) ** 2]])
@@ -842,6 +850,9 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("shadowed index flattened by SymPy: the sum is 8, not 5", eq(SHADOW_FLAT, 5)),
+    ("shadowed index used in an inner range: the sum is 16, not 10", eq(SHADOW_RANGE, 10)),
+    ("shadowed index used in an inner range (sums)", eq(SHADOW_RANGE, 16, "sums")),
     ("pole of a special function: int_{-1}^{1} gamma(x) = 0", eq(sp.Integral(sp.gamma(x), (x, -1, 1)), 0)),
     ("pole of a special function: int_0^2 zeta(x) = 0", eq(sp.Integral(sp.zeta(x), (x, 0, 2)), 0)),
     (

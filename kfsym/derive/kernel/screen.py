@@ -293,17 +293,42 @@ def _index_assumptions_hold(variable: Any, low: Any, high: Any) -> bool:
     )
 
 
+def _rebinding_refusal(node: Any, variable: Any) -> str | None:
+    """Refuse an index bound again inside its own sum when that is dangerous (a product, or a range using it)."""
+    inner = [n for n in sp.preorder_traversal(node.function) if isinstance(n, (sp.Sum, sp.Product))]
+    rebound = [n for n in inner if variable in n.variables]
+    for again in rebound:
+        # Inside `again` the name means its own index; SymPy's evaluation confuses the two when the
+        # name is also used in a range there (Sum(Sum(f, (b, 1, m)), (m, 1, 2)) inside a sum over m).
+        ranges = [
+            bound
+            for binder in sp.preorder_traversal(again)
+            if isinstance(binder, (sp.Sum, sp.Product, sp.Integral))
+            for lim in binder.limits
+            for bound in lim[1:]
+        ]
+        if any(variable in sp.sympify(bound).free_symbols for bound in ranges):
+            return f"the index {variable} is bound again inside its own sum and used in a range there; rename it"
+    if rebound and (isinstance(node, sp.Product) or any(isinstance(n, sp.Product) for n in rebound)):
+        return f"the index {variable} is bound again inside its own sum or product; rename it"
+    return None
+
+
 def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
+    variables = [limit[0] for limit in node.limits]
+    if len(set(variables)) != len(variables):
+        # Sum(Sum(f, (m, 1, 2)), (m, 1, 3)) is flattened by SymPy into one node binding m twice, which its
+        # own evaluation gets wrong.
+        return f"{node} binds the same index twice (nested sums over one name); rename the inner index"
     for limit in node.limits:
         if len(limit) != 3:
             return f"{node} has an indefinite range"
         variable, low, high = limit
         if variable in free:
             return f"the summation variable {variable} is also free in the statement; rename it"
-        inner = [n for n in sp.preorder_traversal(node.function) if isinstance(n, (sp.Sum, sp.Product))]
-        rebound = [n for n in inner if variable in n.variables]
-        if rebound and (isinstance(node, sp.Product) or any(isinstance(n, sp.Product) for n in rebound)):
-            return f"the index {variable} is bound again inside its own sum or product; rename it"
+        reason = _rebinding_refusal(node, variable)
+        if reason is not None:
+            return reason
         if isinstance(node, sp.Product) and method in _LINEAR_SUMS:
             return f"the product {node} is outside the rules of '{method}' (they are for sums)"
         infinite = low.has(sp.oo, -sp.oo, sp.zoo) or high.has(sp.oo, -sp.oo, sp.zoo)
