@@ -37,7 +37,7 @@ nb_execution_mode = "force"
 nb_execution_timeout = 180
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-nb_merge_streams = True
+nb_merge_streams = False  # keep each print next to the display it follows
 # Derivations display as Markdown with $...$ math: parse outputs as MyST (dollarmath), not CommonMark.
 nb_render_markdown_format = "myst"
 
@@ -58,8 +58,9 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 # Derivation pages are wide align blocks (formula, then its justification): no section sidebar
-# there (the topics are one click away in the navbar), the page's own list of derivations stays.
-html_sidebars = {"_generated/derivations/*": []}
+# there (the topics are one click away in the navbar), the page's own list of derivations stays;
+# single pages have no sections to navigate.
+html_sidebars = {"_generated/derivations/*": [], "_generated/gallery/*": [], "getting-started": [], "api": []}
 html_static_path: list[str] = ["_static"]
 html_css_files = ["kfsym.css"]
 
@@ -79,5 +80,8 @@ if (_MATHJAX / "tex-mml-chtml.js").is_file():
     mathjax_path = "mathjax/tex-mml-chtml.js"
 else:
     mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js"
-mathjax3_config: dict[str, object] = {"tex": {"packages": {"[+]": ["ams"]}}}
+# maxBuffer: MathJax 3 refuses a formula that grows past 5 KiB while its macros expand ("MathJax
+# internal buffer size exceeded"); a few derivations' align blocks are longer than that (the
+# browser test found moments.sample_variance_small_n at 16.6 k characters), so the site allows 64 KiB.
+mathjax3_config: dict[str, object] = {"tex": {"packages": {"[+]": ["ams"]}, "maxBuffer": 64 * 1024}}
 html_show_sourcelink = False

@@ -11,7 +11,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
-from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.pretty.stringpict import prettyForm, stringPict
 
 if TYPE_CHECKING:
     from kfsym.derive.core import Derivation
@@ -152,6 +152,21 @@ class TextbookPrettyPrinter(PrettyPrinter):  # type: ignore[misc]
     def _print_Identity(self, expr: Any) -> Any:  # noqa: N802 - SymPy's dispatch name
         return self._print(sp.Symbol("I"))
 
+    def _print_MatAdd(self, expr: Any) -> Any:  # noqa: N802 - SymPy's dispatch name
+        # I - K H, not -K H + I: the terms with a minus sign last, each after " - "
+        def negative(term: Any) -> bool:
+            return bool(sp.S(term.as_coeff_mmul()[0]).could_extract_minus_sign())
+
+        shown = None
+        for term in sorted(expr.args, key=negative):
+            if shown is None:
+                shown = self._print(term)
+                continue
+            sign = " - " if negative(term) else " + "
+            shown = prettyForm(*stringPict.next(shown, sign))
+            shown = prettyForm(*stringPict.next(shown, self._print(-term if sign == " - " else term)))
+        return shown
+
     def _print_Symbol(self, expr: Any, bold_name: bool = False) -> Any:  # noqa: N802 - SymPy's dispatch name
         # Names such as x__T, P__{-1} or \det\Sigma read as their LaTeX: xᵀ, P⁻¹, det Σ.
         if "__" in expr.name or "^" in expr.name or expr.name.startswith("\\"):
@@ -198,52 +213,67 @@ def _kind(symbol: Any) -> str:
 
 
 def derivation_latex(derivation: Derivation) -> str:
-    r"""An ``align*`` block: the chain, each step's reason, then the definitions."""
-    rows: list[str] = []
+    r"""An ``align*`` block: the chain, each step's reason, then the definitions and hypotheses.
+
+    A reason stands in a column beside its step; when a step is too wide for
+    that, every reason goes on a line of its own above its step, numbered,
+    so that none is pushed off the right edge.
+    """
+    steps: list[tuple[str, list[str]]] = []  # (reason, the rows of the step)
     current, show_current = derivation.lhs, True
     for step in derivation.steps:
-        reason = rf"&& {_reason_latex(step)}"
+        reason = _reason_latex(step)
         if not step.chained:
             relation = r"\geq" if step.method == "nonnegative" else "="
-            rows.append(rf"{_latex(step.lhs)} &{relation} {_latex(shown_side(step.expr, step.lhs))} {reason}")
-            rows.extend(_case_rows_latex(step))
+            rows = [rf"{_latex(step.lhs)} &{relation} {_latex(shown_side(step.expr, step.lhs))}"]
             show_current = True
-            continue
-        start = _latex(current) if show_current else ""
-        entries = _entry_rows(current, step.expr, reason) if show_current else None
-        rows.extend(entries or [rf"{start} &= {_latex(step.expr)} {reason}"])
-        current, show_current = step.expr, False
-        rows.extend(_case_rows_latex(step))
+        else:
+            start = _latex(current) if show_current else ""
+            rows = (_entry_rows(current, step.expr) if show_current else None) or [rf"{start} &= {_latex(step.expr)}"]
+            current, show_current = step.expr, False
+        steps.append((reason, rows + _case_rows_latex(step)))
+    stacked = any(len(row) > _WIDE_ROW for _, rows in steps for row in rows)
+    lines: list[str] = []
+    for number, (reason, rows) in enumerate(steps, start=1):
+        if stacked:
+            lines.append(rf"&\text{{({number})}}\quad {reason}")
+            lines += rows
+        else:
+            lines.append(f"{rows[0]} && {reason}")
+            lines += rows[1:]
     for lhs, rhs in derivation.where:
-        rows.append(rf"\text{{where }} {_latex(lhs)} &= {_latex(rhs)}")
+        lines.append(rf"\text{{where }} {_latex(lhs)} &= {_latex(rhs)}")
     for lhs, rhs in derivation.given:
-        rows.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(shown_side(rhs, lhs))}")
-    body = " \\\\\n".join(rows)
+        lines.append(rf"\text{{given }} {_latex(lhs)} &= {_latex(shown_side(rhs, lhs))}")
+    body = " \\\\\n".join(lines)
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
+
+
+# A step printed in more characters of LaTeX than this leaves no room for its reason beside it.
+_WIDE_ROW = 180
 
 
 # A column of this many characters of LaTeX is shown one entry a row (moments.sample_variance_small_n).
 _LONG_COLUMN = 2000
 
 
-def _entry_rows(left: Any, right: Any, reason: str) -> list[str] | None:
+def _entry_rows(left: Any, right: Any) -> list[str] | None:
     """A long column-vector relation as one row per entry, or None when it is short or not a column."""
     if not (isinstance(left, sp.MatrixBase) and isinstance(right, sp.MatrixBase)):
         return None
     if left.shape != right.shape or left.shape[1] != 1 or left.shape[0] < 2 or len(_latex(left)) < _LONG_COLUMN:
         return None
-    rows = []
-    for index in range(left.shape[0]):
-        label = rf"&& \text{{entry {index + 1}}}" + (f"; {reason[3:]}" if index == 0 else "")
-        rows.append(rf"{_latex(left[index])} &= {_latex(right[index])} {label}")
-    return rows
+    return [
+        rf"\text{{entry {index + 1}: }} {_latex(left[index])} &= {_latex(right[index])}"
+        for index in range(left.shape[0])
+    ]
 
 
 def _reason_latex(step: Any) -> str:
     """The step's justification inside the formula, marked when it only restates the line before."""
     reason = to_latex_in_math(step.why)
     if step.restatement:
-        reason += r"\ \text{(restated)}"
+        reason += r"\quad \text{(restated)}"
     return reason
 
 
@@ -278,8 +308,6 @@ def derivation_repr_latex(derivation: Derivation) -> str:
     shown = derivation.assumptions_text("latex")
     if shown:
         rows.append(to_latex_in_math(f"assuming {shown}"))
-    for lhs, rhs in derivation.given:
-        rows.append(rf"\text{{given }} {_latex(lhs)} = {_latex(shown_side(rhs, lhs))}")
     chain = derivation_latex(derivation)
     chain = chain.replace(r"\begin{align*}", r"\begin{aligned}").replace(r"\end{align*}", r"\end{aligned}")
     rows.append(chain)
@@ -298,9 +326,6 @@ def derivation_markdown(derivation: Derivation) -> str:
     shown = derivation.assumptions_text("latex")
     if shown:
         lines += [f"Assuming {shown}.", ""]
-    if derivation.given:
-        given = "; ".join(f"${_latex(lhs)} = {_latex(shown_side(rhs, lhs))}$" for lhs, rhs in derivation.given)
-        lines += [f"Given {given}.", ""]
     lines += ["$$", derivation_latex(derivation), "$$", ""]
     if derivation.notes:
         lines += [derivation.notes, ""]
@@ -317,8 +342,8 @@ def _case_rows_latex(step: Any) -> list[str]:
         shown = "; ".join(", ".join(f"{_latex(k)} = {_latex(v)}" for k, v in case.substitution) for case in sizes)
         return [rf"&& \text{{checked for }} {shown}"]
     return [
-        rf"&& \text{{case }} {_latex(case.condition)}:\ "
-        + ",\\ ".join(f"{_latex(k)} = {_latex(v)}" for k, v in case.substitution)
+        rf"&& \text{{case }} {_latex(case.condition)}:\quad "
+        + r",\quad ".join(f"{_latex(k)} = {_latex(v)}" for k, v in case.substitution)
         for case in cases
     ]
 

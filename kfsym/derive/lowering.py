@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from kfsym.derive.core import Result
-from kfsym.derive.printing import KernelPrinter, body_lines, docstring_text, lowered, parameter_map
+from kfsym.derive.printing import KernelPrinter, body_lines, docstring_text, lowered, parameter_map, safe_symbols
 
 __all__ = [
     "Chain",
@@ -263,6 +263,7 @@ def _guard(result: Result, data: str | None) -> str:
 def _condition(result: Result) -> str:
     """``result.fast_when`` as a plain-float comparison of the arguments (constants folded)."""
     relation = result.fast_when.xreplace(parameter_map(result))
+    safe_symbols(f"result {result.name}: fast_when", relation)
     printer = ScalarPrinter()
     left, right = (printer.doprint(sp.nfloat(side, n=17, exponent=False)) for side in (relation.lhs, relation.rhs))
     return f"{left} {relation.rel_op} {right}"

@@ -44,13 +44,15 @@ _SYMBOLS = {
     "infty": "∞", "to": "→", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠",
     "cdot": "·", "times": "×", "pm": "±", "sum": "Σ", "prod": "∏", "int": "∫", "partial": "∂",
     "sim": "~", "mid": " | ", "approx": "≈", "propto": "∝", "in": "∈", "ldots": "…", "dots": "…",
-    "cdots": "⋯", "top": "ᵀ", "Rightarrow": "⇒", "implies": "⇒", "iff": "⇔", "mapsto": "↦", "equiv": "≡",
+    "cdots": "⋯", "top": "ᵀ", "Rightarrow": "⇒", "mapsto": "↦", "equiv": "≡",
     "ll": "≪", "gg": "≫", "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖", "prime": "′",
     "quad": "  ", "qquad": "    ", "colon": ":", "neg": "¬", "land": "∧", "lor": "∨", "setminus": "∖",
     "emptyset": "∅", "forall": "∀", "exists": "∃", "circ": "∘", "ell": "ℓ", "langle": "⟨", "rangle": "⟩",
 }  # fmt: skip
 _NAMED = {"log", "exp", "det", "lim", "sinh", "cosh", "min", "max", "ln", "sup", "inf", "arg", "deg", "dim"}
-_SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "{": "{", "}": "}", "|": "‖", "_": "_", "%": "%"}
+# (No control space "\ ": MathJax expands it as a macro, and a macro followed by more than 5 KB of a formula
+# stops MathJax with "internal buffer size exceeded"; \quad or \, instead. \iff and \implies likewise.)
+_SPACES = {",": " ", ";": " ", ":": " ", "!": "", "{": "{", "}": "}", "|": "‖", "_": "_", "%": "%"}
 _ONE_ARGUMENT = {"text", "mathrm", "operatorname", "mathbf", "boldsymbol", "mathit", "textrm", "mathsf"}
 _ACCENTS = {"bar": "\u0304", "overline": "\u0304", "hat": "\u0302", "tilde": "\u0303", "dot": "\u0307"}
 _FONTS = {"mathbb": {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "I": "𝕀", "P": "ℙ"}, "mathcal": {"N": "𝒩", "O": "𝒪"}}

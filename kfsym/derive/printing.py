@@ -80,7 +80,7 @@ def docstring_text(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _safe_symbols(label: str, value: Any) -> None:
+def safe_symbols(label: str, value: Any) -> None:
     """Refuse a formula whose printed source would contain a name that is not a plain identifier."""
     for symbol in value.atoms(sp.Symbol):  # free and bound (a Sum index is printed too)
         name = symbol.name
@@ -135,7 +135,7 @@ def lowered(result: Result, where: Sequence[tuple[Any, Any]]) -> tuple[list[tupl
     def lower(label: str, expr: Any) -> Any:
         value = sp.expand_log(sp.sympify(expr).xreplace(mapping).xreplace(renamed))  # log(sqrt v) -> log(v)/2
         value = sp.nfloat(value, n=_CONSTANT_DIGITS, exponent=False)
-        _safe_symbols(f"result {result.name}: {label!r}", value)
+        safe_symbols(f"result {result.name}: {label!r}", value)
         missing = sorted(s.name for s in value.free_symbols if s.name not in allowed)
         if missing:
             raise ValueError(f"result {result.name}: {label!r} depends on {missing}, which are not parameters")

@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 from sympy.stats import Exponential, Normal
+from sympy.utilities.lambdify import implemented_function
 
 from kfsym.derive import Case, Derivation, Step, prove_equal, prove_nonnegative
 from kfsym.derive.operators import Expectation
@@ -100,7 +101,21 @@ class _Halved(sp.Function):  # type: ignore[misc]
 
 
 LIAR, LIAR_NC, HALVED = _Liar("t_liar", real=True), _Liar("u_liar", commutative=False), _Halved
+
+
+class _Spoof(sp.Symbol):  # type: ignore[misc]
+    __module__ = "sympy.core.symbol"
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = sp.Symbol.__hash__
+
+
+SPOOF = _Spoof
+IMPLEMENTED = implemented_function("h_impl", lambda v: v + 1)
 PV_EI = sp.Ei(1) - sp.Ei(-1)
+HIDDEN = 1 - sp.sin(x) ** 2 - sp.cos(x) ** 2
 MIN_CASES = (Case(x <= 1, {sp.Min(x, 1): x}), Case(x >= 1, {sp.Min(x, 1): sp.Integer(1)}))
 IRR = sp.Symbol("r", irrational=True)
 Z_POS, Z_INT = sp.Symbol("z_p", positive=True), sp.Symbol("z_i", integer=True)
@@ -108,6 +123,14 @@ A_INT, B_INT, K_INT, J_INT = sp.symbols("a_i b_i k_i j_i", integer=True)
 M_POS = sp.Symbol("m_p", integer=True, positive=True)
 CAPTURE = sp.Sum(sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS))
 SHADOW = sp.Sum(sp.Product(1 + sp.Sum(sp.KroneckerDelta(J_INT, K_INT), (J_INT, 1, 1)), (K_INT, 1, 2)), (K_INT, 1, 1))
+SHADOW_FLAT = sp.Sum(
+    sp.Sum(sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS)),
+    (M_POS, 1, 3),
+)
+SHADOW_RANGE = sp.Sum(
+    sp.Sum(2 * sp.Sum(sp.Sum(sp.KroneckerDelta(A_INT, B_INT), (B_INT, 1, M_POS)), (M_POS, 1, 2)), (A_INT, 1, M_POS)),
+    (M_POS, 1, 3),
+)
 HARMONIC = sp.Sum(1 / i, (i, 1, oo)) - sp.Sum(1 / j, (j, 1, oo))
 RANK1 = sp.MatrixSymbol("h", n, 1) * sp.MatrixSymbol("h", n, 1).T
 TRIG = sp.ImmutableMatrix([[1, sp.sin(x)], [sp.sin(x), 1 - sp.cos(x) ** 2]])
@@ -827,6 +850,35 @@ FALSE: list[tuple[str, Thunk]] = [
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
     ("subclass: a Function subclass", eq(HALVED(x), x / 2)),
+    ("shadowed index flattened by SymPy: the sum is 8, not 5", eq(SHADOW_FLAT, 5)),
+    ("shadowed index used in an inner range: the sum is 16, not 10", eq(SHADOW_RANGE, 10)),
+    ("shadowed index used in an inner range (sums)", eq(SHADOW_RANGE, 16, "sums")),
+    ("pole of a special function: int_{-1}^{1} gamma(x) = 0", eq(sp.Integral(sp.gamma(x), (x, -1, 1)), 0)),
+    ("pole of a special function: int_0^2 zeta(x) = 0", eq(sp.Integral(sp.zeta(x), (x, 0, 2)), 0)),
+    (
+        "hidden zero divisor: (x d + d)/d = x + 1 with d = 1 - sin^2 - cos^2 (cancel)",
+        eq((x * HIDDEN + HIDDEN) / HIDDEN, x + 1, "cancel"),
+    ),
+    (
+        "hidden zero divisor: x d/d = x, unevaluated (simplify)",
+        eq(sp.Mul(x, HIDDEN, sp.Pow(HIDDEN, -1, evaluate=False), evaluate=False), x),
+    ),
+    ("summation index declared positive over -2..2: sum |i| = 0", eq(sp.Sum(sp.Abs(i), (i, -2, 2)), 0)),
+    ("subclass: implemented_function runs Python code", eq(IMPLEMENTED(x), x + 1)),
+    ("subclass: a liar posing as sympy.core.symbol", eq(SPOOF("t_spoof") + 1, sp.Integer(1), "expand")),
+    ("Dirac delta at the lower end: int_0^1 delta(x) = 0", eq(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 0)),
+    ("Dirac delta at the upper end: int_0^1 delta(x - 1) = 1", eq(sp.Integral(sp.DiracDelta(x - 1), (x, 0, 1)), 1)),
+    ("Dirac delta at a parameter: int_0^1 delta(x - a) = 1", eq(sp.Integral(sp.DiracDelta(x - a), (x, 0, 1)), 1)),
+    (
+        "where: a definition whose value is captured by an integral",
+        chain(
+            sp.Integral(t, (x, 0, 1)),
+            sp.Rational(1, 2) + c - c,
+            Step(sp.Rational(1, 2), "evaluate"),
+            Step(sp.Rational(1, 2) + c - c, "same", restatement=True),
+            where=((t, x),),
+        ),
+    ),
 ]
 
 # ============================================================================ TRUE
@@ -859,7 +911,7 @@ TRUE: list[tuple[str, Thunk]] = [
         "integral: Gaussian MGF",
         eq(sp.Integral(sp.exp(t * x) * normal(x, mu, s**2), (x, -oo, oo)), sp.exp(mu * t + s**2 * t**2 / 2)),
     ),
-    ("sum: geometric series", eq(sp.Sum(1 / 2**i, (i, 0, oo)), 2)),
+    ("sum: geometric series", eq(sp.Sum(1 / 2**m0, (m0, 0, oo)), 2)),  # index from 0: nonnegative
     ("sum: sum of i to n", eq(sp.Sum(i, (i, 1, n)), n * (n + 1) / 2)),
     ("limit: (1 + 1/n)^n -> e", eq(sp.Limit((1 + 1 / n) ** n, n, oo), sp.E)),
     ("derivative: d/dx x^3", eq(sp.Derivative(x**3, x), 3 * x**2)),

@@ -129,3 +129,20 @@ def test_rank_one_inverse_cancelled_by_sympy_is_only_the_identity() -> None:
     assert (h * h.T).I * (h * h.T) == sp.Identity(n)
     with pytest.raises(ProofError, match="inverse"):
         prove_equal(sp.MatMul((h * h.T).I, h * h.T, evaluate=False), sp.Identity(n), method="rewrite")
+
+
+def test_falsifier_samples_irrational_and_transcendental_symbols() -> None:
+    r = sp.Symbol("r", irrational=True)
+    t = sp.Symbol("t", transcendental=True, real=True)
+    tested, counterexample = falsify(2 * r, r + r)
+    assert tested > 0 and counterexample is None
+    assert falsify(r, 1 + 0 * r)[1] is not None
+    assert falsify(t, 1 + 0 * t)[1] is not None
+
+
+def test_falsifier_gives_undefined_functions_random_polynomials() -> None:
+    c = sp.Symbol("c", real=True)
+    f = sp.Function("f")
+    tested, counterexample = falsify(2 * f(c), f(c) + f(c))
+    assert tested > 0 and counterexample is None
+    assert falsify(f(c) * sp.Integral(x, (x, 0, 1)), sp.Integer(0) * x)[1] is not None

@@ -56,6 +56,12 @@ The inequality method ``nonnegative`` (``a >= b``: SymPy must prove ``a - b``
 nonnegative from the symbol assumptions) lives in :data:`INEQUALITY_METHODS`:
 it can never be used where an equality is claimed.
 
+Before any method runs, both sides pass the screen of :mod:`kfsym.derive.kernel.screen`
+(integrals through singularities, bound variables whose assumptions exclude
+part of their range, possibly reversed or shadowed sums, infinite sums where
+linearity is used, inverses outside ``matrices``/``algebra``, zero divisors
+and classes not from SymPy are refused).
+
 Matrices are compared entry by entry. Definitions (``where``) and stated facts
 (``given``) are substituted *before* anything is evaluated; then integrals,
 sums and other unevaluated objects are evaluated with ``doit()`` for the

@@ -7,7 +7,10 @@ assumption declared on it (SymPy's own assumption system is asked about the
 candidate number: ``positive``, ``integer``, ``nonzero``, ...), matrix symbols
 get random integer matrices (symmetric where declared symmetric), and indexed
 draws ``x[i]`` get random values once the sums over them are finite. Points
-where a side cannot be evaluated to a number are skipped.
+where a side cannot be evaluated to a number (any exception) are skipped.
+Integrals are evaluated by mpmath quadrature of a function made by
+``lambdify`` from a copy of the integrand in which *every* symbol has a
+generated name: no name a user chose ever reaches generated code.
 
 The falsifier can only *veto*: when the sides differ at an admissible point
 the statement was accepted wrongly, which is a defect of the engine, and the
@@ -57,6 +60,10 @@ def _admissible(symbol: Any, value: Any) -> bool:
 def _candidate(symbol: Any, rng: random.Random) -> Any:
     if symbol.is_integer:
         return sp.Integer(rng.randint(-6, 6))
+    if symbol.is_irrational or symbol.is_transcendental:
+        # No rational number is admissible: a nonzero rational multiple of sqrt(2) or of pi.
+        factor = sp.pi if symbol.is_transcendental else sp.sqrt(rng.choice((2, 3, 5)))
+        return sp.Rational(rng.choice((-1, 1)) * rng.randint(1, 9), rng.randint(1, 4)) * factor
     rational = sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
     if symbol.is_real or symbol.is_extended_real:
         return rational
@@ -267,11 +274,12 @@ def falsify(
             point = {s: _value_for(s, rng) for s in symbols}
             if any(v is None for v in point.values()):
                 return
-            matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
-            draws = _weights_for(weights, point, rng)
             try:
-                left_expr = _instantiate(lhs, point, matrices, draws, rng)
-                right_expr = _instantiate(rhs, point, matrices, draws, rng)
+                matrices = {m: _matrix_for(m, m.name in symmetric, rng) for m in matrix_symbols}
+                draws = _weights_for(weights, point, rng)
+                functions = _functions_for(lhs, rhs, rng)
+                left_expr = _instantiate(_with_functions(lhs, functions), point, matrices, draws, rng)
+                right_expr = _instantiate(_with_functions(rhs, functions), point, matrices, draws, rng)
                 left, right = _numbers(left_expr), _numbers(right_expr)
             except _SKIPPED:
                 continue  # not evaluable at this point (a singular matrix, a pole): skip it
@@ -304,6 +312,48 @@ def falsify(
 # Any failure to evaluate a point (a pole, a singular matrix, a NameError of lambdify for a function mpmath
 # lacks, RecursionError, ...) skips that point: it is never evidence, and never crashes the check.
 _SKIPPED = (Exception,)
+
+
+def _functions_for(lhs: Any, rhs: Any, rng: random.Random) -> dict[Any, Any]:
+    """A random polynomial (rational coefficients) for each undefined function ``f`` with no assumptions.
+
+    A statement about an arbitrary ``f`` holds for every concrete ``f``, so testing it with a random
+    polynomial is admissible; functions declared real, positive, ... keep their opaque form (points skipped).
+    """
+    found: dict[Any, Any] = {}
+    # A function under an integral or a sum stays opaque: a polynomial could make a convergent statement diverge.
+    under = {
+        type(f)
+        for kind in (sp.Integral, sp.Sum, sp.Product)
+        for node in _atoms(lhs, kind) | _atoms(rhs, kind)
+        for f in node.atoms(sp.core.function.AppliedUndef)
+    }
+    for node in _atoms(lhs, sp.core.function.AppliedUndef) | _atoms(rhs, sp.core.function.AppliedUndef):
+        cls = type(node)
+        if cls in found or cls in under or any(key.startswith("is_") for key in vars(cls)):
+            continue
+        arguments = [sp.Dummy(f"a{k}") for k in range(len(node.args))]
+        value = sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
+        for argument in arguments:
+            value += sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)) * argument
+            value += sp.Rational(rng.randint(-9, 9), rng.randint(1, 4)) * argument**2
+        found[cls] = sp.Lambda(tuple(arguments), value)
+    return found
+
+
+def _with_functions(obj: Any, functions: dict[Any, Any]) -> Any:
+    if not functions:
+        return obj
+
+    def concrete(node: Any) -> Any:
+        return functions[type(node)](*node.args)
+
+    def known(node: Any) -> bool:
+        return isinstance(node, sp.core.function.AppliedUndef) and type(node) in functions
+
+    if isinstance(obj, sp.MatrixBase):
+        return obj.applyfunc(lambda entry: entry.replace(known, concrete))
+    return obj.replace(known, concrete) if isinstance(obj, sp.Basic) else obj
 
 
 def _differ(left: list[Any], right: list[Any], relation: str) -> bool:

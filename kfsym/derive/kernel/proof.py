@@ -8,8 +8,13 @@ This is the only code that can say "proved". A statement is accepted when
 3. its two sides differ after substitution and SymPy's automatic evaluation
    (otherwise the step checks nothing and must be marked ``restatement=True``,
    which is then checked as exactly that);
-4. a case split is exhaustive and each case's replacements follow from its
-   condition (:mod:`.cases`);
+4. a case split is exhaustive, each case's replacements follow from its
+   condition (:mod:`.cases`), and no case, substitution or definition mentions
+   a variable bound in the step;
+4a. the statement passes the screen (:mod:`.screen`): no integral through a
+   singularity or over a range its variable's assumptions exclude, no
+   possibly reversed sum range, no shadowed or infinite sums where the method
+   cannot handle them, no inverse outside the matrix methods, no foreign class;
 5. the check method reduces it to zero within the time limit
    (:mod:`.checks`), once per case; and
 6. the numeric falsifier (:mod:`.falsify`) finds no admissible point where
@@ -301,6 +306,14 @@ def _check_cases(name: str, number: int, step: Step, *, lhs: Any, rhs: Any, time
     return [case.mapping for case in conditioned]
 
 
+def _free_in(*sides: Any) -> set[Any]:
+    found: set[Any] = set()
+    for side in sides:
+        for entry in side if isinstance(side, sp.MatrixBase) else [side]:
+            found |= set(entry.free_symbols) if isinstance(entry, sp.Basic) else set()
+    return found
+
+
 def _bound_in(*sides: Any) -> set[Any]:
     found: set[Any] = set()
     for side in sides:
@@ -379,6 +392,17 @@ def check_statement(
             name, number, f"{sorted(map(str, captured))} is defined or replaced but also bound in the step; rename it"
         )
     _refuse_captures(name, number, step, bound)
+    used = _free_in(lhs, rhs)
+    for symbol, value in definitions.items():
+        inside = set(sp.sympify(value).free_symbols) & bound
+        if symbol in used and inside:
+            # Substituting the definition would put its free variables under a binder of the same name.
+            raise ProofError(
+                name,
+                number,
+                f"the definition of {symbol} uses {sorted(map(str, inside))}, bound in the step; rename the bound "
+                "variable",
+            )
     left = lhs.xreplace(dict(definitions)) if definitions else lhs
     right = rhs.xreplace(dict(definitions)) if definitions else rhs
     _screen_step(name, number, step, (lhs, rhs, left, right), timeout)

@@ -26,6 +26,7 @@ SymPy's evaluation is known to give a wrong answer rather than none:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import sympy as sp
@@ -38,10 +39,45 @@ _INVERSE_AWARE = frozenset({"matrices", "algebra"})
 _LINEAR_SUMS = frozenset({"sums", "expectation"})
 
 
+#: What SymPy itself puts into the class of an undefined function ``Function("f", real=True)``.
+_UNDEF_ATTRIBUTES = frozenset(
+    {
+        "__doc__",
+        "__module__",
+        "_explicit_class_assumptions",
+        "_kwargs",
+        "_nargs",
+        "_prop_handler",
+        "_sage_",
+        "default_assumptions",
+        "name",
+    }
+)
+
+
 def _entries(obj: Any) -> list[Any]:
     if isinstance(obj, sp.MatrixBase):
         return list(obj)
     return [obj] if isinstance(obj, sp.Basic) else []
+
+
+_GENUINE: dict[type, bool] = {}
+
+
+def _genuine(cls: type) -> bool:
+    """True for a class defined by SymPy or kfsym.derive *and* found under its own name in its module.
+
+    Setting ``__module__ = "sympy.core.symbol"`` on a subclass does not make it SymPy's: the module's
+    attribute of that name must be the class itself.
+    """
+    if cls not in _GENUINE:
+        module = getattr(cls, "__module__", None) or ""
+        ok = module.startswith(("sympy.", "kfsym.derive."))
+        if ok:
+            loaded = sys.modules.get(module)
+            ok = loaded is not None and getattr(loaded, cls.__qualname__, None) is cls
+        _GENUINE[cls] = ok
+    return _GENUINE[cls]
 
 
 def foreign_nodes(obj: Any) -> list[str]:
@@ -56,19 +92,17 @@ def foreign_nodes(obj: Any) -> list[str]:
         for node in sp.preorder_traversal(entry):
             cls = type(node)
             if isinstance(node, sp.core.function.AppliedUndef):
-                # Function("f"): a class SymPy made; it must not override what SymPy defines.
-                if any(
-                    name in vars(cls) for name in ("__eq__", "__hash__", "__ne__", "_hashable_content", "equals")
-                ) or not all(
-                    base.__module__.startswith(("sympy.", "kfsym.derive"))
-                    for base in cls.__mro__[1:]
-                    if base is not object
-                ):
-                    found.add(cls.__name__)
+                # Function("f"): a class SymPy made; it may carry assumptions, nothing else (no _imp_ callable,
+                # no redefined equality), and derive only from SymPy's classes.
+                extra = [key for key in vars(cls) if key not in _UNDEF_ATTRIBUTES and not key.startswith("is_")]
+                bases_ok = all(
+                    (base.__module__ or "").startswith("sympy.") for base in cls.__mro__[1:] if base is not object
+                )
+                if extra or not bases_ok:
+                    found.add(f"{cls.__name__} (with {', '.join(extra) or 'foreign bases'})")
                 continue
-            module = getattr(cls, "__module__", None) or ""
-            if not (module.startswith("sympy.") or module.startswith("kfsym.derive.")):
-                found.add(f"{module}.{cls.__name__}")
+            if not _genuine(cls):
+                found.add(f"{getattr(cls, '__module__', None)}.{cls.__name__}")
     return sorted(found)
 
 
@@ -130,16 +164,89 @@ def _integral_refusal(integral: Any) -> str | None:
                 f"the integration variable {variable} is declared with assumptions {_declared(variable)} that do "
                 f"not hold on its whole range ({low}, {high}); integrate over a real variable"
             )
-        reason = _singular_refusal(function, variable, ordered)
+        reason = _singular_refusal(function, variable, ordered) or _delta_refusal(function, variable, ordered)
         if reason is not None:
             return reason
     return None
+
+
+def _strictly_inside(point: Any, low: Any, high: Any) -> bool:
+    return bool(sp.sympify(point - low).is_positive is True and sp.sympify(high - point).is_positive is True)
+
+
+def _delta_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
+    """Refuse a Dirac delta whose support is not provably inside the open range or outside the closed one.
+
+    At an end point the value of the integral is a convention (0, 1/2 or 1), never a fact.
+    """
+    real = sp.Dummy(variable.name, real=True)
+    for delta in function.atoms(sp.DiracDelta):
+        if variable not in delta.args[0].free_symbols:
+            continue
+        try:
+            roots = sp.solveset(delta.args[0].xreplace({variable: real}), real, sp.S.Reals)
+        except Exception:
+            roots = None
+        if not isinstance(roots, sp.FiniteSet):
+            return f"cannot locate the support of {delta} in {variable}"
+        for root in roots:
+            if not (_outside(root, *ordered) or _strictly_inside(root, *ordered)):
+                return (
+                    f"{delta} is supported at {variable} = {root}, not provably inside ({ordered[0]}, {ordered[1]}) "
+                    "or outside the closed range (at an end point its integral is a convention)"
+                )
+    return None
+
+
+#: Functions whose singularities on the reals SymPy's ``singularities`` finds (through its argument or
+#: divisors); any other function of the integration variable (gamma, zeta, Bessel K, Ei, ...) is refused.
+_LOCATED = (
+    sp.exp,
+    sp.log,
+    sp.sin,
+    sp.cos,
+    sp.tan,
+    sp.cot,
+    sp.sec,
+    sp.csc,
+    sp.sinh,
+    sp.cosh,
+    sp.tanh,
+    sp.coth,
+    sp.sech,
+    sp.csch,
+    sp.asin,
+    sp.acos,
+    sp.atan,
+    sp.acot,
+    sp.asinh,
+    sp.acosh,
+    sp.atanh,
+    sp.erf,
+    sp.erfc,
+    sp.Abs,
+    sp.sign,
+    sp.Heaviside,
+    sp.DiracDelta,
+    sp.Min,
+    sp.Max,
+    sp.Piecewise,
+    sp.floor,
+    sp.ceiling,
+    sp.KroneckerDelta,
+    sp.re,
+    sp.im,
+    sp.core.function.AppliedUndef,
+)
 
 
 def _singular_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
     """Why ``function`` may be singular on the closed range ``ordered`` of ``variable``, or ``None``."""
     from sympy.calculus.util import singularities
 
+    unknown = [f for f in function.atoms(sp.Function) if variable in f.free_symbols and not isinstance(f, _LOCATED)]
+    if unknown:
+        return f"cannot locate the singularities of {unknown[0]} in {variable} (a function SymPy does not analyse)"
     real = sp.Dummy(variable.name, real=True)
     try:
         found = singularities(function.xreplace({variable: real}), real, sp.S.Reals)
@@ -171,17 +278,57 @@ def _declared(variable: Any) -> str:
     return ", ".join(shown) or str(sorted(k for k, v in variable.assumptions0.items() if v))
 
 
+def _index_assumptions_hold(variable: Any, low: Any, high: Any) -> bool:
+    """Every assumption of a summation index holds at a generic integer of ``low..high``."""
+    step = sp.Dummy("u", integer=True, nonnegative=True)
+    if low.is_finite:
+        point = low + step
+    elif high.is_finite:
+        point = high - step
+    else:
+        point = sp.Dummy("u", integer=True)
+    keys = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "even", "odd", "prime")
+    return all(
+        getattr(point, f"is_{key}", None) == variable.assumptions0[key] for key in keys if key in variable.assumptions0
+    )
+
+
+def _rebinding_refusal(node: Any, variable: Any) -> str | None:
+    """Refuse an index bound again inside its own sum when that is dangerous (a product, or a range using it)."""
+    inner = [n for n in sp.preorder_traversal(node.function) if isinstance(n, (sp.Sum, sp.Product))]
+    rebound = [n for n in inner if variable in n.variables]
+    for again in rebound:
+        # Inside `again` the name means its own index; SymPy's evaluation confuses the two when the
+        # name is also used in a range there (Sum(Sum(f, (b, 1, m)), (m, 1, 2)) inside a sum over m).
+        ranges = [
+            bound
+            for binder in sp.preorder_traversal(again)
+            if isinstance(binder, (sp.Sum, sp.Product, sp.Integral))
+            for lim in binder.limits
+            for bound in lim[1:]
+        ]
+        if any(variable in sp.sympify(bound).free_symbols for bound in ranges):
+            return f"the index {variable} is bound again inside its own sum and used in a range there; rename it"
+    if rebound and (isinstance(node, sp.Product) or any(isinstance(n, sp.Product) for n in rebound)):
+        return f"the index {variable} is bound again inside its own sum or product; rename it"
+    return None
+
+
 def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
+    variables = [limit[0] for limit in node.limits]
+    if len(set(variables)) != len(variables):
+        # Sum(Sum(f, (m, 1, 2)), (m, 1, 3)) is flattened by SymPy into one node binding m twice, which its
+        # own evaluation gets wrong.
+        return f"{node} binds the same index twice (nested sums over one name); rename the inner index"
     for limit in node.limits:
         if len(limit) != 3:
             return f"{node} has an indefinite range"
         variable, low, high = limit
         if variable in free:
             return f"the summation variable {variable} is also free in the statement; rename it"
-        inner = [n for n in sp.preorder_traversal(node.function) if isinstance(n, (sp.Sum, sp.Product))]
-        rebound = [n for n in inner if variable in n.variables]
-        if rebound and (isinstance(node, sp.Product) or any(isinstance(n, sp.Product) for n in rebound)):
-            return f"the index {variable} is bound again inside its own sum or product; rename it"
+        reason = _rebinding_refusal(node, variable)
+        if reason is not None:
+            return reason
         if isinstance(node, sp.Product) and method in _LINEAR_SUMS:
             return f"the product {node} is outside the rules of '{method}' (they are for sums)"
         infinite = low.has(sp.oo, -sp.oo, sp.zoo) or high.has(sp.oo, -sp.oo, sp.zoo)
@@ -200,6 +347,11 @@ def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
                 )
         if variable.is_integer is False:
             return f"the summation variable {variable} is declared non-integer"
+        if not _index_assumptions_hold(variable, low, high):
+            return (
+                f"the index {variable} is declared with assumptions {_declared(variable)} that do not hold on its "
+                f"whole range {low}..{high}"
+            )
     return _infinite_refusal(node)
 
 
@@ -231,12 +383,60 @@ def _inverse_refusal(node: Any) -> str | None:
     return None
 
 
+def _zero_denominator(*sides: Any) -> Any:
+    """A divisor (base of a negative power) that SymPy shows is identically zero, or ``None``.
+
+    ``x*d/d`` with ``d = 1 - sin(x)**2 - cos(x)**2`` is not ``x``: it is undefined everywhere. Polynomial
+    divisors are left to ``cancel``; divisors with functions in them are simplified once here.
+    """
+    for side in sides:
+        for entry in side if isinstance(side, sp.MatrixBase) else [side]:
+            if not isinstance(entry, sp.Basic):
+                continue
+            for node in sp.preorder_traversal(entry):
+                if not (isinstance(node, sp.Pow) and node.exp.is_negative):
+                    continue
+                base = node.base
+                if base.is_zero or (base.has(sp.Function) and not base.has(sp.Integral, sp.Sum) and _vanishes(base)):
+                    return base
+    return None
+
+
+def _vanishes(expr: Any) -> bool:
+    try:
+        return bool(sp.simplify(expr) == 0)
+    except Exception:  # a simplification that fails says nothing either way
+        return False
+
+
+_MEMO: dict[tuple[Any, Any, str], str | None] = {}
+
+
 def screen(a: Any, b: Any, method: str) -> str | None:
     """Why the statement ``a = b`` is refused before checking, or ``None`` when it may be checked."""
-    entries = _entries(a) + _entries(b)
-    foreign = sorted({name for entry in entries for name in foreign_nodes(entry)})
+    # Foreign classes first, outside the memo: a subclass could redefine the equality the memo relies on.
+    foreign = sorted({name for entry in _entries(a) + _entries(b) for name in foreign_nodes(entry)})
     if foreign:
         return f"expression nodes of classes not from SymPy: {', '.join(foreign)}"
+    try:
+        key = (sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a, method)
+        key2 = sp.ImmutableMatrix(b) if isinstance(b, sp.MatrixBase) else b
+        memo_key = (key, key2, method)
+        hash(memo_key)
+    except TypeError:
+        return _screen(a, b, method)
+    if memo_key not in _MEMO:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        _MEMO[memo_key] = _screen(a, b, method)
+    return _MEMO[memo_key]
+
+
+def _screen(a: Any, b: Any, method: str) -> str | None:
+    entries = _entries(a) + _entries(b)
+    zero = _zero_denominator(a, b)
+    if zero is not None:
+        return f"the divisor {zero} is identically zero, so the expression is undefined everywhere"
     free: set[Any] = set().union(*(entry.free_symbols for entry in entries)) if entries else set()
     for entry in entries:
         for node in sp.preorder_traversal(entry):
