@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -448,3 +449,29 @@ def test_attack_7_kf_filter_with_subnormal_covariances(kf_filter: Any) -> None:
     # y^T S^-1 y beyond the largest double: the log-likelihood is, too: OverflowError at that step, not -inf
     with pytest.raises(OverflowError, match="at step 0:"):
         kf_filter([[1.0]], [0.0], [[1e-310]], [[1.0]], [[0.0]], [[1.0]], [[1e-310]])
+
+
+def test_attack_rts_smoother_with_badly_scaled_covariances() -> None:
+    """Variances from 1e-314 to 1e217: the gain from P_t+1|t scaled to unit diagonal (was NaN and a warning)."""
+    S1 = np.array(
+        [
+            [3.50016948988958e-95, -4.457299902401639e-99, 3.031126757831957e61],
+            [-4.457299902401639e-99, 1.7234642882359803e-102, 4.5106082990174e57],
+            [3.031126757831957e61, 4.5106082990174e57, 8.6868949537461e217],
+        ]
+    )
+    S2 = np.array(
+        [
+            [1.6243878862815913e-43, 4.9518958441293624e-179, 5.368168071388234e-141],
+            [4.9518958441293624e-179, 3.1677831577e-314, -4.632931331296465e-276],
+            [5.368168071388234e-141, -4.632931331296465e-276, 2.775306535801783e-237],
+        ]
+    )
+    x = np.array([5.518288440763508e-49, -3.1230721700408636e-51, 4.110877957190933e108])
+    filtered = _kf_filter(np.stack([x[:2], x[:2]]), x, S1, np.eye(3), S2, np.eye(3)[:2], S2[:2, :2], backend="numpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        smoothed = rts_smoother(filtered, np.eye(3))
+    assert np.isfinite(smoothed.smoothed_means).all() and np.isfinite(smoothed.smoothed_covariances).all()
+    assert (np.diagonal(smoothed.smoothed_covariances, axis1=-2, axis2=-1) >= 0).all()
+    np.testing.assert_array_equal(smoothed.smoothed_means[-1], filtered.filtered_means[-1])

@@ -698,7 +698,11 @@ def rts_smoother(
     ------
     ValueError
         When a predicted covariance P_t+1|t is singular, so the gain is not unique
-        (the step is named).
+        (the step is named), or ``filtered`` holds non-finite means or covariances
+        that are not symmetric positive semi-definite (the field is named).
+    OverflowError
+        When a gain or a smoothed moment exceeds the largest double (the step and
+        the track are named).
 
     Examples
     --------
@@ -726,12 +730,16 @@ def rts_smoother(
     gains = np.zeros((*batch, max(steps - 1, 0), size, size))
     predicted_means = np.broadcast_to(filtered.predicted_means, (*batch, steps, size))
     predicted_covs = np.broadcast_to(filtered.predicted_covariances, (*batch, steps, size, size))
-    with np.errstate(under="ignore"):  # underflow is harmless here; under np.errstate(all="raise") it must not raise
+    # every step is checked for overflow explicitly: no floating-point warning leaks, whatever np.errstate says
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps - 2, -1, -1):
-            # G^T = P_t+1|t^{-1} F P_t|t   (both covariances symmetric): one solve, no inverse
+            # G^T = P_t+1|t^{-1} F P_t|t   (both covariances symmetric): one solve, no inverse, with
+            # P_t+1|t = D C D scaled to unit diagonal by powers of two: G^T = D^-1 C^-1 (D^-1 F P_t|t)
             f_p = transition.at(t) @ covs[..., t, :, :]
+            scaled, exponents = unit_scaled(np.asarray(predicted_covs[..., t + 1, :, :]))
             try:
-                gain = _transpose(np.asarray(np.linalg.solve(predicted_covs[..., t + 1, :, :], f_p), dtype=np.float64))
+                solved = np.linalg.solve(scaled, np.ldexp(f_p, -exponents[..., :, None]))
+                gain = _transpose(np.asarray(np.ldexp(solved, -exponents[..., :, None]), dtype=np.float64))
             except np.linalg.LinAlgError:
                 raise ValueError(
                     f"the predicted covariance P_t+1|t at step {t + 1} is singular: the smoother gain is not unique"
@@ -742,4 +750,10 @@ def rts_smoother(
             # P_t|T = P_t|t + G (P_t+1|T - P_t+1|t) G^T
             difference = covs[..., t + 1, :, :] - predicted_covs[..., t + 1, :, :]
             covs[..., t, :, :] = covariance_result(covs[..., t, :, :] + gain @ difference @ _transpose(gain))
+            bad = _nonfinite(gain, 2) | _nonfinite(means[..., t, :], 1) | _nonfinite(covs[..., t, :, :], 2)
+            if bad.any():
+                raise OverflowError(
+                    f"the smoother overflows at step {t}{_track(bad, batch)}: the gain or the smoothed moments "
+                    "exceed the largest double"
+                )
     return SmootherResult(means, covs, gains)
