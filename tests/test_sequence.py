@@ -475,3 +475,40 @@ def test_attack_rts_smoother_with_badly_scaled_covariances() -> None:
     assert np.isfinite(smoothed.smoothed_means).all() and np.isfinite(smoothed.smoothed_covariances).all()
     assert (np.diagonal(smoothed.smoothed_covariances, axis1=-2, axis2=-1) >= 0).all()
     np.testing.assert_array_equal(smoothed.smoothed_means[-1], filtered.filtered_means[-1])
+
+
+def test_attack_15_gain_from_the_cholesky_factor_never_an_lu_failure(kf_filter: Any) -> None:
+    """A badly scaled S whose scaled Cholesky factor exists: the gain comes from that factor (an LU solve of the
+    scaled S met an exactly zero pivot: "singular to working precision"); both backends agree."""
+    z = np.ma.masked_array(
+        [
+            [-0.4964185614735625, -0.29234090381158373],
+            [0.09866090688428263, 0.3859399427193206],
+            [0.018419949037985026, -0.09968204579505456],
+            [-0.08259756031280842, -0.35793489413912827],
+        ],
+        mask=[[False, True], [False, False], [False, False], [True, False]],
+    )
+    x0 = [-4764555.21057033, -1021708.2924244462, 25210149.144313868]
+    P0 = [
+        [1.0755626169722205e50, -879743143.6925714, -4.385390148989216e-37],
+        [-879743143.6925714, 4.330621078034272e-32, -1.9027150605056152e-77],
+        [-4.385390148989216e-37, -1.9027150605056152e-77, 2.4190062734542645e-122],
+    ]
+    F = [
+        [-7.231571546103306, 8.727344122911914, -10.973768310977498],
+        [-4.098237828364538, -6.803169288388195, 9.68166561608562],
+        [-8.575864015016075, 4.477398622355865, 4.146919602856526],
+    ]
+    Q = [
+        [9.30232113740511e-174, 5.0222827620639184e-15, 1.1588095147776506e-150],
+        [5.0222827620639184e-15, 1.2910761268692608e145, 496595589.73841506],
+        [1.1588095147776506e-150, 496595589.73841506, 1.6271752306807482e-127],
+    ]
+    H = [
+        [6.478670199974671e20, 1.706229294840989e20, 3.968105431253838e20],
+        [-5.372408296443663e19, -1.3585863121284905e20, 1.0540717059780837e21],
+    ]
+    R = [[1.3469373786986389e104, -1.6099152360039677e47], [-1.6099152360039677e47, 4.898126813558407e-10]]
+    result = kf_filter(z, x0, P0, F, Q, H, R)
+    assert math.isclose(result.log_likelihood, -1156.3644291884107, rel_tol=1e-9)

@@ -300,6 +300,11 @@ def _not_definite(matrices: FloatArray) -> Any:
     return bad.reshape(matrices.shape[:-2])
 
 
+def _cholesky_solve(factor: Any, right: Any) -> Any:
+    """C^-1 right from C = L L^T: forward, then back substitution (L has a positive diagonal: it does not fail)."""
+    return np.linalg.solve(_transpose(factor), np.linalg.solve(factor, right))
+
+
 def _track(bad: Any, batch: tuple[int, ...]) -> str:
     """`` for track (i, j)``: the first track flagged in ``bad`` (batch shape), or "" without batch axes."""
     if not batch:
@@ -582,7 +587,7 @@ def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any)
         try:
             # K^T = S^{-1} H P = D^-1 C^-1 (D^-1 H P)
             gain = _transpose(
-                np.ldexp(np.linalg.solve(scaled, np.ldexp(hp, -exponents[..., :, None])), -exponents[..., :, None])
+                np.ldexp(_cholesky_solve(factor, np.ldexp(hp, -exponents[..., :, None])), -exponents[..., :, None])
             )
             # y^T S^{-1} y = |v|^2, L v = D^-1 y: apart from the gain, so that an overflow of one (a legitimate
             # log-likelihood below the doubles) does not poison the other
