@@ -164,3 +164,21 @@ def test_committed_markdown_has_no_dangling_file_references() -> None:
     for path in Path(render.DEFAULT_OUT).glob("*.md"):
         for target in re.findall(r"\]\(((?!http|#)[^)#\s]+)", path.read_text(encoding="utf-8")):
             assert (path.parent / target).exists() or (root / target).exists(), f"{path.name} cites missing {target}"
+
+
+def test_titles_read_as_sentences_in_one_notation() -> None:
+    """Capitalised titles; the transpose written ^T and the identity I, as the printed formulas write them."""
+    for derivation in all_derivations():
+        assert derivation.title[0].isupper() or derivation.title[0] in "$0123456789", derivation.title
+        for text in [derivation.title, derivation.notes, *(step.why for step in derivation.steps)]:
+            assert "\\top" not in text, f"{derivation.name}: write the transpose ^T, as the formulas print it"
+    for name, content in render.documents().items():
+        assert "\\mathbb{I}" not in content, f"{name}: the identity is I everywhere"
+
+
+def test_files_named_in_the_texts_exist() -> None:
+    root = Path(render.DEFAULT_OUT).parent
+    for derivation in all_derivations():
+        for text in [derivation.title, derivation.notes, *(step.why for step in derivation.steps)]:
+            for path in re.findall(r"[\w./-]+\.(?:md|py|txt|ipynb|pdf|tex)\b", text):
+                assert (root / path).exists() or (root / "derivations" / path).exists(), f"{derivation.name}: {path}"

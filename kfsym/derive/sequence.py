@@ -202,7 +202,7 @@ def loglikelihood(
             Step(
                 covariance.row_join(mean),
                 r"the joint mean and covariance from the model: $z = A u$ with $u = (x_1, w, v)$ independent, "
-                r"$\mathbb{E} z = A\,\mathbb{E} u$, $\operatorname{Cov} z = A D A^\top$, "
+                r"$\mathbb{E} z = A\,\mathbb{E} u$, $\operatorname{Cov} z = A D A^T$, "
                 r"$D = \operatorname{diag}(P_{1|0}, Q, \ldots, R, \ldots)$",
                 method="expand",
                 lhs=(A * D * A.T).row_join(A * mean_u),
@@ -332,7 +332,7 @@ def rts_scalar(
                 .col_join(cross.row_join(sp.Matrix([[prior_var]])))
                 .row_join(mean.col_join(sp.Matrix([[prior_mean]]))),
                 f"joint moments of $({labels}, x_1)$ from the model: "
-                r"$(z, x_1) = B u$ with $B = [A; e_1^\top]$, mean $B\,\mathbb{E} u$, covariance $B D B^\top$",
+                r"$(z, x_1) = B u$ with $B = [A; e_1^T]$, mean $B\,\mathbb{E} u$, covariance $B D B^T$",
                 method="expand",
                 lhs=(stacked * D * stacked.T).row_join(stacked * mean_u),
             ),
@@ -387,7 +387,7 @@ GAIN_RELATIONS = (
     *ml.symmetric(QM),
 )
 GAIN_HYPOTHESES = r"$P_f$ and $Q$ symmetric (covariances); $P_p$ invertible"
-GAIN_DEFINITIONS = r"$P_p = F P_f F^\top + Q$ (the predicted covariance), $G = P_f F^\top P_p^{-1}$ (the smoother gain)"
+GAIN_DEFINITIONS = r"$P_p = F P_f F^T + Q$ (the predicted covariance), $G = P_f F^T P_p^{-1}$ (the smoother gain)"
 
 
 def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
@@ -405,10 +405,10 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_gain_general",
         title=(
-            r"any $n$: the backward conditional behind the RTS smoother gain: "
-            r"$(x - m)^\top P_f^{-1} (x - m) + (y - F x)^\top Q^{-1} (y - F x) = (x - \mu)^\top C^{-1} (x - \mu) "
-            r"+ (y - F m)^\top P_p^{-1} (y - F m)$ with $\mu = m + G (y - F m)$, $C = P_f - G P_p G^\top$, "
-            r"$C^{-1} = P_f^{-1} + F^\top Q^{-1} F$, $G = P_f F^\top P_p^{-1}$"
+            r"Any $n$: the backward conditional behind the RTS smoother gain: "
+            r"$(x - m)^T P_f^{-1} (x - m) + (y - F x)^T Q^{-1} (y - F x) = (x - \mu)^T C^{-1} (x - \mu) "
+            r"+ (y - F m)^T P_p^{-1} (y - F m)$ with $\mu = m + G (y - F m)$, $C = P_f - G P_p G^T$, "
+            r"$C^{-1} = P_f^{-1} + F^T Q^{-1} F$, $G = P_f F^T P_p^{-1}$"
         ),
         lhs=lhs,
         rhs=rhs,
@@ -416,33 +416,33 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
         steps=(
             Step(
                 Pf * FT,
-                r"lemma: $G P_p = P_f F^\top$ (the cross-covariance $\operatorname{Cov}(x_t, x_{t+1})$)",
+                r"lemma: $G P_p = P_f F^T$ (the cross-covariance $\operatorname{Cov}(x_t, x_{t+1})$)",
                 method="algebra",
                 lhs=G * Pp,
             ),
             Step(
                 Pf - G * F_ * Pf,
-                r"lemma: the conditional covariance $C = P_f - G P_p G^\top = P_f - G F P_f$ "
-                r"$= P_f - P_f F^\top P_p^{-1} F P_f$ (Schur complement of $P_p$ in the joint covariance of "
+                r"lemma: the conditional covariance $C = P_f - G P_p G^T = P_f - G F P_f$ "
+                r"$= P_f - P_f F^T P_p^{-1} F P_f$ (Schur complement of $P_p$ in the joint covariance of "
                 r"$(x_t, x_{t+1})$)",
                 method="algebra",
                 lhs=covariance,
             ),
             Step(
                 ONE,
-                r"lemma: $(I - G F) P_f (P_f^{-1} + F^\top Q^{-1} F) = I$",
+                r"lemma: $(I - G F) P_f (P_f^{-1} + F^T Q^{-1} F) = I$",
                 method="algebra",
                 lhs=(Pf - G * F_ * Pf) * precision,
             ),
             Step(
                 ONE,
-                r"lemma: $(P_f^{-1} + F^\top Q^{-1} F) (I - G F) P_f = I$",
+                r"lemma: $(P_f^{-1} + F^T Q^{-1} F) (I - G F) P_f = I$",
                 method="algebra",
                 lhs=precision * (Pf - G * F_ * Pf),
             ),
             Step(
                 mean,
-                r"lemma, the conditional mean: $C (P_f^{-1} m + F^\top Q^{-1} y) = m + G (y - F m)$",
+                r"lemma, the conditional mean: $C (P_f^{-1} m + F^T Q^{-1} y) = m + G (y - F m)$",
                 method="algebra",
                 lhs=covariance * (Pf_inv * m + FT * Q_inv * y),
             ),
@@ -452,7 +452,7 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
                 - (mT * Pf_inv + yT * Q_inv * F_) * x
                 + yT * Q_inv * y
                 + mT * Pf_inv * m,
-                r"multiply out: a quadratic in $x$ with Hessian $P_f^{-1} + F^\top Q^{-1} F$",
+                r"multiply out: a quadratic in $x$ with Hessian $P_f^{-1} + F^T Q^{-1} F$",
                 method="algebra",
             ),
             Step(rhs, r"complete the square around $\mu$ (the lemmas above)", method="algebra"),
@@ -462,7 +462,7 @@ def rts_gain_general(gain: Any = None, mean: Any = None) -> Derivation:
             r"$x_{t+1} = F x_t + w$, $w \sim \mathcal{N}(0, Q)$. Then $p(x_t \mid x_{t+1}, Z_t)$ is proportional "
             r"to $\mathcal{N}(x_t; m, P_f)\,\mathcal{N}(x_{t+1}; F x_t, Q)$, whose exponent the claim completes in "
             r"$x_t$: by lemmas 3 and 4 the Hessian is $C^{-1}$, so "
-            r"$x_t \mid x_{t+1}, Z_t \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^\top)$ (normalisation, "
+            r"$x_t \mid x_{t+1}, Z_t \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^T)$ (normalisation, "
             "multivariate.pdf_general); this is the step the RTS recursion rests on (sequence.rts_step_general). "
             r"It is the Kalman update (kalman.update_general) with $F$ as the measurement matrix, $Q$ as the noise "
             r"and $x_{t+1}$ as the measurement. "
@@ -488,9 +488,9 @@ def rts_step_general(covariance: Any = None, mean: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_step_general",
         title=(
-            r"any $n$: the RTS step: if $x_t \mid x_{t+1} \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^\top)$ "
+            r"Any $n$: the RTS step: if $x_t \mid x_{t+1} \sim \mathcal{N}(m + G (x_{t+1} - F m), P_f - G P_p G^T)$ "
             r"and $x_{t+1} \sim \mathcal{N}(m_s, P_s)$, then $x_t$ has the MGF of "
-            r"$\mathcal{N}(m + G (m_s - F m), P_f + G (P_s - P_p) G^\top)$"
+            r"$\mathcal{N}(m + G (m_s - F m), P_f + G (P_s - P_p) G^T)$"
         ),
         lhs=tT * offset + (sT * ms + HALF * sT * Ps * s) + HALF * tT * C * t,
         rhs=tT * mean + HALF * tT * covariance * t,
@@ -499,13 +499,13 @@ def rts_step_general(covariance: Any = None, mean: Any = None) -> Derivation:
             Step(
                 tT * (m + G * (ms - F_ * m)) + HALF * tT * (G * Ps * GT + C) * t,
                 r"linear map of $\mathcal{N}(m_s, P_s)$ (multivariate.linear_transform): "
-                r"$s = G^\top t$, $s^\top = t^\top G$",
+                r"$s = G^T t$, $s^T = t^T G$",
                 method="algebra",
             ),
             Step(
                 tT * mean + HALF * tT * covariance * t,
-                r"$C = P_f - G P_p G^\top$ (sequence.rts_gain_general): "
-                r"$G P_s G^\top + C = P_f + G (P_s - P_p) G^\top$",
+                r"$C = P_f - G P_p G^T$ (sequence.rts_gain_general): "
+                r"$G P_s G^T + C = P_f + G (P_s - P_p) G^T$",
                 method="algebra",
             ),
         ),
@@ -514,13 +514,13 @@ def rts_step_general(covariance: Any = None, mean: Any = None) -> Derivation:
             r"$x_{t+1}$ (sequence.rts_gain_general: the backward conditional given $x_{t+1}$ and $Z_t$). Given all "
             r"measurements $Z_T$, $x_{t+1} \sim \mathcal{N}(m_s, P_s)$ (the smoothed moments, one step later), and "
             r"$x_t$ is independent of $z_{t+1}, \ldots, z_T$ given $x_{t+1}$ (Markov property of the model; "
-            r"argued, not checked), so $\mathbb{E} \exp(t^\top x_t) = \exp(t^\top (m - G F m))\,"
-            r"\mathbb{E} \exp(s^\top x_{t+1})\,\mathbb{E} \exp(t^\top e)$ with $s = G^\top t$. The claim is the "
+            r"argued, not checked), so $\mathbb{E} \exp(t^T x_t) = \exp(t^T (m - G F m))\,"
+            r"\mathbb{E} \exp(s^T x_{t+1})\,\mathbb{E} \exp(t^T e)$ with $s = G^T t$. The claim is the "
             "exponent of that product; the right side is the MGF exponent of the RTS update "
             r"$m_{t|T} = m_{t|t} + G (m_{t+1|T} - m_{t+1|t})$, "
-            r"$P_{t|T} = P_{t|t} + G (P_{t+1|T} - P_{t+1|t}) G^\top$ ($m_{t+1|t} = F m$). "
+            r"$P_{t|T} = P_{t|t} + G (P_{t+1|T} - P_{t+1|t}) G^T$ ($m_{t+1|t} = F m$). "
             + ml.axioms_note(
-                r"independence of $e$ and $x_{t+1}$ (Markov property)", r"$s = G^\top t$, $C = P_f - G P_p G^\top$"
+                r"independence of $e$ and $x_{t+1}$ (Markov property)", r"$s = G^T t$, $C = P_f - G P_p G^T$"
             )
         ),
     )
@@ -555,11 +555,11 @@ def rts_gain_concrete(covariance: Any = None) -> Derivation:
     return Derivation(
         name="sequence.rts_gain_concrete",
         title=(
-            r"$n = 2$, generic $F$ and symmetric $P_f$, $Q$: with $P_p = F P_f F^\top + Q$ and "
-            r"$G = P_f F^\top P_p^{-1}$, $(P_f^{-1} + F^\top Q^{-1} F)^{-1} = P_f - G P_p G^\top "
-            r"= P_f - P_f F^\top P_p^{-1} F P_f$, the conditional mean "
-            r"$(P_f - G P_p G^\top)(P_f^{-1} m + F^\top Q^{-1} y) = m + G (y - F m)$, and "
-            r"$\det P_f \det Q = \det P_p \det(P_f - G P_p G^\top)$"
+            r"$n = 2$, generic $F$ and symmetric $P_f$, $Q$: with $P_p = F P_f F^T + Q$ and "
+            r"$G = P_f F^T P_p^{-1}$, $(P_f^{-1} + F^T Q^{-1} F)^{-1} = P_f - G P_p G^T "
+            r"= P_f - P_f F^T P_p^{-1} F P_f$, the conditional mean "
+            r"$(P_f - G P_p G^T)(P_f^{-1} m + F^T Q^{-1} y) = m + G (y - F m)$, and "
+            r"$\det P_f \det Q = \det P_p \det(P_f - G P_p G^T)$"
         ),
         lhs=information,
         rhs=covariance,
@@ -581,7 +581,7 @@ def rts_gain_concrete(covariance: Any = None) -> Derivation:
             ),
             Step(
                 covariance,
-                r"information form of the backward conditional covariance = smoother form $P_f - G P_p G^\top$",
+                r"information form of the backward conditional covariance = smoother form $P_f - G P_p G^T$",
                 method="matrices",
                 cases=SMOOTHER_SIZES,
             ),
@@ -591,7 +591,7 @@ def rts_gain_concrete(covariance: Any = None) -> Derivation:
             "by cleared denominators in a polynomial ring (inverse = adjugate/determinant), so each identity holds "
             "for every such matrix whose inverses exist. With the determinant identity, "
             r"$\mathcal{N}(x; m, P_f)\,\mathcal{N}(y; F x, Q) = \mathcal{N}(y; F m, P_p)\,"
-            r"\mathcal{N}(x; m + G (y - F m), P_f - G P_p G^\top)$ for $n = 2$, the backward factorisation the RTS "
+            r"\mathcal{N}(x; m + G (y - F m), P_f - G P_p G^T)$ for $n = 2$, the backward factorisation the RTS "
             r"smoother rests on; sequence.rts_gain_general proves the exponent identity for every $n$."
         ),
     )
