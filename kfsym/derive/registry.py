@@ -94,7 +94,7 @@ def get(name: str) -> Derivation:
     Examples
     --------
     >>> get("gaussian.product").title
-    'product of two Gaussian densities (the Bayes measurement update)'
+    'Product of two Gaussian densities (the Bayes measurement update)'
     """
     _load_all()
     try:

@@ -295,6 +295,7 @@ def latex_document() -> str:
 
     Examples
     --------
+    >>> from kfsym.derive import topics
     >>> text = latex_document()
     >>> text.count("\\\\section{") == len(topics())
     True
