@@ -95,20 +95,7 @@ def test_no_empty_assuming_sentence() -> None:
         assert "assuming ." not in content.lower() and "assuming $$" not in content.lower()
 
 
-# Known: the filter recursion of the mean-only T = 3 smoother also defines P_{3|3}, which nothing uses
-# (kfsym/derive/sequence.py belongs to the sequence work; strict, so the mark must go when it is fixed).
-_UNUSED_WHERE_KNOWN = {"sequence.rts_scalar_t3_mean"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="defines P_{3|3}, unused"))
-        if name in _UNUSED_WHERE_KNOWN
-        else name
-        for name in NAMES
-    ],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_every_where_definition_is_used(name: str) -> None:
     derivation = _derivation(name)
     used: set[sp.Basic] = set()

@@ -267,6 +267,8 @@ def smoother_definitions(
     smoothed variances P_{t|T} are not defined (a check of the means only).
     """
     pairs = list(filter_definitions(steps, overrides))
+    if not variances:  # the means never use the last filtered variance: it is not defined
+        pairs = [pair for pair in pairs if pair[0] != P_filt[steps]]
     later_mean, later_var = x_filt[steps], P_filt[steps]
     for t in range(steps - 1, 0, -1):
         formula_gain = P_filt[t] * F / P_pred[t + 1]
