@@ -23,6 +23,7 @@ __all__ = [
     "broadcast_shapes",
     "covariance",
     "finite",
+    "first_indefinite_index",
     "not_nan",
     "positive",
     "quiet",
@@ -372,18 +373,21 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
     return matrices
 
 
-def _first_indefinite(matrices: FloatArray) -> str:
-    """Locate the first batch element whose Cholesky factorisation fails (error path only)."""
-    batch = matrices.shape[:-2]
-    if not batch:
-        return ""
+def first_indefinite_index(matrices: FloatArray) -> tuple[int, ...] | None:
+    """Batch index of the first matrix (row-major) with no Cholesky factor, or None (error paths only)."""
     flat = matrices.reshape(-1, *matrices.shape[-2:])
     for position, matrix in enumerate(flat):
         try:
             np.linalg.cholesky(matrix)
         except np.linalg.LinAlgError:
-            return _batch_index(batch, position)
-    return ""
+            return tuple(int(i) for i in np.unravel_index(position, matrices.shape[:-2]))
+    return None
+
+
+def _first_indefinite(matrices: FloatArray) -> str:
+    """" at batch index (...)" for the first batch element whose Cholesky factorisation fails, else ""."""
+    index = first_indefinite_index(matrices) if matrices.ndim > 2 else None
+    return f" at batch index {index}" if index else ""
 
 
 def vectors(value: ArrayLike, name: str, *, allow_inf: bool = False) -> FloatArray:

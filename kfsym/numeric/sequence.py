@@ -53,6 +53,7 @@ from kfsym.numeric._validate import (
     broadcast_shapes,
     covariance,
     finite,
+    first_indefinite_index,
     rectangular,
     same_size,
     unit_scaled,
@@ -286,18 +287,6 @@ def _transpose(matrix: FloatArray) -> FloatArray:
 
 def _broadcast_batch(array: FloatArray, batch: tuple[int, ...], core: int) -> FloatArray:
     return np.broadcast_to(array, (*batch, *array.shape[array.ndim - core :]))
-
-
-def _not_definite(matrices: FloatArray) -> Any:
-    """Boolean mask over the batch: which matrices have no Cholesky factor."""
-    flat = matrices.reshape(-1, *matrices.shape[-2:])
-    bad = np.zeros(flat.shape[0], dtype=bool)
-    for index, matrix in enumerate(flat):
-        try:
-            np.linalg.cholesky(matrix)
-        except np.linalg.LinAlgError:
-            bad[index] = True
-    return bad.reshape(matrices.shape[:-2])
 
 
 def _cholesky_solve(factor: Any, right: Any) -> Any:
@@ -578,8 +567,7 @@ def _update(model: _Model, t: int, mean: FloatArray, cov: FloatArray, seen: Any)
     try:
         factor = np.linalg.cholesky(scaled)
     except np.linalg.LinAlgError:
-        bad = _not_definite(np.broadcast_to(scaled, (*model.batch, count, count)))
-        track = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+        track = first_indefinite_index(np.broadcast_to(scaled, (*model.batch, count, count)))
         where = f" for track {track}" if track else ""
         raise ValueError(f"the innovation covariance H P H^T + R is not positive definite at step {t}{where}") from None
     hp = np.where(seen[..., :, None], _transpose(ph_t), 0.0)
