@@ -18,6 +18,11 @@ The formulas are the NumPy backend's (:mod:`kfsym.numeric.sequence`), entry by e
 - every covariance symmetrised as ``(A + A^T)/2`` (exactly A where symmetric) with its
   diagonal clamped at 0 and the row of a zero variance zeroed, as
   :func:`kfsym.numeric.multivariate.covariance_result` does.
+- a status per track and step, in the order the NumPy backend checks: 1 where the prior
+  (predicted moments, innovation, S) is not finite, else 2 where S has no Cholesky factor,
+  else 3 where the posterior or the quadratic form is not finite, else 0. Finiteness is
+  tested branch-free as ``sum(v * 0.0) == 0`` (inf * 0 and NaN * 0 are NaN), so the loop
+  still vectorises and the caller reads one number per track-step instead of all outputs.
 
 This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 """
@@ -44,8 +49,8 @@ def layout(n: int, m: int) -> dict[str, tuple[int, tuple[int, ...]]]:
         "innovations": (m,),
         "innovation_covs": (m, m),
         "factor_diagonals": (m,),
-        "quadratic": (),
-        "ok": (),
+        "constant_and_quadratic": (),
+        "status": (),
     }
     fields, start = {}, 0
     for name, shape in shapes.items():
@@ -96,6 +101,11 @@ def _symmetrized(out: _Printer, raw: str, name: str, size: int) -> None:
             out(f"{name}{i}{j} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
             out(f"{name}{i}{j} = {name}{i}{j} if min({name}{i}{i}, {name}{j}{j}) > 0.0 else 0.0")
             out(f"{name}{j}{i} = {name}{i}{j}")
+
+
+def _all_finite(out: _Printer, flag: str, names: list[str]) -> None:
+    """flag = 1.0 where every named value is finite, else 0.0 (branch-free: v * 0.0 is NaN for inf and NaN)."""
+    out(f"{flag} = 1.0 if ({_sum([f'{v} * 0.0' for v in names])}) == 0.0 else 0.0")
 
 
 def _predict(out: _Printer, n: int) -> None:
@@ -152,6 +162,8 @@ def _innovation(out: _Printer, at: _Fields, n: int, m: int) -> None:
             out(f"e{a}{b} = S{a}{b} if w{a} * w{b} != 0.0 else {apart}")
         for j in range(n):
             out(f"hp{a}{j} = hp{a}{j} if w{a} != 0.0 else 0.0")
+    square = [f"P{i}{j}" for i in range(n) for j in range(n)] + [f"S{a}{b}" for a in range(m) for b in range(m)]
+    _all_finite(out, "prior", [f"x{i}" for i in range(n)] + [f"y{a}" for a in range(m)] + square)
 
 
 def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
@@ -164,21 +176,25 @@ def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
         out("ok = ok if d > 0.0 else 0.0")
         out("d = d if d > 0.0 else 1.0")
         out(f"l{j}{j} = math.sqrt(d)")
+        # one division per pivot; the substitutions below multiply by it (a zmm division costs ten multiplies)
+        out(f"il{j} = 1.0 / l{j}{j}")
         for i in range(j + 1, m):
             entry = f"e{i}{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
-            out(f"l{i}{j} = ({entry}) / l{j}{j}")
-    out(f"{at('ok')} = ok")
-    # |L^{-1} y|^2 and the diagonal of L: the log-likelihood is finished by NumPy
+            out(f"l{i}{j} = ({entry}) * il{j}")
+    # |L^{-1} y|^2 and the diagonal of L: NumPy finishes the log-likelihood with their logarithms
     for a in range(m):
-        out(f"v{a} = ({'y' + str(a)}" + "".join(f" - l{a}{b} * v{b}" for b in range(a)) + f") / l{a}{a}")
+        out(f"v{a} = ({'y' + str(a)}" + "".join(f" - l{a}{b} * v{b}" for b in range(a)) + f") * il{a}")
         out(f"{at('factor_diagonals', a)} = l{a}{a}")
-    out(f"{at('quadratic')} = {_sum([f'v{a} * v{a}' for a in range(m)])}")
+    out(f"quadratic = {_sum([f'v{a} * v{a}' for a in range(m)])}")
+    # m_obs log 2 pi + |L^{-1} y|^2: the log-likelihood without log det S (NumPy adds 2 sum log L_aa)
+    observed = _sum([f"w{a}" for a in range(m)])
+    out(f"{at('constant_and_quadratic')} = ({observed}) * {math.log(2 * math.pi)!r} + quadratic")
     # K^T = S^{-1} (H P): forward, then back substitution, column by column
     for j in range(n):
         for a in range(m):
-            out(f"u{a}{j} = (hp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
+            out(f"u{a}{j} = (hp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") * il{a}")
         for a in reversed(range(m)):
-            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") / l{a}{a}")
+            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") * il{a}")
     # x+ = x + K y
     for i in range(n):
         out(f"x{i} = x{i} + {_sum([f'g{a}{i} * y{a}' for a in range(m)])}")
@@ -195,23 +211,40 @@ def _joseph(out: _Printer, at: _Fields, n: int, m: int) -> None:
     for i in range(n):
         for j in range(n):
             out(f"a{i}{j} = {_sum([f'mm{i}{c} * P{c}{j}' for c in range(n)])}")
-    for a in range(m):
-        for b in range(m):
-            out(f"rw{a}{b} = r{a}{b} * (w{a} * w{b})")
+    _gain_times_noise(out, n, m)
     for i in range(n):
         for j in range(i, n):
             joseph = [f"a{i}{c} * mm{j}{c}" for c in range(n)]
-            noise = [f"g{a}{i} * rw{a}{b} * g{b}{j}" for a in range(m) for b in range(m)]
+            noise = [f"kr{i}{b} * g{b}{j}" for b in range(m)]
             out(f"p{i}{j} = {_sum(joseph)} + {_sum(noise)}")
             if i != j:
                 joseph_t = [f"a{j}{c} * mm{i}{c}" for c in range(n)]
-                noise_t = [f"g{a}{j} * rw{a}{b} * g{b}{i}" for a in range(m) for b in range(m)]
+                noise_t = [f"kr{j}{b} * g{b}{i}" for b in range(m)]
                 out(f"p{j}{i} = {_sum(joseph_t)} + {_sum(noise_t)}")
     _symmetrized(out, "p", "P", n)
     for i in range(n):
         out(f"{at('filtered_means', i)} = x{i}")
         for j in range(n):
             out(f"{at('filtered_covs', i, j)} = P{i}{j}")
+    _status(out, at, n)
+
+
+def _gain_times_noise(out: _Printer, n: int, m: int) -> None:
+    """kr = K R, masked entries of R counting as zero: (K R) K^T is then the order NumPy's gain @ noise @ gain^T
+    multiplies in."""
+    for a in range(m):
+        for b in range(m):
+            out(f"rw{a}{b} = r{a}{b} * (w{a} * w{b})")
+    for i in range(n):
+        for b in range(m):
+            out(f"kr{i}{b} = {_sum([f'g{a}{i} * rw{a}{b}' for a in range(m)])}")
+
+
+def _status(out: _Printer, at: _Fields, n: int) -> None:
+    """The step's status: 1 prior not finite; 2 S not positive definite; 3 posterior not finite; 0 fine."""
+    square = [f"P{i}{j}" for i in range(n) for j in range(n)]
+    _all_finite(out, "posterior", [f"x{i}" for i in range(n)] + square + ["quadratic"])
+    out(f"{at('status')} = 1.0 if prior == 0.0 else (2.0 if ok == 0.0 else (3.0 if posterior == 0.0 else 0.0))")
 
 
 def _model_entries(out: _Printer, n: int, m: int, transition: bool) -> None:

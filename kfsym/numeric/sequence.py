@@ -480,34 +480,25 @@ def _filter_compiled(model: _Model) -> FilterResult:
         return np.moveaxis(rows(name).reshape(steps, *shape, tracks), -1, 0).reshape(*batch, steps, *shape)
 
     observed = _broadcast_batch(model.observed, (*batch, steps), 1)
-    # log N(y; 0, S) = -(m_obs log 2 pi + log det S + |L^{-1} y|^2) / 2,  log det S = 2 sum log L_aa
+    # log N(y; 0, S) = -(m_obs log 2 pi + |L^{-1} y|^2 + log det S) / 2,  log det S = 2 sum log L_aa
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        terms = (
-            2.0 * np.log(rows("factor_diagonals")).sum(axis=1) + rows("quadratic")[:, 0, :]
-        )  # log det S + y^T S^-1 y
-    log_likelihoods = -0.5 * (observed.sum(axis=-1) * _LOG_2PI + np.moveaxis(terms, -1, 0).reshape(*batch, steps))
-    # The earliest step where a track fails, as the NumPy backend would stop there: prior overflow, then an
-    # indefinite S, then posterior overflow (all (T, K))
-    prior_bad = ~np.isfinite(
-        np.concatenate(
-            [rows(name) for name in ("predicted_means", "predicted_covs", "innovations", "innovation_covs")], 1
-        )
-    ).all(axis=1)
-    failed = rows("ok")[:, 0, :] == 0.0
-    posterior_bad = ~np.isfinite(np.concatenate([rows("filtered_means"), rows("filtered_covs")], 1)).all(axis=1)
-    posterior_bad |= ~np.isfinite(np.moveaxis(log_likelihoods.reshape(tracks, steps), 0, -1))
-    anything = prior_bad | failed | posterior_bad
-    if anything.any():
-        step = int(np.argwhere(anything)[0][0])  # the earliest step
-        for flags, kind in ((prior_bad, _PRIOR), (failed, None), (posterior_bad, _POSTERIOR)):
-            if flags[step].any():
-                bad = flags[step].reshape(batch) if batch else flags[step][0]
-                if kind is None:
-                    raise ValueError(
-                        f"the innovation covariance H P H^T + R is not positive definite at step {step}"
-                        f"{_track(bad, batch)}"
-                    )
-                raise _overflow(step, bad, batch, kind)
+        terms = rows("constant_and_quadratic")[:, 0, :] + 2.0 * np.log(rows("factor_diagonals")).sum(axis=1)
+    # tracks first, C order: the total below then sums each track's steps in the NumPy backend's order
+    log_likelihoods = -0.5 * np.ascontiguousarray(terms.T).reshape(*batch, steps)
+    # The earliest step where a track fails, as the NumPy backend would stop there. The kernel's status per
+    # track and step (T, K) ranks the checks as that backend makes them: 1 prior overflow, 2 indefinite S,
+    # 3 posterior overflow, 0 fine.
+    status = rows("status")[:, 0, :]
+    if status.any():
+        step = int(np.argwhere(status)[0][0])  # the earliest step
+        code = status[step][status[step] > 0].min()
+        flags = status[step] == code
+        bad = flags.reshape(batch) if batch else flags[0]
+        if code == 2.0:
+            raise ValueError(
+                f"the innovation covariance H P H^T + R is not positive definite at step {step}{_track(bad, batch)}"
+            )
+        raise _overflow(step, bad, batch, _PRIOR if code == 1.0 else _POSTERIOR)
     results = {name: field(name) for name in ("filtered_means", "filtered_covs")}
     total = log_likelihoods.sum(axis=-1)
     return FilterResult(
