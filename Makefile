@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.kfsym-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench,fast,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench,fast,dask,jax]'
 	touch $(STAMP)
 
 ## run: create the venv, install, prove every derivation, render them (and the PDF when LaTeX is installed)
