@@ -777,6 +777,7 @@ def _smooth(
     F: Any,
     *,
     time_varying: tuple[str, ...],
+    backend: str,
 ) -> SmootherResult:
     """One block of :func:`rts_smoother`: the NumPy smoother reads only these four fields of the filter result."""
     unused: Any = None
@@ -791,10 +792,12 @@ def _smooth(
         unused,
         unused,
     )
-    return numeric.rts_smoother(filtered, F, time_varying=time_varying)
+    return numeric.rts_smoother(filtered, F, time_varying=time_varying, backend=backend)
 
 
-def rts_smoother(filtered: FilterResult, F: Any, *, time_varying: str | Iterable[str] = ()) -> SmootherResult:
+def rts_smoother(
+    filtered: FilterResult, F: Any, *, time_varying: str | Iterable[str] = (), backend: str = "auto"
+) -> SmootherResult:
     """Rauch–Tung–Striebel smoother over a :func:`kf_filter` result of Dask arrays, per block of tracks.
 
     Parameters
@@ -805,6 +808,8 @@ def rts_smoother(filtered: FilterResult, F: Any, *, time_varying: str | Iterable
         The transition matrices the filter used (``(..., T - 1, n, n)`` if time-varying).
     time_varying : str or iterable of str, optional
         ``"F"`` when ``F`` carries a time axis.
+    backend : {"auto", "numba", "numpy"}, optional
+        As in :func:`kfsym.numeric.rts_smoother`, for every block.
 
     Returns
     -------
@@ -837,9 +842,14 @@ def rts_smoother(filtered: FilterResult, F: Any, *, time_varying: str | Iterable
     transition = _time_axis(transition, "F" in varying, steps)
     same_size(state=size, F=transition.array.shape[-1], **{"F rows": transition.array.shape[-2]})
     broadcast_shapes(filtered=_batch(args[2]), F=_batch(transition))
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    if backend == "numba" and _batch(transition):
+        raise ValueError("backend='numba' needs F shared by all tracks (no batch axes)")
     outputs = [
         ("smoothed_means", (steps, size), _FLOAT),
         ("smoothed_covariances", (steps, size, size), _FLOAT),
         ("smoother_gains", (max(steps - 1, 0), size, size), _FLOAT),
     ]
-    return SmootherResult(*_map(_smooth, [*args, transition], outputs, time_varying=tuple(sorted(varying))))
+    smoothed = _map(_smooth, [*args, transition], outputs, time_varying=tuple(sorted(varying)), backend=backend)
+    return SmootherResult(*smoothed)

@@ -54,6 +54,7 @@ from kfsym.numeric._validate import (
     covariance,
     finite,
     first_indefinite_index,
+    real,
     rectangular,
     same_size,
     unit_scaled,
@@ -628,14 +629,21 @@ def _filter_numpy(model: _Model) -> FilterResult:
     )
 
 
-def _checked_result(filtered: FilterResult) -> FilterResult:
-    """The moments of a FilterResult the smoother reads, validated: finite means, semi-definite covariances."""
-    means = finite(filtered.filtered_means, "filtered.filtered_means")
+def _checked_result(filtered: FilterResult, *, values: bool = True) -> FilterResult:
+    """The moments of a FilterResult the smoother reads as float64 arrays of matching shapes; with ``values``
+    also validated: finite means, semi-definite covariances (the compiled pass checks values itself)."""
+    if values:
+        means = finite(filtered.filtered_means, "filtered.filtered_means")
+        predicted = finite(filtered.predicted_means, "filtered.predicted_means")
+        covs = covariance(filtered.filtered_covariances, "filtered.filtered_covariances", definite=False)
+        predicted_covs = covariance(filtered.predicted_covariances, "filtered.predicted_covariances", definite=False)
+    else:
+        means, predicted, covs, predicted_covs = (
+            real(getattr(filtered, name), f"filtered.{name}")
+            for name in ("filtered_means", "predicted_means", "filtered_covariances", "predicted_covariances")
+        )
     if means.ndim < 2 or means.shape[-1] == 0:
         raise ValueError(f"filtered.filtered_means must have shape (..., T, n), got {means.shape}")
-    predicted = finite(filtered.predicted_means, "filtered.predicted_means")
-    covs = covariance(filtered.filtered_covariances, "filtered.filtered_covariances", definite=False)
-    predicted_covs = covariance(filtered.predicted_covariances, "filtered.predicted_covariances", definite=False)
     for name, array, shape in (
         ("predicted_means", predicted, means.shape),
         ("filtered_covariances", covs, (*means.shape, means.shape[-1])),
@@ -650,11 +658,65 @@ def _checked_result(filtered: FilterResult) -> FilterResult:
     )
 
 
+def _smooth_compiled(
+    arrays: FilterResult, transition: _Term, batch: tuple[int, ...]
+) -> SmootherResult | None:
+    """The generated Numba backward pass; None when it finds an input the NumPy validator must judge (which
+    raises the error, or accepts, and then the NumPy pass runs)."""
+    from kfsym.numeric._compiled_filter import smoother_kernel
+    from kfsym.numeric._smoother_source import smoother_fields
+
+    steps, size = arrays.filtered_means.shape[-2:]
+    tracks = math.prod(batch)
+
+    def tracks_last(array: Any, core: tuple[int, ...]) -> Any:
+        flat = np.broadcast_to(array, (*batch, *core)).reshape(tracks, *core)
+        return np.array(np.moveaxis(flat, 0, -1), dtype=np.float64, order="C")
+
+    fields = smoother_fields(size)
+    out = np.empty((steps, sum(math.prod(shape) for _, shape in fields.values()), tracks))
+    smoother_kernel(size)(
+        tracks_last(arrays.filtered_means, (steps, size)),
+        tracks_last(arrays.filtered_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
+        tracks_last(arrays.predicted_means, (steps, size)),
+        tracks_last(arrays.predicted_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
+        _time_axis(transition),
+        out,
+    )
+    start = fields["status"][0]
+    status = out[:, start, :]  # (T, K): 4 bad input, 2 singular P_t+1|t, 3 overflow, 0 fine
+    if status.any():
+        if (status == 4.0).any():
+            return None
+        # the NumPy pass runs backwards and stops at the first failing step: the latest one here
+        step = int(np.argwhere(status.any(axis=1))[-1][0])
+        if (status[step] == 2.0).any():
+            raise ValueError(
+                f"the predicted covariance P_t+1|t at step {step + 1} is singular: the smoother gain is not unique"
+            )
+        bad = status[step] == 3.0
+        raise OverflowError(
+            f"the smoother overflows at step {step}{_track(bad.reshape(batch) if batch else bad[0], batch)}: the gain "
+            "or the smoothed moments exceed the largest double"
+        )
+
+    def field(name: str, count: int) -> Any:
+        """(..., count, *shape) view of one output over its first ``count`` steps."""
+        first, shape = fields[name]
+        rows = out[:count, first : first + math.prod(shape), :].reshape(count, *shape, tracks)
+        return np.moveaxis(rows, -1, 0).reshape(*batch, count, *shape)
+
+    return SmootherResult(
+        field("smoothed_means", steps), field("smoothed_covs", steps), field("gains", max(steps - 1, 0))
+    )
+
+
 def rts_smoother(
     filtered: FilterResult,
     F: ArrayLike,
     *,
     time_varying: str | Iterable[str] = (),
+    backend: str = "auto",
 ) -> SmootherResult:
     """Rauch–Tung–Striebel smoother: the backward pass over a :func:`kf_filter` result.
 
@@ -671,6 +733,17 @@ def rts_smoother(
         The transition matrices the filter used (``(..., T - 1, n, n)`` if time-varying).
     time_varying : str or iterable of str, optional
         ``"F"`` when ``F`` carries a time axis.
+    backend : {"auto", "numba", "numpy"}, optional
+        ``"numba"``: a compiled backward loop with the tracks innermost, generated for the
+        state size at hand and cached on disk like :func:`kf_filter`'s; it needs ``F``
+        shared by all tracks (no batch axes) and checks its inputs in the same pass.
+        ``"numpy"``: one batched NumPy call per formula and step. ``"auto"`` (default)
+        takes the compiled loop when Numba is installed and ``F`` allows it. Both give the
+        same errors; the NumPy validator decides (and words the error) whenever the
+        compiled pass finds an input it would refuse. The compiled pass factors
+        ``P_t+1|t`` scaled by ``1/sqrt(P_ii)``, the NumPy one by powers of two: they agree
+        to rounding, but may disagree on whether a numerically singular ``P_t+1|t``
+        (relative pivot near 1e-16) has a gain.
 
     Returns
     -------
@@ -704,11 +777,30 @@ def rts_smoother(
     varying = _varying_names(time_varying)
     if varying - {"F"}:
         raise ValueError(f"rts_smoother takes only F; time_varying names {sorted(varying - {'F'})}")
-    filtered = _checked_result(filtered)
-    steps, size = filtered.filtered_means.shape[-2:]
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    arrays = _checked_result(filtered, values=False)
+    steps, size = arrays.filtered_means.shape[-2:]
     transition = _term(F, "F", "F" in varying, steps, kind="matrix")
     same_size(state=size, F=transition.value.shape[-1], **{"F rows": transition.value.shape[-2]})
-    batch = broadcast_shapes(filtered=filtered.filtered_means.shape[:-2], F=transition.batch())
+    batch = broadcast_shapes(filtered=arrays.filtered_means.shape[:-2], F=transition.batch())
+    shared = transition.batch() == ()
+    if backend == "numba":
+        if not _numba_available():
+            raise ImportError("backend='numba' needs Numba: pip install 'kfsym[fast]'")
+        if not shared:
+            raise ValueError("backend='numba' needs F shared by all tracks (no batch axes)")
+    if backend != "numpy" and shared and _numba_available():
+        smoothed = _smooth_compiled(arrays, transition, batch)
+        if smoothed is not None:
+            return smoothed
+    filtered = _checked_result(filtered)
+    return _smooth_numpy(filtered, transition, batch)
+
+
+def _smooth_numpy(filtered: FilterResult, transition: _Term, batch: tuple[int, ...]) -> SmootherResult:
+    """The backward pass with one batched NumPy call per formula and step (inputs validated)."""
+    steps, size = filtered.filtered_means.shape[-2:]
     means = np.array(np.broadcast_to(filtered.filtered_means, (*batch, steps, size)))
     covs = np.array(np.broadcast_to(filtered.filtered_covariances, (*batch, steps, size, size)))
     gains = np.zeros((*batch, max(steps - 1, 0), size, size))

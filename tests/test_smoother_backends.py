@@ -1,0 +1,122 @@
+"""rts_smoother's two backends: the generated Numba backward pass and the batched NumPy one.
+
+They agree to rounding on every shape the compiled pass takes (one track, batches, masked
+measurements, time-varying F), raise the same errors for the same inputs (the NumPy validator
+words every input error), and the compiled pass is refused where it cannot run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kfsym.numeric import FilterResult, kf_filter, rts_smoother
+from tests.test_sequence import F_CV, H_CV, P0, Q_CV, R_CV, X0, assert_close, simulate
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="needs numba")
+
+
+def both(result: FilterResult, F: Any, **options: Any) -> tuple[Any, Any]:
+    return (
+        rts_smoother(result, F, backend="numba", **options),
+        rts_smoother(result, F, backend="numpy", **options),
+    )
+
+
+def assert_agree(compiled: Any, reference: Any) -> None:
+    for got, want in zip(compiled, reference, strict=True):
+        assert got.shape == want.shape
+        # the compiled pass scales P_t+1|t by 1/sqrt(P_ii), NumPy by powers of two: rounding only
+        assert_close(got, want, 1e-12) if np.any(want) else np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("tracks", [(), (6,), (2, 5)])
+def test_backends_agree_for_one_track_and_batches(tracks: tuple[int, ...]) -> None:
+    _, z = simulate(40, seed=41, tracks=tracks)
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    compiled, reference = both(result, F_CV)
+    assert_agree(compiled, reference)
+    assert compiled.smoother_gains.shape == (*tracks, 39, 4, 4)
+    # the last smoothed step is the last filtered one, exactly
+    np.testing.assert_array_equal(compiled.smoothed_means[..., -1, :], result.filtered_means[..., -1, :])
+
+
+def test_backends_agree_with_masked_measurements_and_time_varying_F() -> None:
+    _, z = simulate(30, seed=42, tracks=(4,))
+    masked = np.ma.masked_array(z, mask=np.random.default_rng(42).random(z.shape) < 0.3)
+    Fs = np.stack([F_CV * (1.0 + 0.01 * t) for t in range(29)])
+    result = kf_filter(masked, X0, P0, Fs, Q_CV, H_CV, R_CV, time_varying="F")
+    assert_agree(*both(result, Fs, time_varying="F"))
+
+
+def test_one_step_has_no_gains_on_either_backend() -> None:
+    result = kf_filter([[1.0, 2.0]], X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    compiled, reference = both(result, F_CV)
+    assert compiled.smoother_gains.shape == reference.smoother_gains.shape == (0, 4, 4)
+    np.testing.assert_array_equal(compiled.smoothed_covariances, result.filtered_covariances)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("filtered_means", np.full((2, 1), np.nan), "filtered.filtered_means must be finite"),
+        ("predicted_means", np.full((2, 1), np.inf), "filtered.predicted_means must be finite"),
+        ("filtered_covariances", -np.ones((2, 1, 1)), "filtered.filtered_covariances must have a nonnegative"),
+        ("predicted_covariances", np.array([[[1.0]], [[np.nan]]]), "filtered.predicted_covariances must be finite"),
+        ("filtered_covariances", np.ones((2, 2, 2)), "filtered.filtered_covariances has shape"),
+    ],
+)
+def test_a_bad_input_gets_the_same_error_from_both_backends(field: str, value: Any, message: str) -> None:
+    result = kf_filter([[1.0], [2.0]], [0.0], [[1.0]], [[1.0]], [[0.1]], [[1.0]], [[1.0]])
+    for backend in ("numba", "numpy"):
+        with pytest.raises(ValueError, match=message):
+            rts_smoother(result._replace(**{field: value}), [[1.0]], backend=backend)
+
+
+def test_an_asymmetric_or_indefinite_covariance_is_refused_by_both_backends() -> None:
+    _, z = simulate(5, seed=43)
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    asymmetric = result.predicted_covariances.copy()
+    asymmetric[3, 0, 1] += 1e-6
+    indefinite = result.filtered_covariances.copy()
+    indefinite[2, 0, 0] = -indefinite[2, 0, 0] * 0 + 1e-3  # |P_01| > sqrt(P_00 P_11): not semi-definite
+    indefinite[2, 0, 1] = indefinite[2, 1, 0] = 1.0
+    for changed, message in (
+        (result._replace(predicted_covariances=asymmetric), "predicted_covariances must be symmetric"),
+        (result._replace(filtered_covariances=indefinite), "filtered_covariances must be positive semi-definite"),
+    ):
+        for backend in ("numba", "numpy"):
+            with pytest.raises(ValueError, match=message):
+                rts_smoother(changed, F_CV, backend=backend)
+
+
+def test_a_singular_prediction_is_the_same_error_on_both_backends() -> None:
+    """F = 0 and Q = 0 make P_1|0 = 0: the smoother gain is not unique at step 1."""
+    result = kf_filter([[1.0], [2.0], [3.0]], [0.0], [[1.0]], [[0.0]], [[0.0]], [[1.0]], [[1.0]])
+    for backend in ("numba", "numpy"):
+        with pytest.raises(ValueError, match="P_t\\+1\\|t at step 2 is singular"):
+            rts_smoother(result, [[0.0]], backend=backend)
+
+
+def test_an_overflowing_smoothed_mean_is_the_same_error_on_both_backends() -> None:
+    """x_1|T - x_1|0 beyond the largest double at the second of two tracks: OverflowError naming step and track."""
+    result = kf_filter(np.zeros((2, 2, 1)), [0.0], [[1.0]], [[1.0]], [[1.0]], [[1.0]], [[1.0]])
+    means, predicted = result.filtered_means.copy(), result.predicted_means.copy()
+    means[1, 1, 0], predicted[1, 1, 0] = 1.7e308, -1.7e308
+    changed = result._replace(filtered_means=means, predicted_means=predicted)
+    for backend in ("numba", "numpy"):
+        with pytest.raises(OverflowError, match=r"overflows at step 0 for track \(1,\)"):
+            rts_smoother(changed, [[1.0]], backend=backend)
+
+
+def test_backend_is_checked_and_numba_needs_a_shared_F() -> None:
+    result = kf_filter(np.zeros((2, 3, 1)), [0.0], [[1.0]], [[1.0]], [[1.0]], [[1.0]], [[1.0]])
+    with pytest.raises(ValueError, match="backend must be"):
+        rts_smoother(result, [[1.0]], backend="jax")
+    with pytest.raises(ValueError, match="needs F shared by all tracks"):
+        rts_smoother(result, np.ones((2, 1, 1)), backend="numba")
+    # auto takes the NumPy pass for per-track F, with the same answer as the compiled one for a shared F
+    assert_agree(rts_smoother(result, np.ones((2, 1, 1))), rts_smoother(result, [[1.0]], backend="numba"))
