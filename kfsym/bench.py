@@ -286,8 +286,9 @@ def _filterpy_track(model: dict[str, Any], z: Any) -> Callable[[], object]:
     return loop
 
 
-def _dynamax_filter(model: dict[str, Any], tracks: bool) -> Callable[[], object] | None:
-    """dynamax's ``lgssm_filter`` in float64, jit-compiled (under ``jax.vmap`` over the tracks when ``tracks``).
+def _dynamax_filter(model: dict[str, Any], tracks: bool, smooth: bool = False) -> Callable[[], object] | None:
+    """dynamax's ``lgssm_filter`` (``lgssm_smoother`` with ``smooth``: filter and backward pass) in float64,
+    jit-compiled (under ``jax.vmap`` over the tracks when ``tracks``).
 
     Compiled here, outside the timing, as a user would compile once and filter many times. JAX's float64 mode
     is switched on for this process: the comparison is at kfsym's precision.
@@ -316,7 +317,7 @@ def _dynamax_filter(model: dict[str, Any], tracks: bool) -> Callable[[], object]
     )
 
     def one(z: Any) -> Any:
-        return lgssm.lgssm_filter(params, z)
+        return (lgssm.lgssm_smoother if smooth else lgssm.lgssm_filter)(params, z)
 
     compiled = jax.jit(jax.vmap(one) if tracks else one)
     z = jnp.asarray(model["z"])
@@ -386,6 +387,60 @@ def _kf_filter_tracks(seed: int) -> dict[str, Callable[[], object]]:
     return implementations
 
 
+def _filterpy_smoothed_track(model: dict[str, Any], z: Any) -> Callable[[], object]:
+    """FilterPy's batch_filter and rts_smoother over one track (its own two-pass API)."""
+    filterpy_kalman = _optional("filterpy.kalman")
+
+    def run() -> object:
+        kf = filterpy_kalman.KalmanFilter(dim_x=4, dim_z=2)
+        kf.x, kf.P, kf.F, kf.Q, kf.H, kf.R = (model[k].copy() for k in ("x0", "P0", "F", "Q", "H", "R"))
+        means, covariances, _, _ = kf.batch_filter(z, update_first=True)
+        return kf.rts_smoother(means, covariances)
+
+    return run
+
+
+def _smoother_case(steps: int, tracks: tuple[int, ...]) -> Callable[[int], dict[str, Callable[[], object]]]:
+    """kf_filter + rts_smoother against the peers' filter-and-smooth calls on the same data."""
+
+    def make(seed: int) -> dict[str, Callable[[], object]]:
+        import kfsym.numeric as kn
+
+        model = _constant_velocity(np.random.default_rng(seed), steps, tracks)
+        arguments = [model[k] for k in ("z", "x0", "P0", "F", "Q", "H", "R")]
+        implementations: dict[str, Callable[[], object]] = {
+            "kfsym": lambda: kn.rts_smoother(kn.kf_filter(*arguments), model["F"]),
+            "kfsym backend='numpy'": lambda: kn.rts_smoother(
+                kn.kf_filter(*arguments, backend="numpy"), model["F"], backend="numpy"
+            ),
+        }
+        dynamax = _dynamax_filter(model, tracks=bool(tracks), smooth=True)
+        if dynamax is not None:
+            implementations[f"dynamax lgssm_smoother (jit{' + vmap' if tracks else ''}, float64)"] = dynamax
+        if _optional("filterpy.kalman") is not None:
+            if tracks:
+                sample = 100
+                runs = [_filterpy_smoothed_track(model, z) for z in model["z"][:sample]]
+                name = f"filterpy batch_filter + rts_smoother ({sample} tracks timed, x{len(model['z']) // sample})"
+                implementations[name] = _Scaled(lambda: [run() for run in runs], len(model["z"]) / sample)
+            else:
+                implementations["filterpy batch_filter + rts_smoother"] = _filterpy_smoothed_track(model, model["z"])
+        pykalman = _optional("pykalman")
+        if pykalman is not None and not tracks:
+            reference = pykalman.KalmanFilter(
+                transition_matrices=model["F"],
+                observation_matrices=model["H"],
+                transition_covariance=model["Q"],
+                observation_covariance=model["R"],
+                initial_state_mean=model["x0"],
+                initial_state_covariance=model["P0"],
+            )
+            implementations["pykalman smooth"] = lambda: reference.smooth(model["z"])
+        return implementations
+
+    return make
+
+
 def _fresh_interpreter(statement: str) -> Callable[[], object]:
     command = [sys.executable, "-X", "importtime", "-c", statement]
 
@@ -431,6 +486,16 @@ CASES: tuple[Case, ...] = (
         "kf_filter, 10^4 tracks x 100 steps, 4-D state, 2-D measurement",
         _kf_filter_tracks,
         note="divide by 10^6 for time per track-step; a FilterPy loop would take 10^6 predict/update calls",
+    ),
+    Case(
+        "kf_filter + rts_smoother, 1 track x 10^4 steps, 4-D state, 2-D measurement",
+        _smoother_case(10**4, ()),
+        note="filter and backward pass; the peers' smoothers run their filter too",
+    ),
+    Case(
+        "kf_filter + rts_smoother, 10^4 tracks x 100 steps, 4-D state, 2-D measurement",
+        _smoother_case(100, (10**4,)),
+        note="filter and backward pass for every track",
     ),
     Case("import kfsym.numeric (fresh interpreter)", _imports, note="subtract 'python -c pass' for the import"),
     Case("kfsym prove (all derivations)", _prove, note="wall time, one run, --jobs min(2, cores)"),
