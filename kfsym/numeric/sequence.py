@@ -436,6 +436,22 @@ def _time_axis(term: _Term) -> FloatArray:
     return np.ascontiguousarray(value, dtype=np.float64)
 
 
+def _tracks_last(array: Any, batch: tuple[int, ...], core: tuple[int, ...]) -> Any:
+    """A fresh C-ordered float64 copy of ``array`` broadcast to ``(*batch, *core)``, the tracks flattened into
+    the last axis: ``(*core, K)``, the layout the compiled loops read (tracks innermost)."""
+    tracks = math.prod(batch)
+    flat = np.broadcast_to(array, (*batch, *core)).reshape(tracks, *core)
+    return np.array(np.moveaxis(flat, 0, -1), dtype=np.float64, order="C")
+
+
+def _batch_first(out: Any, first: int, shape: tuple[int, ...], count: int, batch: tuple[int, ...]) -> Any:
+    """``(*batch, count, *shape)`` view of the fields ``first, first + 1, ...`` of a compiled loop's output
+    ``out (T, fields, K)`` over its first ``count`` steps (no copy)."""
+    tracks = out.shape[-1]
+    rows = out[:count, first : first + math.prod(shape), :].reshape(count, *shape, tracks)
+    return np.moveaxis(rows, -1, 0).reshape(*batch, count, *shape)
+
+
 def _filter_compiled(model: _Model) -> FilterResult:
     """The generated Numba loop: tracks flattened into the last axis, outputs viewed back as (..., T, ...)."""
     from kfsym.numeric._compiled_filter import filter_kernel
@@ -445,8 +461,7 @@ def _filter_compiled(model: _Model) -> FilterResult:
     tracks = math.prod(batch)
 
     def tracks_last(array: Any, core: tuple[int, ...]) -> Any:
-        flat = np.broadcast_to(array, (*batch, *core)).reshape(tracks, *core)
-        return np.array(np.moveaxis(flat, 0, -1), dtype=np.float64, order="C")  # a fresh, writeable copy
+        return _tracks_last(array, batch, core)
 
     if model.B is not None and model.u is not None:
         # B u per transition, shared by all tracks: (TC, n)
@@ -477,8 +492,7 @@ def _filter_compiled(model: _Model) -> FilterResult:
 
     def field(name: str) -> Any:
         """(..., T, *shape) view of one output."""
-        shape = fields[name][1]
-        return np.moveaxis(rows(name).reshape(steps, *shape, tracks), -1, 0).reshape(*batch, steps, *shape)
+        return _batch_first(out, *fields[name], steps, batch)
 
     observed = _broadcast_batch(model.observed, (*batch, steps), 1)
     # log N(y; 0, S) = -(m_obs log 2 pi + |L^{-1} y|^2 + log det S) / 2,  log det S = 2 sum log L_aa
@@ -670,8 +684,7 @@ def _smooth_compiled(
     tracks = math.prod(batch)
 
     def tracks_last(array: Any, core: tuple[int, ...]) -> Any:
-        flat = np.broadcast_to(array, (*batch, *core)).reshape(tracks, *core)
-        return np.array(np.moveaxis(flat, 0, -1), dtype=np.float64, order="C")
+        return _tracks_last(array, batch, core)
 
     fields = smoother_fields(size)
     out = np.empty((steps, sum(math.prod(shape) for _, shape in fields.values()), tracks))
@@ -700,14 +713,10 @@ def _smooth_compiled(
             "or the smoothed moments exceed the largest double"
         )
 
-    def field(name: str, count: int) -> Any:
-        """(..., count, *shape) view of one output over its first ``count`` steps."""
-        first, shape = fields[name]
-        rows = out[:count, first : first + math.prod(shape), :].reshape(count, *shape, tracks)
-        return np.moveaxis(rows, -1, 0).reshape(*batch, count, *shape)
-
     return SmootherResult(
-        field("smoothed_means", steps), field("smoothed_covs", steps), field("gains", max(steps - 1, 0))
+        _batch_first(out, *fields["smoothed_means"], steps, batch),
+        _batch_first(out, *fields["smoothed_covs"], steps, batch),
+        _batch_first(out, *fields["gains"], max(steps - 1, 0), batch),
     )
 
 
