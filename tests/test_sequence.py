@@ -512,3 +512,45 @@ def test_attack_15_gain_from_the_cholesky_factor_never_an_lu_failure(kf_filter: 
     R = [[1.3469373786986389e104, -1.6099152360039677e47], [-1.6099152360039677e47, 4.898126813558407e-10]]
     result = kf_filter(z, x0, P0, F, Q, H, R)
     assert math.isclose(result.log_likelihood, -1156.3644291884107, rel_tol=1e-9)
+
+
+def test_attack_14_total_log_likelihood_beyond_the_doubles_is_an_overflow_error(kf_filter: Any) -> None:
+    """Every step's term is finite (-8.45e307) but their sum is not: OverflowError naming the track, never -inf."""
+    z = np.full((3, 1), 1.3e154)
+    with pytest.raises(OverflowError, match="total log-likelihood"):
+        kf_filter(z, [0.0], [[1e-300]], [[1.0]], [[1e-300]], [[1.0]], [[1.0]])
+    with pytest.raises(OverflowError, match=r"total log-likelihood .* for track \(0,\)"):
+        kf_filter(np.stack([z, np.zeros((3, 1))]), [0.0], [[1e-300]], [[1.0]], [[1e-300]], [[1.0]], [[1.0]])
+
+
+def test_attack_14_an_informative_measurement_keeps_the_joseph_update_accurate(kf_filter: Any) -> None:
+    """P H^2 / R up to 1e20: the Joseph form's I - K H is then mostly rounding residue, and its error grows as
+    eps^2 P H^2 / R (the documented limit). The compiled loop used to multiply by reciprocals of the pivots and
+    lost 1e-9 at 1e20 (the NumPy backend 1e-16); both now divide. Exact: P R / (H^2 P + R)."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(14)
+    for P0, bound in ((1e8, 1e-15), (1e12, 1e-15), (1e16, 1e-13), (1e20, 1e-9)):
+        for _ in range(20):
+            H, R = rng.uniform(-3.0, 3.0), rng.uniform(0.1, 10.0)
+            exact = float(Fraction(P0) * Fraction(R) / (Fraction(H) ** 2 * Fraction(P0) + Fraction(R)))
+            got = kf_filter([[0.5]], [0.0], [[P0]], [[1.0]], [[0.0]], [[H]], [[R]]).filtered_covariances.item()
+            assert abs(got - exact) <= bound * exact, (P0, H, R, got, exact)
+
+
+def test_attack_14_subnormal_covariances_factor_the_scaled_s_on_both_backends(kf_filter: Any) -> None:
+    """Covariances of 1e-321: S is factored scaled to unit diagonal (the compiled loop factored S itself, its
+    subnormal products lost 0.5 % of the step-0 mean, exactly -0.5 sqrt(s) here)."""
+    s = 1e-321
+    P0, R = np.array([[1.0, 0.5], [0.5, 1.0]]) * s, np.array([[1.0, 0.5], [0.5, 1.0]]) * s
+    z = np.array([[1.0, -1.0]]) * math.sqrt(s)
+    result = kf_filter(z, np.zeros(2), P0, np.eye(2), P0, np.eye(2), R)
+    # x+ = P (P + R)^-1 z with P = R: z / 2, exactly representable
+    np.testing.assert_allclose(result.filtered_means[0] / math.sqrt(s), [0.5, -0.5], rtol=1e-9, atol=0)
+
+
+def test_filter_outputs_are_fresh_writeable_arrays(kf_filter: Any) -> None:
+    _, z = simulate(5, seed=44, tracks=(2,))
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV)
+    for name in ("predicted_means", "filtered_means", "filtered_covariances", "log_likelihoods", "observed"):
+        assert getattr(result, name).flags.writeable, name

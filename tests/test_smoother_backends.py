@@ -97,7 +97,7 @@ def test_a_singular_prediction_is_the_same_error_on_both_backends() -> None:
     """F = 0 and Q = 0 make P_1|0 = 0: the smoother gain is not unique at step 1."""
     result = kf_filter([[1.0], [2.0], [3.0]], [0.0], [[1.0]], [[0.0]], [[0.0]], [[1.0]], [[1.0]])
     for backend in ("numba", "numpy"):
-        with pytest.raises(ValueError, match="P_t\\+1\\|t at step 2 is singular"):
+        with pytest.raises(ValueError, match="P_t\\+1\\|t at step 2 is singular or indefinite"):
             rts_smoother(result, [[0.0]], backend=backend)
 
 
@@ -120,3 +120,67 @@ def test_backend_is_checked_and_numba_needs_a_shared_F() -> None:
         rts_smoother(result, np.ones((2, 1, 1)), backend="numba")
     # auto takes the NumPy pass for per-track F, with the same answer as the compiled one for a shared F
     assert_agree(rts_smoother(result, np.ones((2, 1, 1))), rts_smoother(result, [[1.0]], backend="numba"))
+
+
+# ---------------------------------------------------------------------------
+# Found by an independent attack on both backends (issue 14)
+# ---------------------------------------------------------------------------
+
+F2 = [[1.0, 1.0], [0.0, 1.0]]
+
+
+def small_result() -> FilterResult:
+    return kf_filter([[1.0], [2.1], [2.9]], [0.0, 1.0], np.eye(2), F2, 0.01 * np.eye(2), [[1.0, 0.0]], [[0.5]])
+
+
+@pytest.mark.parametrize("steps", [3, 1])
+def test_step_0_predicted_moments_are_inputs_checked_by_both_backends(steps: int) -> None:
+    """They are never used by the backward pass, but they are part of the input: refused alike (was accepted by
+    the compiled pass)."""
+    result = small_result()
+    result = result._replace(**{name: getattr(result, name)[:steps] for name in FilterResult._fields[:4]})
+    nan_cov, inf_mean = result.predicted_covariances.copy(), result.predicted_means.copy()
+    nan_cov[0, 0, 0], inf_mean[0, 1] = np.nan, np.inf
+    indefinite = result.predicted_covariances.copy()
+    indefinite[0] = [[1.0, 2.0], [2.0, 1.0]]
+    for changed, message in (
+        (result._replace(predicted_covariances=nan_cov), "predicted_covariances must be finite"),
+        (result._replace(predicted_means=inf_mean), "predicted_means must be finite"),
+        (result._replace(predicted_covariances=indefinite), "predicted_covariances must be positive semi-definite"),
+    ):
+        for backend in ("numba", "numpy", "auto"):
+            with pytest.raises(ValueError, match=message):
+                rts_smoother(changed, F2, backend=backend)
+
+
+def test_the_compiled_check_is_never_more_lenient_than_the_validator() -> None:
+    """A filtered covariance at the semi-definite tolerance's edge (found by bisection): the validator refuses it,
+    so both backends do (the compiled pass's shift was the validator's, with another rounding)."""
+    base = kf_filter([[1.0], [2.0]], [0.0, 0.0], np.eye(2), np.eye(2), np.eye(2), [[1.0, 0.0]], [[0.5]])
+    edge = np.array(
+        [
+            [float.fromhex("0x1.32917e7cfbb11p+6"), float.fromhex("0x1.37ece71975ef1p+1")],
+            [float.fromhex("0x1.37ece71975ef1p+1"), float.fromhex("0x1.3d6046968140ap-4")],
+        ]
+    )
+    covs = base.filtered_covariances.copy()
+    covs[0] = edge
+    for backend in ("numba", "numpy"):
+        with pytest.raises(ValueError, match="filtered_covariances must be positive semi-definite"):
+            rts_smoother(base._replace(filtered_covariances=covs), np.eye(2), backend=backend)
+    # just inside the validator's tolerance, but not the compiled check's: the validator accepts, NumPy smooths
+    inside = edge.copy()
+    inside[1, 1] *= 1 + 1e-9
+    covs[0] = inside
+    assert_agree(*both(base._replace(filtered_covariances=covs), np.eye(2)))
+
+
+def test_an_indefinite_prediction_within_the_tolerance_has_no_gain_on_either_backend() -> None:
+    """P_1|0 with eigenvalue -1e-11 passes covariance(definite=False) but has no Cholesky factor: both backends
+    refuse it (the NumPy backend's LU solve returned gains of 5e10)."""
+    result = kf_filter([[1.0], [2.0]], [0.0, 0.0], np.eye(2), np.eye(2), 0.01 * np.eye(2), [[1.0, 0.0]], [[0.5]])
+    predicted = result.predicted_covariances.copy()
+    predicted[1] = [[1.0, 1.0 + 1e-11], [1.0 + 1e-11, 1.0]]
+    for backend in ("numba", "numpy"):
+        with pytest.raises(ValueError, match="step 1 is singular or indefinite"):
+            rts_smoother(result._replace(predicted_covariances=predicted), np.eye(2), backend=backend)

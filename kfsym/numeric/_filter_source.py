@@ -12,7 +12,9 @@ The formulas are the NumPy backend's (:mod:`kfsym.numeric.sequence`), entry by e
 
 - prediction  x' = F x + B u,  P' = F P F^T + Q                      (``kalman.predict``)
 - innovation  S = H P H^T + R,  y = z - H x, masked components set apart exactly
-- Cholesky    S = L L^T;  K^T = S^{-1} (H P) by forward and back substitution
+- Cholesky    of S scaled by powers of two, C = D S D = L L^T with D = diag(2^-k_a) and
+  C_aa within 2^-128..2^128 (exact, so no subnormal pivot and NumPy's rounding);
+  K^T = S^{-1} (H P) = D L^-T L^-1 D (H P) by forward and back substitution
 - update      x+ = x + K y,  P+ = (I - K H) P (I - K H)^T + K R K^T (``kalman.update_general``,
   Joseph form: ``kalman.joseph_general``)
 - every covariance symmetrised as ``(A + A^T)/2`` (exactly A where symmetric) with its
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["filter_source", "layout"]
+__all__ = ["filter_source", "layout", "power_of_two_scale"]
 
 
 def layout(n: int, m: int) -> dict[str, tuple[int, tuple[int, ...]]]:
@@ -103,6 +105,20 @@ def _symmetrized(out: _Printer, raw: str, name: str, size: int) -> None:
             out(f"{name}{j}{i} = {name}{i}{j}")
 
 
+def power_of_two_scale(out: _Printer, name: str, variance: str) -> None:
+    """name = 2^-k with 2^-2k variance within 2^-128..2^128 (k a multiple of 64; 1 for a variance of 0 or NaN;
+    variances below 2^-1024, subnormal, end at 2^-50 or more).
+
+    A ladder of compares and selects on constants, so it vectorises (an exponent read with ``frexp`` would be
+    a library call per track): exact scaling by powers of two changes no rounding, only the range.
+    """
+    out(f"{name} = 1.0")
+    for i in range(1, 9):
+        if i < 8:  # 2^1024 is beyond the doubles: a variance above 2^896 ends at 2^-448
+            out(f"{name} = {2.0 ** (-64 * i)!r} if {variance} > {2.0 ** (128 * i)!r} else {name}")
+        out(f"{name} = {2.0 ** (64 * i)!r} if 0.0 < {variance} < {2.0 ** (-128 * i)!r} else {name}")
+
+
 def _all_finite(out: _Printer, flag: str, names: list[str]) -> None:
     """flag = 1.0 where every named value is finite, else 0.0 (branch-free: v * 0.0 is NaN for inf and NaN)."""
     out(f"{flag} = 1.0 if ({_sum([f'{v} * 0.0' for v in names])}) == 0.0 else 0.0")
@@ -167,34 +183,39 @@ def _innovation(out: _Printer, at: _Fields, n: int, m: int) -> None:
 
 
 def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
-    """Cholesky factor of S, the log-likelihood pieces, the gain and the updated mean."""
-    # Cholesky S = L L^T; a non-positive pivot marks the track as failed at this step
+    """Cholesky factor of S scaled to unit diagonal, the log-likelihood pieces, the gain and the updated mean."""
+    # S = D^-1 C D^-1 with D = diag(sd_a), powers of two (exact): C_aa within 2^-128..2^128, so no subnormal or huge
+    # pivot in its factor, and the same rounding as NumPy's factor of S scaled by other powers of two
+    for a in range(m):
+        power_of_two_scale(out, f"sd{a}", f"e{a}{a}")
+    # Cholesky C = L L^T; a non-positive pivot marks the track as failed at this step
     out("ok = 1.0")
     for j in range(m):
-        pivot = f"e{j}{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
+        pivot = f"(e{j}{j} * sd{j}) * sd{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
         out(f"d = {pivot}")
         out("ok = ok if d > 0.0 else 0.0")
         out("d = d if d > 0.0 else 1.0")
         out(f"l{j}{j} = math.sqrt(d)")
-        # one division per pivot; the substitutions below multiply by it (a zmm division costs ten multiplies)
-        out(f"il{j} = 1.0 / l{j}{j}")
         for i in range(j + 1, m):
-            entry = f"e{i}{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
-            out(f"l{i}{j} = ({entry}) * il{j}")
-    # |L^{-1} y|^2 and the diagonal of L: NumPy finishes the log-likelihood with their logarithms
+            entry = f"(e{i}{j} * sd{i}) * sd{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
+            out(f"l{i}{j} = ({entry}) / l{j}{j}")
+    # y^T S^-1 y = |v|^2 with L v = D y; the diagonal of S's own factor D^-1 L is l_aa / sd_a: NumPy finishes
+    # log det S = 2 sum log(l_aa / sd_a) with their logarithms
     for a in range(m):
-        out(f"v{a} = ({'y' + str(a)}" + "".join(f" - l{a}{b} * v{b}" for b in range(a)) + f") * il{a}")
-        out(f"{at('factor_diagonals', a)} = l{a}{a}")
+        out(f"v{a} = (y{a} * sd{a}" + "".join(f" - l{a}{b} * v{b}" for b in range(a)) + f") / l{a}{a}")
+        out(f"{at('factor_diagonals', a)} = l{a}{a} / sd{a}")
     out(f"quadratic = {_sum([f'v{a} * v{a}' for a in range(m)])}")
-    # m_obs log 2 pi + |L^{-1} y|^2: the log-likelihood without log det S (NumPy adds 2 sum log L_aa)
+    # m_obs log 2 pi + |L^{-1} y|^2: the log-likelihood without log det S
     observed = _sum([f"w{a}" for a in range(m)])
     out(f"{at('constant_and_quadratic')} = ({observed}) * {math.log(2 * math.pi)!r} + quadratic")
-    # K^T = S^{-1} (H P): forward, then back substitution, column by column
+    # K^T = S^{-1} (H P) = D C^-1 D (H P): forward, then back substitution, column by column
     for j in range(n):
         for a in range(m):
-            out(f"u{a}{j} = (hp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") * il{a}")
+            out(f"u{a}{j} = (hp{a}{j} * sd{a}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
         for a in reversed(range(m)):
-            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") * il{a}")
+            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") / l{a}{a}")
+        for a in range(m):
+            out(f"g{a}{j} = g{a}{j} * sd{a}")
     # x+ = x + K y
     for i in range(n):
         out(f"x{i} = x{i} + {_sum([f'g{a}{i} * y{a}' for a in range(m)])}")

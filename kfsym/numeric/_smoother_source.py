@@ -6,8 +6,8 @@ LLVM vectorises it across tracks. The formulas are the NumPy backend's
 (:func:`kfsym.numeric.sequence.rts_smoother`, proved in ``sequence.rts_gain_general`` and
 ``sequence.rts_step_general``), entry by entry:
 
-- gain        G^T = P_{t+1|t}^{-1} (F P_{t|t}): P_{t+1|t} scaled to unit diagonal,
-  C = D P D with D = diag(1/sqrt(P_ii)), factored C = L L^T, then
+- gain        G^T = P_{t+1|t}^{-1} (F P_{t|t}): P_{t+1|t} scaled by powers of two,
+  C = D P D with D = diag(2^-k_i) and C_ii within 2^-128..2^128, factored C = L L^T, then
   G^T = D L^-T L^-1 D (F P_{t|t}) by forward and back substitution
 - means       x_{t|T} = x_{t|t} + G (x_{t+1|T} - x_{t+1|t})
 - covariance  P_{t|T} = P_{t|t} + (G (P_{t+1|T} - P_{t+1|t})) G^T, symmetrised with its
@@ -16,17 +16,19 @@ LLVM vectorises it across tracks. The formulas are the NumPy backend's
 The same pass first checks its inputs as :func:`kfsym.numeric._validate.covariance`
 (``definite=False``) does — finite entries, nonnegative variances, symmetry to
 ``SYMMETRY_RTOL`` of sqrt(A_ii A_jj), the row of a zero variance exactly zero, and a
-Cholesky factor of ``C + n SYMMETRY_RTOL diag(C)`` — and finite means. Its status per
+Cholesky factor of ``C + (n SYMMETRY_RTOL / 2) diag(C)`` (half the validator's shift, so it is
+never more lenient) — and finite means, every step's (step 0's predicted moments included). Its status per
 track and step: 4 where an input fails those checks (the caller then lets the NumPy
-validator decide and word the error), 2 where P_{t+1|t} has no Cholesky factor (the gain is
-not unique), 3 where a gain or a smoothed moment is not finite, else 0.
+validator decide and word the error), 2 where P_{t+1|t} has no Cholesky factor (singular or
+indefinite: no unique gain that is a covariance's), 3 where a gain or a smoothed moment is
+not finite, else 0.
 """
 
 from __future__ import annotations
 
 import math
 
-from kfsym.numeric._filter_source import _all_finite, _Printer, _sum, _symmetrized
+from kfsym.numeric._filter_source import _all_finite, _Printer, _sum, _symmetrized, power_of_two_scale
 from kfsym.numeric._validate import SYMMETRY_RTOL
 
 __all__ = ["smoother_fields", "smoother_source"]
@@ -74,8 +76,10 @@ def _valid(out: _Printer, flag: str, mean: str, cov: str, n: int) -> None:
                 bound = f"{SYMMETRY_RTOL!r} * (rt{i} * rt{j})"
                 out(f"{flag} = {flag} if abs({cov}{i}{j} - {cov}{j}{i}) <= {bound} else 0.0")
                 out(f"{flag} = {flag} if ({cov}{i}{i} > 0.0) | ({cov}{i}{j} == 0.0) else 0.0")
-    # C + n rtol diag(C) has a Cholesky factor, C = D A D (C_ii = 1, or 0 and shifted by n rtol for a zero variance)
-    shift = n * SYMMETRY_RTOL
+    # C + (n rtol / 2) diag(C) has a Cholesky factor, C = D A D (C_ii = 1, or 0 for a zero variance). Half the
+    # validator's shift: this check is never more lenient than covariance()'s, whose D are powers of two (the
+    # rounding of either is far below the margin n rtol / 2); inputs between the two go to the validator.
+    shift = n * SYMMETRY_RTOL / 2
     for j in range(n):
         pivot = f"({cov}{j}{j} * dd{j}) * dd{j} + {shift!r}" + "".join(f" - vc{j}{c} * vc{j}{c}" for c in range(j))
         out(f"d = {pivot}")
@@ -99,9 +103,10 @@ def _step(out: _Printer, fields: dict[str, tuple[int, tuple[int, ...]]], n: int)
 def _gain(out: _Printer, n: int) -> None:
     """g{a}{j} = (G^T)_aj from the filtered covariance Pf and the predicted one Pp of step t + 1; ok = 0 where
     Pp has no Cholesky factor."""
-    # F P_t|t, scaled: D (F P_t|t) with D = diag(1/sqrt(P_t+1|t ii))
+    # F P_t|t, scaled: D (F P_t|t) with D = diag(2^-k_i), powers of two bringing P_t+1|t ii near 1 (exact, as
+    # NumPy's unit_scaled); a zero variance makes P_t+1|t singular: its pivot stays 0
     for i in range(n):
-        out(f"sp{i} = 1.0 / math.sqrt(Pp{i}{i}) if Pp{i}{i} > 0.0 else 0.0")
+        power_of_two_scale(out, f"sp{i}", f"Pp{i}{i}")
     for i in range(n):
         for j in range(n):
             out(f"fp{i}{j} = ({_sum([f'f{i}{c} * Pf{c}{j}' for c in range(n)])}) * sp{i}")
@@ -112,16 +117,15 @@ def _gain(out: _Printer, n: int) -> None:
         out(f"d = {pivot}")
         out("ok = ok if d > 0.0 else 0.0")
         out(f"l{j}{j} = math.sqrt(d) if d > 0.0 else 1.0")
-        out(f"il{j} = 1.0 / l{j}{j}")
         for i in range(j + 1, n):
             entry = f"(Pp{i}{j} * sp{i}) * sp{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
-            out(f"l{i}{j} = ({entry}) * il{j}")
+            out(f"l{i}{j} = ({entry}) / l{j}{j}")
     # G^T = D L^-T L^-1 D (F P_t|t): forward, then back substitution, column by column; g{a}{j} = (G^T)_aj = G_ja
     for j in range(n):
         for a in range(n):
-            out(f"u{a}{j} = (fp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") * il{a}")
+            out(f"u{a}{j} = (fp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
         for a in reversed(range(n)):
-            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, n)) + f") * il{a}")
+            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, n)) + f") / l{a}{a}")
         for a in range(n):
             out(f"g{a}{j} = g{a}{j} * sp{a}")
 
@@ -175,7 +179,14 @@ def smoother_source(n: int, block: int) -> str:
         last(f"xs{i} = fm[t, {i}, base + k]")
         for j in range(n):
             last(f"Ps{i}{j} = fc[t, {i * n + j}, base + k]")
-    _valid(last, "valid", "xs", "Ps", n)
+    _valid(last, "valid_f", "xs", "Ps", n)
+    # the predicted moments of step 0 are never used, but they are an input: checked as every other
+    for i in range(n):
+        last(f"xp{i} = pm[0, {i}, base + k]")
+        for j in range(n):
+            last(f"Pp{i}{j} = pc[0, {i * n + j}, base + k]")
+    _valid(last, "valid_p", "xp", "Pp", n)
+    last("valid = valid_f * valid_p")
     _store(last, fields, n)
     for i in range(n):
         for j in range(n):

@@ -307,6 +307,20 @@ def _overflow(step: int, bad: Any, batch: tuple[int, ...], what: str) -> Overflo
     return OverflowError(f"the filter overflows at step {step}{_track(bad, batch)}: {what} exceed the largest double")
 
 
+def _total(log_likelihoods: Any, batch: tuple[int, ...]) -> Any:
+    """The sum over steps of each track's log-likelihood terms; OverflowError where it leaves the doubles
+    (every term finite, the sum below -1.8e308)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = log_likelihoods.sum(axis=-1)
+    bad = ~np.isfinite(total)
+    if bad.any():
+        raise OverflowError(
+            f"the total log-likelihood of the filter exceeds the largest double{_track(bad, batch)}: every step's "
+            "term is finite, their sum is not"
+        )
+    return total
+
+
 def _nonfinite(array: Any, core: int) -> Any:
     """Per batch element (the last ``core`` axes reduced): True where an entry is inf or NaN."""
     axes = tuple(range(-core, 0))
@@ -314,6 +328,10 @@ def _nonfinite(array: Any, core: int) -> Any:
 
 
 _PRIOR = "the predicted moments, the innovation or its covariance H P H^T + R"
+_SINGULAR_PREDICTION = (
+    "the predicted covariance P_t+1|t at step {step} is singular or indefinite (it has no Cholesky factor): "
+    "the smoother gain is not unique"
+)
 _POSTERIOR = "the filtered moments or the log-likelihood"
 
 
@@ -363,7 +381,10 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
         The first call compiles it (a few seconds, then cached on disk). ``"numpy"``: one
         batched NumPy operation per formula and step; any shapes. ``"auto"`` (default)
         takes the compiled loop when Numba is installed and the model allows it. The two
-        agree to rounding (the sums run in another order).
+        agree to rounding (the sums run in another order; both factor S scaled by powers
+        of two, which changes no rounding), except where S
+        is singular to working precision: then whether its Cholesky factor exists is
+        decided by rounding, and the backends may differ (one raises, the other not).
 
     Returns
     -------
@@ -379,8 +400,18 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
     OverflowError
         A returned quantity (predicted or filtered moments, an innovation or its
         covariance, also a masked component's, or a log-likelihood term) exceeds
-        the largest double: the earliest such step and its first track are named.
-        Both backends raise the same error; nothing infinite is returned.
+        the largest double: the earliest such step and its first track are named; or a
+        track's total log-likelihood does (every term finite). Both backends raise the
+        same error; nothing infinite is returned.
+
+    Notes
+    -----
+    The covariance update is the Joseph form ``(I - K H) P (I - K H)^T + K R K^T``: it
+    keeps covariances symmetric and semi-definite, but where a measurement is far more
+    precise than the prior (``P H^2 / R`` beyond about 1e16 in one dimension) ``I - K H``
+    is mostly rounding residue and the relative error of the updated covariance grows as
+    ``eps^2 P H^2 / R`` (measured in one dimension: 1e-13 at 1e16, 1e-9 at 1e20, 1e-6
+    at 1e24). A square-root (Cholesky-factor) filter would avoid it; kfsym has none yet.
 
     Examples
     --------
@@ -515,7 +546,7 @@ def _filter_compiled(model: _Model) -> FilterResult:
             )
         raise _overflow(step, bad, batch, _PRIOR if code == 1.0 else _POSTERIOR)
     results = {name: field(name) for name in ("filtered_means", "filtered_covs")}
-    total = log_likelihoods.sum(axis=-1)
+    total = _total(log_likelihoods, batch)
     return FilterResult(
         field("predicted_means"),
         field("predicted_covs"),
@@ -525,7 +556,7 @@ def _filter_compiled(model: _Model) -> FilterResult:
         field("innovation_covs"),
         log_likelihoods,
         float(total) if np.ndim(total) == 0 else total,
-        observed,
+        np.array(observed),  # a fresh array, writeable as every other output
     )
 
 
@@ -629,7 +660,7 @@ def _filter_numpy(model: _Model) -> FilterResult:
         posterior_bad = _nonfinite(mean, 1) | _nonfinite(cov, 2) | _nonfinite(step.log_likelihood, 0)
         if posterior_bad.any():
             raise _overflow(t, posterior_bad, batch, _POSTERIOR)
-    total = log_likelihoods.sum(axis=-1)
+    total = _total(log_likelihoods, batch)
     return FilterResult(
         predicted_means,
         predicted_covs,
@@ -639,7 +670,7 @@ def _filter_numpy(model: _Model) -> FilterResult:
         innovation_covs,
         log_likelihoods,
         float(total) if np.ndim(total) == 0 else total,
-        observed,
+        np.array(observed),  # a fresh array, writeable as every other output
     )
 
 
@@ -704,9 +735,7 @@ def _smooth_compiled(
         # the NumPy pass runs backwards and stops at the first failing step: the latest one here
         step = int(np.argwhere(status.any(axis=1))[-1][0])
         if (status[step] == 2.0).any():
-            raise ValueError(
-                f"the predicted covariance P_t+1|t at step {step + 1} is singular: the smoother gain is not unique"
-            )
+            raise ValueError(_SINGULAR_PREDICTION.format(step=step + 1))
         bad = status[step] == 3.0
         raise OverflowError(
             f"the smoother overflows at step {step}{_track(bad.reshape(batch) if batch else bad[0], batch)}: the gain "
@@ -749,10 +778,9 @@ def rts_smoother(
         ``"numpy"``: one batched NumPy call per formula and step. ``"auto"`` (default)
         takes the compiled loop when Numba is installed and ``F`` allows it. Both give the
         same errors; the NumPy validator decides (and words the error) whenever the
-        compiled pass finds an input it would refuse. The compiled pass factors
-        ``P_t+1|t`` scaled by ``1/sqrt(P_ii)``, the NumPy one by powers of two: they agree
-        to rounding, but may disagree on whether a numerically singular ``P_t+1|t``
-        (relative pivot near 1e-16) has a gain.
+        compiled pass finds an input it would refuse. Both factor ``P_t+1|t`` scaled by
+        powers of two and agree to rounding, but may disagree on whether a numerically
+        singular ``P_t+1|t`` (relative pivot near 1e-16) has a Cholesky factor.
 
     Returns
     -------
@@ -763,7 +791,8 @@ def rts_smoother(
     Raises
     ------
     ValueError
-        When a predicted covariance P_t+1|t is singular, so the gain is not unique
+        When a predicted covariance P_t+1|t has no Cholesky factor (singular, or
+        indefinite within the validator's tolerance), so the gain is not unique
         (the step is named), or ``filtered`` holds non-finite means or covariances
         that are not symmetric positive semi-definite (the field is named).
     OverflowError
@@ -823,12 +852,13 @@ def _smooth_numpy(filtered: FilterResult, transition: _Term, batch: tuple[int, .
             f_p = transition.at(t) @ covs[..., t, :, :]
             scaled, exponents = unit_scaled(np.asarray(predicted_covs[..., t + 1, :, :]))
             try:
-                solved = np.linalg.solve(scaled, np.ldexp(f_p, -exponents[..., :, None]))
-                gain = _transpose(np.asarray(np.ldexp(solved, -exponents[..., :, None]), dtype=np.float64))
+                # the Cholesky factor of C, as the compiled pass: a singular or (within the validator's tolerance)
+                # indefinite P_t+1|t has none, and no gain
+                factor = np.linalg.cholesky(scaled)
             except np.linalg.LinAlgError:
-                raise ValueError(
-                    f"the predicted covariance P_t+1|t at step {t + 1} is singular: the smoother gain is not unique"
-                ) from None
+                raise ValueError(_SINGULAR_PREDICTION.format(step=t + 1)) from None
+            solved = _cholesky_solve(factor, np.ldexp(f_p, -exponents[..., :, None]))
+            gain = _transpose(np.asarray(np.ldexp(solved, -exponents[..., :, None]), dtype=np.float64))
             gains[..., t, :, :] = gain
             # x_t|T = x_t|t + G (x_t+1|T - x_t+1|t)
             means[..., t, :] = means[..., t, :] + _apply(gain, means[..., t + 1, :] - predicted_means[..., t + 1, :])
