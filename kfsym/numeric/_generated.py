@@ -25,7 +25,7 @@ def _erfc(x: Any) -> Any:
     return _erfc_ufunc(x).astype(numpy.float64)
 
 
-__all__ = ["clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
+__all__ = ["COMPILED_SOURCE", "clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
 
 
 def uniform_moments(low: Any, high: Any) -> tuple[Any, Any]:
@@ -395,3 +395,159 @@ def gaussian_sum_fastpath(fallback: Callable[..., Any], make: Any = None) -> Cal
         return fallback(mean1, var1, mean2, var2)
 
     return fast
+
+
+#: Numba source of the fused loops (kfsym.derive.compiled), printed from the same steps as the kernels
+#: above. A string: kfsym.numeric._jit writes it to the cache directory and compiles it on first use.
+COMPILED_SOURCE = '''\
+"""Fused loops printed by ``kfsym codegen`` (kfsym.derive.compiled); compiled by kfsym.numeric._jit."""
+
+import math
+
+import numba
+import numpy
+
+# error_model="numpy": a division by zero gives inf/nan as in NumPy, with no check in the loop;
+# no fastmath: every operation rounds as written (IEEE), as in the NumPy kernels.
+_njit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+
+
+@_njit
+def _gaussian_pdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian density N(x; mean, var). ``gaussian.pdf``: the steps of ``gaussian_pdf_inplace``, one pass."""
+    _c = 0.5*math.log(var) + 0.9189385332046728
+    _o0 = mean
+    _o1 = math.sqrt(var)
+    _o3 = 0.5
+    _o4 = -_c
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = v - _o0
+        v = v / _o1
+        v = v * v
+        v = v * _o3
+        v = _o4 - v
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = v
+    return nan, overflow
+
+
+def gaussian_pdf_fused(x, mean, var, out):
+    """Gaussian density N(x; mean, var). Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_pdf_loop(x, mean, var, out)
+    numpy.exp(out, out=out)  # NumPy's SIMD exp: the C library's scalar one is far slower
+    return counts
+
+
+@_njit
+def _gaussian_logpdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian log-density. ``gaussian.logpdf``: the steps of ``gaussian_logpdf_inplace``, one pass."""
+    _o0 = mean
+    _o1 = math.sqrt(var)
+    _o3 = 0.5
+    _o4 = -0.5*math.log(var) - 0.9189385332046728
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = v - _o0
+        v = v / _o1
+        v = v * v
+        v = v * _o3
+        v = _o4 - v
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = v
+    return nan, overflow
+
+
+def gaussian_logpdf_fused(x, mean, var, out):
+    """Gaussian log-density. Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_logpdf_loop(x, mean, var, out)
+    return counts
+
+
+@_njit
+def _gaussian_cdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian CDF. ``gaussian.cdf``: the steps of ``gaussian_cdf_inplace``, one pass."""
+    _o0 = mean
+    _o1 = 0.7071067811865476/math.sqrt(var)
+    _o3 = 0.5
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = _o0 - v
+        v = v * _o1
+        v = math.erfc(v)
+        v = v * _o3
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = v
+    return nan, overflow
+
+
+def gaussian_cdf_fused(x, mean, var, out):
+    """Gaussian CDF. Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_cdf_loop(x, mean, var, out)
+    return counts
+
+
+@_njit
+def gaussian_product_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no cover - compiled
+    """Mean and variance of the normalised product of two Gaussian densities. ``gaussian.product_stable``, per element; returns (invalid, slow) counts."""
+    invalid = 0
+    slow = 0
+    for i in range(mean_.size):
+        mean1 = mean1_[i]
+        var1 = var1_[i]
+        mean2 = mean2_[i]
+        var2 = var2_[i]
+        invalid += not (-math.inf < mean1 < math.inf and 0.0 < var1 < math.inf and -math.inf < mean2 < math.inf and 0.0 < var2 < math.inf)
+        slow += not ((var1 if var1 <= var2 else var2) > 2.2250738585072014e-308*(var1 if var1 >= var2 else var2))
+        _t0 = (var1 if var1 <= var2 else var2)
+        mean = mean1/(var1/var2 + 1.0) + mean2/(1.0 + var2/var1)
+        var = _t0/(_t0/(var1 if var1 >= var2 else var2) + 1.0)
+        if not (mean1 <= mean <= mean2 or mean2 <= mean <= mean1):
+            mean = max(mean1, mean2) if mean > mean1 else min(mean1, mean2)
+        mean_[i] = mean
+        var_[i] = var
+    return invalid, slow
+
+
+@_njit
+def gaussian_sum_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no cover - compiled
+    """Mean and variance of the sum of two independent Gaussian variables. ``gaussian.sum_mgf``, per element; returns (invalid, slow) counts."""
+    invalid = 0
+    slow = 0
+    for i in range(mean_.size):
+        mean1 = mean1_[i]
+        var1 = var1_[i]
+        mean2 = mean2_[i]
+        var2 = var2_[i]
+        invalid += not (-math.inf < mean1 < math.inf and 0.0 < var1 < math.inf and -math.inf < mean2 < math.inf and 0.0 < var2 < math.inf)
+        slow += not (True)
+        mean = mean1 + mean2
+        var = var1 + var2
+        mean_[i] = mean
+        var_[i] = var
+    return invalid, slow
+
+
+def warm_up(zeros, ones):
+    """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""
+    gaussian_pdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_logpdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_cdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_product_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
+    gaussian_sum_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
+'''
