@@ -266,9 +266,51 @@ def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLi
     >>> multiply(0.0, 2.0, 10.0, 2.0)
     Gaussian(mean=5.0, var=1.0)
     """
+    fused = _compiled_pairs("gaussian_product", mean1, var1, mean2, var2)
+    if fused is not None:
+        return Gaussian(*fused)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     mean, var = product_moments(m1, v1, m2, v2)
     return Gaussian(to_output(mean, shape), to_output(var, shape))
+
+
+def _compiled_pairs(name: str, *arguments: ArrayLike) -> tuple[FloatArray, FloatArray] | None:
+    """(mean, var) from the compiled per-element loop ``<name>_pairs``, or None where it does not apply.
+
+    It applies when every argument is a float64 ndarray or a real scalar, they broadcast to a shape of
+    at least ``_jit.MIN_SIZE`` elements (not 0-d), and Numba is available. The loop checks the domain
+    in the same pass; an argument outside it goes through :func:`_pair_args`, which raises the error
+    naming it. Elements outside the kernel's ``fast_when`` (a variance ratio below the normal range)
+    send the whole call to the NumPy path, which corrects them.
+    """
+    shapes = []
+    for argument in arguments:
+        if type(argument) is np.ndarray:
+            if argument.dtype != np.float64:
+                return None
+            shapes.append(argument.shape)
+        elif _real_scalar(argument) is None:
+            return None
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+    if shape == () or math.prod(shape) < _jit.MIN_SIZE:
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    flat = [
+        np.ravel(np.broadcast_to(np.asarray(argument, dtype=np.float64), shape))  # a view unless broadcast
+        for argument in arguments
+    ]
+    mean, var = np.empty(shape), np.empty(shape)
+    invalid, slow = getattr(kernels, f"{name}_pairs")(*flat, mean.reshape(-1), var.reshape(-1))
+    if invalid:
+        _pair_args(*arguments)  # raises, naming the argument
+    if invalid or slow:
+        return None
+    return mean, var
 
 
 def product_moments(m1: Any, v1: Any, m2: Any, v2: Any) -> tuple[Any, Any]:

@@ -1,0 +1,233 @@
+"""The fused compiled loops (``_generated.COMPILED_SOURCE``, run by :mod:`kfsym.numeric._jit`) vs the NumPy kernels.
+
+The loops are printed from the same lowered steps as the NumPy kernels; here they are checked
+three ways: run as plain Python (Numba replaced by an identity decorator) they give the plain-float
+kernels' results; compiled, they agree with the NumPy path within the stated ulp bound
+(:mod:`tests.paths`); and they meet the same accuracy standard against mpmath as the NumPy path
+(:mod:`tests.test_numeric_properties`). ``MIN_SIZE`` is lowered so that small Hypothesis arrays take
+the compiled path; ``KFSYM_COMPILED=0`` forces the NumPy one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+
+from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, pdf
+from tests.paths import assert_paths_agree
+from tests.test_numeric_properties import (
+    DPS,
+    assert_close,
+    assert_log_close,
+    density_cases,
+    pair_cases,
+    ref_cdf,
+    ref_from_log,
+    ref_logpdf,
+)
+
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="needs numba")
+DENSITIES = (pdf, logpdf, cdf)
+
+
+@pytest.fixture(scope="module")
+def compiled() -> Iterator[None]:
+    """Every float64 array takes the compiled loop (MIN_SIZE 1); module-scoped, as Hypothesis requires."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_jit, "MIN_SIZE", 1)
+        patch.delenv("KFSYM_COMPILED", raising=False)
+        yield
+
+
+def numpy_path(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` with the compiled loops switched off."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KFSYM_COMPILED", "0")
+        return function(*args)
+
+
+# ----------------------------------------------------------------------------- the printed source
+
+
+def plain_python_kernels() -> types.ModuleType:
+    """COMPILED_SOURCE executed as plain Python: ``numba.njit(...)`` is the identity."""
+    fake = types.ModuleType("numba")
+    fake.njit = lambda **options: lambda function: function  # type: ignore[attr-defined]
+    module = types.ModuleType("kfsym_plain_kernels")
+    saved = sys.modules.get("numba")
+    sys.modules["numba"] = fake
+    try:
+        exec(compile(_generated.COMPILED_SOURCE, "<COMPILED_SOURCE>", "exec"), module.__dict__)
+    finally:
+        if saved is None:
+            del sys.modules["numba"]
+        else:
+            sys.modules["numba"] = saved
+    return module
+
+
+@given(density_cases())
+def test_the_printed_loops_are_the_plain_float_kernels(case: tuple[float, float, float]) -> None:
+    """Run as Python, each loop gives the ``*_scalar`` kernel's value (pdf: NumPy's exp at the end, within bound)."""
+    x, mean, var = case
+    kernels = plain_python_kernels()
+    for name, function in (("gaussian_pdf", pdf), ("gaussian_logpdf", logpdf), ("gaussian_cdf", cdf)):
+        out = np.empty(1)
+        with np.errstate(all="ignore"):
+            nan, _ = getattr(kernels, f"{name}_fused")(np.array([x]), mean, var, out)
+        want = getattr(_generated, f"{name}_scalar")(x, mean, var)
+        assert nan == 0
+        if name == "gaussian_pdf":
+            assert_paths_agree(function, float(out[0]), want, {"x": x, "mean": mean, "var": var})
+        else:
+            assert float(out[0]) == want or (math.isnan(want) and math.isnan(out[0])), (name, case)
+
+
+@given(pair_cases())
+def test_the_printed_product_loop_is_the_plain_float_kernel(case: tuple[float, float, float, float]) -> None:
+    kernels = plain_python_kernels()
+    mean, var = np.empty(1), np.empty(1)
+    arrays = [np.array([value]) for value in case]
+    with np.errstate(all="ignore"):  # run as Python, the loop's elements are NumPy scalars, which warn
+        invalid, slow = kernels.gaussian_product_pairs(*arrays, mean, var)
+    assert invalid == 0
+    if not slow:
+        assert (float(mean[0]), float(var[0])) == _generated.gaussian_product_scalar(*case)
+
+
+def test_the_printed_loops_count_nan_and_invalid_arguments() -> None:
+    kernels = plain_python_kernels()
+    out = np.empty(3)
+    with np.errstate(all="ignore"):
+        assert kernels.gaussian_cdf_fused(np.array([0.0, math.nan, math.nan]), 0.0, 1.0, out) == (2, 0)
+    mean, var = np.empty(2), np.empty(2)
+    with np.errstate(all="ignore"):
+        counts = kernels.gaussian_product_pairs(
+            np.array([0.0, math.inf]), np.array([1.0, 1.0]), np.zeros(2), np.array([-1.0, 1.0]), mean, var
+        )
+    assert counts[0] == 2  # (the variance -1 also fails fast_when: counted slow, never used)
+
+
+# ----------------------------------------------------------------------------- compiled against NumPy and mpmath
+
+
+@needs_numba
+@given(density_cases())
+def test_compiled_densities_match_the_numpy_path_and_mpmath(compiled: None, case: tuple[float, float, float]) -> None:
+    x, mean, var = case
+    point = {"x": x, "mean": mean, "var": var}
+    values = {}
+    for function in DENSITIES:
+        fast = function(np.array([x, x]), mean, var)
+        slow = numpy_path(function, np.array([x, x]), mean, var)
+        assert type(fast) is np.ndarray and fast.shape == (2,)
+        assert_paths_agree(function, float(fast[0]), float(slow[0]), point)
+        values[function] = float(fast[0])
+    if math.isinf(x):
+        assert (values[pdf], values[logpdf], values[cdf]) == (0.0, -math.inf, 1.0 if x > 0 else 0.0)
+        return
+    with mpmath.workdps(DPS):
+        exact_log = ref_logpdf(x, mean, var)
+        assert_log_close(values[logpdf], exact_log, f"compiled logpdf{point}")
+        assert_close(values[pdf], ref_from_log(exact_log), label=f"compiled pdf{point}")
+        assert_close(values[cdf], ref_cdf(x, mean, var), label=f"compiled cdf{point}")
+
+
+@needs_numba
+@pytest.mark.parametrize("function", DENSITIES, ids=lambda f: f.__name__)
+def test_compiled_densities_on_a_large_array(function: Callable[..., Any]) -> None:
+    """At the default MIN_SIZE: shapes kept, non-contiguous input, the far tails, equal to the NumPy path's bound."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.3, 5.0, (300, 400))[:, ::2]  # 60_000 points, not contiguous
+    x[0, :6] = [math.inf, -math.inf, 1e300, -1e300, 1e200, 0.3]
+    got, want = function(x, 0.3, 2.89), numpy_path(function, x, 0.3, 2.89)
+    assert got.shape == x.shape
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(got - want)
+    bound = 4 * np.spacing(np.abs(want)) * (40 if function is pdf else 1)  # pdf: PATH_ULP (ulp(c) |pdf| <= 40 ulp)
+    assert np.all((got == want) | (difference <= bound))
+
+
+@needs_numba
+def test_compiled_nan_is_the_named_error(compiled: None) -> None:
+    with pytest.raises(ValueError, match=r"x must not contain NaN; got nan at index 2"):
+        cdf(np.array([0.0, 1.0, math.nan]), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"var must be a positive, finite variance"):
+        pdf(np.zeros(4), 0.0, -1.0)
+
+
+@needs_numba
+def test_compiled_logpdf_recomputes_intermediate_overflow(compiled: None) -> None:
+    # (x - mean)^2 overflows though logpdf is a finite double: the halves correct it as in the NumPy path
+    x = np.array([1e154, 0.0])
+    got, want = logpdf(x, -1e154, 1e10), numpy_path(logpdf, x, -1e154, 1e10)
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+@needs_numba
+@given(pair_cases())
+def test_compiled_multiply_is_the_numpy_path_bit_for_bit(
+    compiled: None, case: tuple[float, float, float, float]
+) -> None:
+    arrays = [np.array([value, value]) for value in case]
+    fast, slow = multiply(*arrays), numpy_path(multiply, *arrays)
+    np.testing.assert_array_equal(fast.mean, slow.mean)
+    np.testing.assert_array_equal(fast.var, slow.var)
+
+
+@needs_numba
+def test_compiled_multiply_broadcasts_and_names_errors(compiled: None) -> None:
+    got = multiply(np.zeros((3, 1)), 2.0, np.array([10.0, 20.0]), np.array([2.0, 2.0]))
+    assert got.mean.shape == got.var.shape == (3, 2)
+    np.testing.assert_array_equal(got.mean, [[5.0, 10.0]] * 3)
+    with pytest.raises(ValueError, match=r"var2 must be a positive, finite variance; got 0.0 at index 1"):
+        multiply(np.zeros(3), np.ones(3), np.zeros(3), np.array([1.0, 0.0, 1.0]))
+
+
+# ----------------------------------------------------------------------------- import cost and dispatch
+
+
+def run_python(code: str, **env: str) -> Any:
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120, env={**os.environ, **env}
+    )
+    return json.loads(done.stdout)
+
+
+def test_small_arrays_and_the_fallback_never_import_numba() -> None:
+    code = (
+        "import json, sys\n"
+        "import numpy as np\n"
+        "import kfsym.numeric as kn\n"
+        "kn.cdf(np.zeros(100)); kn.pdf(np.zeros(100)); kn.multiply(np.zeros(100), 1.0, 0.0, 1.0)\n"
+        "small = 'numba' in sys.modules\n"
+        "kn.cdf(np.zeros(10**5))\n"
+        "print(json.dumps([small, 'numba' in sys.modules]))\n"
+    )
+    assert run_python(code, KFSYM_COMPILED="0") == [False, False]
+    assert run_python(code)[0] is False
+
+
+@needs_numba
+def test_the_loader_reuses_one_module_per_source(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFSYM_CACHE_DIR", str(tmp_path))
+    source = "import numba\n\n@numba.njit(cache=True)\ndef twice(x):\n    return 2 * x\n"
+    first = _jit.load_source("kfsym_test_twice", source)
+    assert first.twice(2.0) == 4.0
+    assert _jit.load_source("kfsym_test_twice", source) is first
+    assert [path.suffix for path in tmp_path.iterdir() if path.name.startswith("kfsym_test_twice")] == [".py"]
