@@ -24,17 +24,25 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, pdf
+from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, mvn_logpdf, mvn_pdf, pdf
 from tests.paths import assert_paths_agree
 from tests.test_numeric_properties import (
     DPS,
+    EPS,
+    K_ND,
+    OVERFLOW,
+    SUB,
     assert_close,
     assert_log_close,
     density_cases,
+    mpf,
     pair_cases,
+    point_cases,
     ref_cdf,
+    ref_density_terms,
     ref_from_log,
     ref_logpdf,
+    scaled_condition,
 )
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -195,6 +203,53 @@ def test_compiled_multiply_broadcasts_and_names_errors(compiled: None) -> None:
     np.testing.assert_array_equal(got.mean, [[5.0, 10.0]] * 3)
     with pytest.raises(ValueError, match=r"var2 must be a positive, finite variance; got 0.0 at index 1"):
         multiply(np.zeros(3), np.ones(3), np.zeros(3), np.array([1.0, 0.0, 1.0]))
+
+
+@needs_numba
+@given(point_cases())
+def test_compiled_mvn_densities_match_mpmath_within_k_n_cond_eps(compiled: None, case: tuple[np.ndarray, ...]) -> None:
+    """The loop over points with one covariance meets the NumPy path's bound (forward substitution, not LU)."""
+    x, mean, cov = case
+    n = len(x)
+    cond = scaled_condition(cov)
+    points = np.stack([x, x])
+    got_log, got_pdf = mvn_logpdf(points, mean, cov), mvn_pdf(points, mean, cov)
+    assert got_log.shape == got_pdf.shape == (2,)
+    slow = numpy_path(mvn_logpdf, points, mean, cov)
+    with mpmath.workdps(DPS):
+        squared, log_det = ref_density_terms(x, mean, cov)
+        exact_log = -(n * mpmath.log(2 * mpmath.pi) + log_det + squared) / 2
+        terms = squared / 2 + abs(log_det) / 2 + n * mpmath.log(2 * mpmath.pi) / 2 + 1
+        log_bound = K_ND * n * cond * EPS * terms
+        if exact_log <= -OVERFLOW:
+            assert got_log[0] == slow[0] == -math.inf
+            return
+        error = abs(mpf(got_log[0]) - exact_log)
+        assert error <= log_bound, f"compiled mvn_logpdf error {mpmath.nstr(error, 3)} > {mpmath.nstr(log_bound, 3)}"
+        exact_pdf = ref_from_log(exact_log)
+        if exact_pdf < OVERFLOW:
+            error = abs(mpf(got_pdf[0]) - exact_pdf)
+            assert error <= (log_bound + 4 * EPS) * exact_pdf + 2 * SUB, f"compiled mvn_pdf {got_pdf[0]!r}"
+
+
+@needs_numba
+def test_compiled_mvn_densities_on_a_large_batch() -> None:
+    """At the default MIN_SIZE: batch shape kept, infinite points and NaN handled as in the NumPy path."""
+    rng = np.random.default_rng(5)
+    mean, cov = np.array([0.5, -0.2, 1.0]), np.array([[2.0, 0.9, 0.1], [0.9, 0.5, 0.0], [0.1, 0.0, 1.0]])
+    points = rng.normal(size=(200, 200, 3))
+    got, want = mvn_logpdf(points, mean, cov), numpy_path(mvn_logpdf, points, mean, cov)
+    assert got.shape == (200, 200)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    np.testing.assert_allclose(mvn_pdf(points, mean, cov), numpy_path(mvn_pdf, points, mean, cov), rtol=1e-13)
+    points[3, 4, 1] = math.inf
+    assert mvn_logpdf(points, mean, cov)[3, 4] == -math.inf
+    points[3, 4, 1] = math.nan
+    with pytest.raises(ValueError, match=r"x must not contain NaN; got nan at index \(3, 4, 1\)"):
+        mvn_pdf(points, mean, np.eye(3) - 2.0)  # x is named first, as in the NumPy path
+    points[3, 4, 1] = 0.0
+    with pytest.raises(ValueError, match="cov must have a nonnegative diagonal"):
+        mvn_pdf(points, mean, np.eye(3) - 2.0)
 
 
 # ----------------------------------------------------------------------------- import cost and dispatch

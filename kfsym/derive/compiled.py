@@ -34,7 +34,7 @@ from kfsym.derive.core import Result
 from kfsym.derive.lowering import _BINARY_SCALAR, _UNARY_SCALAR, ScalarPrinter, _condition, chain_for
 from kfsym.derive.printing import body_lines, docstring_text
 
-__all__ = ["COMPILED_PRELUDE", "compiled_module", "data_loop_source", "pairs_loop_source"]
+__all__ = ["COMPILED_PRELUDE", "MVN_ROWS_SOURCE", "compiled_module", "data_loop_source", "pairs_loop_source"]
 
 #: The head of the compiled module: Numba's options, stated once.
 COMPILED_PRELUDE = '''\
@@ -128,11 +128,45 @@ def pairs_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: 
     return "\n".join(lines) + "\n"
 
 
+#: Many points, one mean and one covariance (``multivariate.pdf_general``), as in
+#: ``kfsym.numeric.multivariate._half_squared_distance``: Sigma = S L L^T S with S = diag(2^k) and L the
+#: Cholesky factor validation proved to exist; per point v = S^-1 (x - m) (exact: a power of two), L y = v by
+#: forward substitution, and log N = c - sum (y_i / sqrt 2)^2 with c = -(n log 2 pi + log det Sigma)/2.
+MVN_ROWS_SOURCE = '''\
+@_njit
+def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma: no cover - compiled
+    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns (NaN, non-finite x - m) counts."""
+    size = mean.size
+    y = numpy.empty(size)
+    nan = 0
+    special = 0
+    half = math.sqrt(0.5)
+    for k in range(out.size):
+        half_squared = 0.0
+        for i in range(size):
+            d = points[k, i] - mean[i]
+            nan += points[k, i] != points[k, i]
+            special += not (abs(d) < math.inf)
+            # v_i = 2^-k_i (x_i - m_i); L y = v, forward substitution
+            v = d * scale[i]
+            for j in range(i):
+                v -= factor[i, j] * y[j]
+            y[i] = v / factor[i, i]
+            # (x - m)^T Sigma^-1 (x - m) / 2 = (y / sqrt 2)^T (y / sqrt 2)
+            w = y[i] * half
+            half_squared += w * w
+        # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
+        out[k] = constant - half_squared
+    return nan, special
+'''
+
+
 def compiled_module(parts: Sequence[str], warm: Sequence[str]) -> str:
     """The whole compiled module: prelude, loops, and ``warm_up`` calling each once on tiny arrays."""
     warm_lines = [
         "def warm_up(zeros, ones):",
         '    """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""',
         *[f"    {line}" for line in warm],
+        "    mvn_log_density_rows(numpy.zeros((2, 2)), zeros, numpy.eye(2), ones, 0.0, zeros.copy())",
     ]
-    return "\n\n".join([COMPILED_PRELUDE, *parts, "\n".join(warm_lines) + "\n"])
+    return "\n\n".join([COMPILED_PRELUDE, *parts, MVN_ROWS_SOURCE, "\n".join(warm_lines) + "\n"])

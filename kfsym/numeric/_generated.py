@@ -543,6 +543,33 @@ def gaussian_sum_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no
     return invalid, slow
 
 
+@_njit
+def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma: no cover - compiled
+    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns (NaN, non-finite x - m) counts."""
+    size = mean.size
+    y = numpy.empty(size)
+    nan = 0
+    special = 0
+    half = math.sqrt(0.5)
+    for k in range(out.size):
+        half_squared = 0.0
+        for i in range(size):
+            d = points[k, i] - mean[i]
+            nan += points[k, i] != points[k, i]
+            special += not (abs(d) < math.inf)
+            # v_i = 2^-k_i (x_i - m_i); L y = v, forward substitution
+            v = d * scale[i]
+            for j in range(i):
+                v -= factor[i, j] * y[j]
+            y[i] = v / factor[i, i]
+            # (x - m)^T Sigma^-1 (x - m) / 2 = (y / sqrt 2)^T (y / sqrt 2)
+            w = y[i] * half
+            half_squared += w * w
+        # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
+        out[k] = constant - half_squared
+    return nan, special
+
+
 def warm_up(zeros, ones):
     """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""
     gaussian_pdf_fused(zeros, 1.0, 1.0, zeros.copy())
@@ -550,4 +577,5 @@ def warm_up(zeros, ones):
     gaussian_cdf_fused(zeros, 1.0, 1.0, zeros.copy())
     gaussian_product_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
     gaussian_sum_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
+    mvn_log_density_rows(numpy.zeros((2, 2)), zeros, numpy.eye(2), ones, 0.0, zeros.copy())
 '''

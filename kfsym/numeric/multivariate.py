@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import gaussian
+from kfsym.numeric import _jit, gaussian
 from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, quiet, same_size, unit_scaled, vectors
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
@@ -175,6 +175,48 @@ def _half_squared_distance(
     return half_squared, np.broadcast_to(_log_det(factor, exponents), shape)
 
 
+def _compiled_log_density(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray | None:
+    """log N(x; mean, cov) for many points and one mean and covariance, by the compiled loop; else None.
+
+    It applies to a float64 ndarray ``x`` of at least ``_jit.MIN_SIZE`` points (..., n), n >= 2, a single
+    mean (n,) and covariance (n, n), with Numba available. Validation factors the covariance once
+    (:func:`_scaled_cholesky`, the factor :func:`covariance` proved to exist) and the loop reuses it for
+    every point; NaN in ``x`` is counted in the same pass and reported by :func:`vectors`. Points with
+    an infinite or overflowing x - m, and invalid arguments, take the NumPy path (which raises the
+    errors, in the order of the arguments).
+    """
+    if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim >= 2 and x.shape[-1] >= 2):
+        return None
+    count = x.size // x.shape[-1]
+    if count < _jit.MIN_SIZE:
+        return None
+    try:
+        means, covariances = vectors(mean, "mean"), covariance(cov, "cov", definite=True)
+    except (TypeError, ValueError):
+        return None  # the NumPy path raises, naming the arguments in order
+    size = x.shape[-1]
+    if means.shape != (size,) or covariances.shape != (size, size):
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    factor, exponents = _scaled_cholesky(covariances)
+    # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2: the constant part, once
+    constant = float(-0.5 * (size * _LOG_2PI + _log_det(factor, exponents)))
+    out = np.empty(x.shape[:-1])
+    nan, special = kernels.mvn_log_density_rows(
+        np.ascontiguousarray(x.reshape(count, size)),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(factor),
+        np.ldexp(1.0, -exponents),  # S^-1 = diag(2^-k): exact
+        constant,
+        out.reshape(-1),
+    )
+    if nan:
+        vectors(x, "x", allow_inf=True)  # raises, naming the first NaN
+    return None if special else out
+
+
 def _scalar_or_array(value: Any) -> Any:
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array
@@ -201,6 +243,9 @@ def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     >>> round(mvn_logpdf([0.5, -0.2], [0.5, -0.2], [[2.0, 0.9], [0.9, 0.5]]), 10)
     -1.007511463
     """
+    fused = _compiled_log_density(x, mean, cov)
+    if fused is not None:
+        return fused
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.logpdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
@@ -219,6 +264,10 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     >>> round(mvn_pdf([0.0, 0.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]]), 12)
     0.159154943092
     """
+    fused = _compiled_log_density(x, mean, cov)
+    if fused is not None:
+        with np.errstate(under="ignore", over="ignore"):  # a density beyond the largest double is inf, silently
+            return np.exp(fused, out=fused)
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.pdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
