@@ -17,14 +17,16 @@ import subprocess
 import sys
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
-from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, mvn_logpdf, mvn_pdf, pdf
+from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, mvn_logpdf, mvn_multiply, mvn_pdf, pdf
 from tests.paths import assert_paths_agree
 from tests.test_numeric_properties import (
     DPS,
@@ -43,6 +45,8 @@ from tests.test_numeric_properties import (
     ref_from_log,
     ref_logpdf,
     scaled_condition,
+    spd_matrices,
+    spd_or_skip,
 )
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -252,6 +256,54 @@ def test_compiled_mvn_densities_on_a_large_batch() -> None:
         mvn_pdf(points, mean, np.eye(3) - 2.0)
 
 
+@st.composite
+def moderate_products(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """(m1, cov1, m2, cov2), n = 2..4, standard deviations within 2^+-8 (the coupled-scales defect class left out)."""
+    n = draw(st.integers(2, 4))
+    cov1, cov2 = draw(spd_matrices(n, exponents=(-8, 8))), draw(spd_matrices(n, exponents=(-8, 8)))
+    spd_or_skip(cov1)
+    spd_or_skip(cov2)
+    mean1 = np.array(draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n))) * np.sqrt(np.diagonal(cov1))
+    mean2 = np.array(draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n))) * np.sqrt(np.diagonal(cov2))
+    return mean1, cov1, mean2, cov2
+
+
+@needs_numba
+@given(moderate_products())
+def test_compiled_mvn_multiply_agrees_with_the_numpy_path(compiled: None, case: tuple[np.ndarray, ...]) -> None:
+    """Both paths meet |error| <= 64 n cond(T~) eps |S1||T^-1||S2| (the property test's bound): so their difference."""
+    m1, s1, m2, s2 = case
+    n = len(m1)
+    batch = [np.stack([value, value]) for value in case]
+    fast, slow = mvn_multiply(*batch), numpy_path(mvn_multiply, *batch)
+    assert (fast.cov == np.swapaxes(fast.cov, -1, -2)).all() and (np.diagonal(fast.cov, axis1=1, axis2=2) >= 0).all()
+    k = 2 * K_ND * n * scaled_condition(s1 + s2) * EPS
+    inverse = np.abs(np.linalg.inv(s1 + s2))
+    mean_magnitude = np.abs(s2) @ inverse @ np.abs(m1) + np.abs(s1) @ inverse @ np.abs(m2)
+    cov_magnitude = np.abs(s1) @ inverse @ np.abs(s2)
+    scale = np.sqrt(np.outer(np.diagonal(cov_magnitude), np.diagonal(cov_magnitude)))
+    assert (np.abs(fast.mean - slow.mean) <= k * mean_magnitude + 2 * SUB).all(), (fast.mean, slow.mean)
+    assert (np.abs(fast.cov - slow.cov) <= k * scale + 2 * SUB).all(), (fast.cov, slow.cov)
+
+
+@needs_numba
+def test_compiled_mvn_multiply_redoes_special_elements_and_names_errors(compiled: None) -> None:
+    dense = np.array([[2.0, 0.5], [0.5, 1.0]])
+    m1, m2 = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]), np.array([[3.0, -1.0], [3.0, -1.0], [0.0, 0.0]])
+    s1 = np.stack([dense, np.diag([2.0, 3.0]), dense])
+    s2 = np.stack([dense.T * 3.0, np.diag([1e-300, 3.0]), dense])
+    fast, slow = mvn_multiply(m1, s1, m2, s2), numpy_path(mvn_multiply, m1, s1, m2, s2)
+    np.testing.assert_array_equal(fast.mean[1], slow.mean[1])  # both diagonal: redone by the NumPy path
+    np.testing.assert_array_equal(fast.cov[1], slow.cov[1])
+    np.testing.assert_allclose(fast.cov[::2], slow.cov[::2], rtol=1e-14)
+    np.testing.assert_allclose(fast.mean[::2], slow.mean[::2], rtol=1e-14)
+    s2[2] = [[1.0, 2.0], [2.0, 1.0]]
+    with pytest.raises(ValueError, match=r"cov2 must be positive definite at batch index \(2,\)"):
+        mvn_multiply(m1, s1, m2, s2)
+    with pytest.raises(ValueError, match="cov1 must be symmetric"):
+        mvn_multiply(m1, s1 + np.triu(np.ones((2, 2)), 1), m2, s2)
+
+
 # ----------------------------------------------------------------------------- import cost and dispatch
 
 
@@ -276,6 +328,26 @@ def test_small_arrays_and_the_fallback_never_import_numba() -> None:
     )
     assert run_python(code, KFSYM_COMPILED="0") == [False, False]
     assert run_python(code)[0] is False
+
+
+@needs_numba
+def test_the_property_suite_passes_on_the_compiled_loops() -> None:
+    """tests/test_numeric_properties.py again with KFSYM_COMPILED_MIN_SIZE=1: every array takes a compiled loop
+    where one applies (multiply and mvn_multiply on arrays of any size), against the same mpmath standards."""
+    import os
+
+    env = {**os.environ, "KFSYM_COMPILED_MIN_SIZE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("KFSYM_COMPILED", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "tests/test_numeric_properties.py"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
 
 
 @needs_numba

@@ -570,6 +570,177 @@ def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma:
     return nan, special
 
 
+@_njit
+def _spd_unit_cholesky_fails(matrices, e, rtol, factor, root, power):  # pragma: no cover - compiled
+    """True unless A = matrices[e] is finite, symmetric within rtol sqrt(A_ii A_jj), and 2^-k A 2^-k has a factor.
+
+    Leaves sqrt(A_ii) in ``root`` and 2^-k_i in ``power`` (k_i = exponent(A_ii) // 2, as ``unit_scaled``).
+    """
+    size = matrices.shape[1]
+    fail = False
+    for i in range(size):
+        for j in range(size):
+            fail |= not abs(matrices[e, i, j]) < math.inf
+        fail |= not matrices[e, i, i] > 0.0
+        root[i] = math.sqrt(matrices[e, i, i])
+        power[i] = math.ldexp(1.0, -(math.frexp(matrices[e, i, i])[1] // 2))
+    for i in range(size):
+        for j in range(i):
+            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)
+            fail |= abs(matrices[e, i, j] - matrices[e, j, i]) > rtol * (root[i] * root[j])
+    for j in range(size):
+        # C = 2^-k A 2^-k (exact but for subnormal entries):
+        # C_jj - sum_k L_jk^2 > 0, L_ij = (C_ij - sum_k L_ik L_jk) / L_jj
+        pivot = matrices[e, j, j] * power[j] * power[j]
+        for k in range(j):
+            pivot -= factor[j, k] * factor[j, k]
+        fail |= not pivot > 0.0
+        factor[j, j] = math.sqrt(pivot)
+        for i in range(j + 1, size):
+            value = matrices[e, i, j] * power[i] * power[j]
+            for k in range(j):
+                value -= factor[i, k] * factor[j, k]
+            factor[i, j] = value / factor[j, j]
+    return fail
+
+
+@_njit
+def mvn_product_batch(m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags):  # pragma: no cover - compiled
+    """Posterior mean and covariance of N(m1, S1) N(m2, S2) per batch element; returns the flagged count."""
+    count, size = m1.shape
+    flagged = 0
+    # work arrays, allocated once
+    factor = numpy.empty((size, size))
+    power = numpy.empty(size)
+    std1 = numpy.empty(size)
+    std2 = numpy.empty(size)
+    r = numpy.empty(size)
+    d = numpy.empty(size)
+    deviation = numpy.empty(size)
+    total = numpy.empty((size, size))
+    a = numpy.empty((size, size))
+    b = numpy.empty((size, size))
+    right = numpy.empty((size, size + 1))
+    for e in range(count):
+        flags[e] = 0
+        bad = _spd_unit_cholesky_fails(s1, e, rtol, factor, std1, power)
+        bad |= _spd_unit_cholesky_fails(s2, e, rtol, factor, std2, power)
+        for i in range(size):
+            bad = bad or not (abs(m1[e, i]) < math.inf and abs(m2[e, i]) < math.inf)
+        if bad:
+            flags[e] = 1
+            flagged += 1
+            continue
+        independent = True
+        for i in range(size):
+            for j in range(size):
+                if i != j and (s1[e, i, j] != 0.0 or s2[e, i, j] != 0.0):
+                    independent = False
+        # tiny means scaled up by 2^shift (exact), the mean scaled back once
+        largest = 0.0
+        for i in range(size):
+            largest = max(largest, abs(m1[e, i]), abs(m2[e, i]))
+        shift = max(-math.frexp(largest)[1], 0) if largest > 0.0 else 0
+        for i in range(size):
+            # std1, std2: the square roots of the variances, left by the checks
+            r[i] = 1.0 / math.hypot(std1[i], std2[i])
+            # d: the smaller standard deviation, at least 2^-1020 times the larger
+            d[i] = max(min(std1[i], std2[i]), math.ldexp(max(std1[i], std2[i]), -1020))
+        for i in range(size):
+            u1 = std1[i] * r[i]
+            u2 = std2[i] * r[i]
+            for j in range(size):
+                rho1 = s1[e, i, j] / std1[i] / std1[j]
+                rho2 = s2[e, i, j] / std2[i] / std2[j]
+                # T~ = R S1 R + R S2 R
+                total[i, j] = rho1 * (u1 * (std1[j] * r[j])) + rho2 * (u2 * (std2[j] * r[j]))
+                # A = R S1 D^-1,  B = R S2 D^-1
+                a[i, j] = rho1 * (u1 * (std1[j] / d[j]))
+                b[i, j] = rho2 * (u2 * (std2[j] / d[j]))
+                right[i, j] = b[i, j]
+            # z = R (m2 - m1), without forming m2 - m1
+            if shift:
+                deviation[i] = r[i] * math.ldexp(m2[e, i], shift) - r[i] * math.ldexp(m1[e, i], shift)
+            else:
+                deviation[i] = r[i] * m2[e, i] - r[i] * m1[e, i]
+            right[i, size] = deviation[i]
+        # T~ X = [B | z]: LU with partial pivoting
+        for j in range(size):
+            pivot = j
+            for i in range(j + 1, size):
+                if abs(total[i, j]) > abs(total[pivot, j]):
+                    pivot = i
+            if total[pivot, j] == 0.0:
+                independent = False
+                bad = True
+                break
+            if pivot != j:
+                for c in range(size):
+                    total[j, c], total[pivot, c] = total[pivot, c], total[j, c]
+                for c in range(size + 1):
+                    right[j, c], right[pivot, c] = right[pivot, c], right[j, c]
+            for i in range(j + 1, size):
+                multiplier = total[i, j] / total[j, j]
+                for c in range(j + 1, size):
+                    total[i, c] -= multiplier * total[j, c]
+                for c in range(size + 1):
+                    right[i, c] -= multiplier * right[j, c]
+        if not bad:
+            for j in range(size - 1, -1, -1):
+                for c in range(size + 1):
+                    value = right[j, c]
+                    for k in range(j + 1, size):
+                        value -= total[j, k] * right[k, c]
+                    right[j, c] = value / total[j, j]
+        special = bad or independent
+        for i in range(size):
+            # S = D (A^T T~^-1 B) D
+            for j in range(size):
+                value = 0.0
+                for k in range(size):
+                    value += a[k, i] * right[k, j]
+                cov_out[e, i, j] = d[i] * value * d[j]
+            # W2 (m2 - m1) = D A^T T~^-1 z,  W1 (m2 - m1) = D B^T T~^-1 z
+            second = 0.0
+            first = 0.0
+            for k in range(size):
+                second += a[k, i] * right[k, size]
+                first += b[k, i] * right[k, size]
+            second *= d[i]
+            first *= d[i]
+            z = abs(deviation[i])
+            differ = m1[e, i] != m2[e, i]
+            if not (z <= huge) or ((z < tiny or min(abs(second), abs(first)) < tiny) and differ):
+                special = True
+            if not (abs(second) < math.inf and abs(first) < math.inf):
+                special = True
+            # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error
+            low = math.ldexp(m1[e, i], shift) if shift else m1[e, i]
+            high = math.ldexp(m2[e, i], shift) if shift else m2[e, i]
+            first_error = 0.5 * abs(low) + 0.5 * abs(second)
+            second_error = 0.5 * abs(high) + 0.5 * abs(first)
+            if abs(first_error) < math.inf and not first_error > second_error:
+                value = low + second
+            else:
+                value = high - first
+            if shift:
+                value = math.ldexp(value, -shift)
+            special = special or not abs(value) < math.inf
+            mean_out[e, i] = value
+        # exactly symmetric: A/2 + A^T/2 where A != A^T; a variance <= 0 is repaired by the NumPy path
+        for i in range(size):
+            special = special or not cov_out[e, i, i] > 0.0
+            for j in range(i):
+                if cov_out[e, i, j] != cov_out[e, j, i]:
+                    value = 0.5 * cov_out[e, i, j] + 0.5 * cov_out[e, j, i]
+                    cov_out[e, i, j] = value
+                    cov_out[e, j, i] = value
+        if special:
+            flags[e] = 2
+            flagged += 1
+    return flagged
+
+
 def warm_up(zeros, ones):
     """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""
     gaussian_pdf_fused(zeros, 1.0, 1.0, zeros.copy())
@@ -578,4 +749,9 @@ def warm_up(zeros, ones):
     gaussian_product_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
     gaussian_sum_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
     mvn_log_density_rows(numpy.zeros((2, 2)), zeros, numpy.eye(2), ones, 0.0, zeros.copy())
+    eyes = numpy.stack([numpy.eye(2), numpy.eye(2)])
+    mvn_product_batch(
+        numpy.zeros((2, 2)), eyes, numpy.ones((2, 2)), eyes, 1e-10, 1.0, 1.0,
+        numpy.empty((2, 2)), numpy.empty((2, 2, 2)), numpy.empty(2, dtype=numpy.int8),
+    )
 '''

@@ -20,7 +20,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kfsym.numeric import _jit, gaussian
-from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, quiet, same_size, unit_scaled, vectors
+from kfsym.numeric._validate import (
+    SYMMETRY_RTOL,
+    FloatArray,
+    broadcast_shapes,
+    covariance,
+    quiet,
+    same_size,
+    unit_scaled,
+    vectors,
+)
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
@@ -350,6 +359,52 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
     array([[1., 0.],
            [0., 1.]])
     """
+    fused = _compiled_product(mean1, cov1, mean2, cov2)
+    if fused is not None:
+        return fused
+    return _numpy_product(mean1, cov1, mean2, cov2)
+
+
+def _compiled_product(
+    mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
+) -> MultivariateGaussian | None:
+    """The product by the compiled per-element loop (checks first, in the same pass), or None where it does not apply.
+
+    It applies to float64 ndarrays of one batch shape, means (..., n) and covariances (..., n, n), n >= 2, with
+    at least ``_jit.MIN_SIZE`` covariance entries, and Numba available. The loop checks each element as
+    :func:`covariance` does (finite, symmetric, a Cholesky factor of the unit-scaled matrix) and computes
+    :func:`_scaled_product` for it; an element with an invalid argument sends the whole call to the NumPy
+    path (which raises the error naming it), and the elements outside the common case (z-scores that may
+    over- or underflow, both covariances diagonal, a singular T~, a result to repair) are recomputed there.
+    """
+    arrays = (mean1, cov1, mean2, cov2)
+    if not all(type(array) is np.ndarray and array.dtype == np.float64 for array in arrays):
+        return None
+    m1, s1, m2, s2 = cast(tuple[FloatArray, FloatArray, FloatArray, FloatArray], arrays)
+    if m1.ndim < 1 or m1.shape != m2.shape or s1.shape != s2.shape or s1.shape != (*m1.shape, m1.shape[-1]):
+        return None
+    size = m1.shape[-1]
+    if size < 2 or s1.size < _jit.MIN_SIZE:
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    batch, count = m1.shape[:-1], m1.size // size
+    mean, cov = np.empty((count, size)), np.empty((count, size, size))
+    flags = np.empty(count, dtype=np.int8)
+    flat = [np.ascontiguousarray(array).reshape(count, *array.shape[len(batch) :]) for array in (m1, s1, m2, s2)]
+    flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    if flagged:
+        if (flags == 1).any():
+            return _numpy_product(*arrays)  # raises, naming the argument
+        redo = np.flatnonzero(flags)
+        again = _numpy_product(*(array[redo] for array in flat))
+        mean[redo], cov[redo] = again.mean, again.cov
+    return MultivariateGaussian(mean.reshape(*batch, size), cov.reshape(*batch, size, size))
+
+
+def _numpy_product(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
+    """:func:`mvn_multiply` by batched NumPy operations (any shapes; the fallback)."""
     m1, s1, m2, s2 = _pair_args(mean1, cov1, mean2, cov2)
     if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, the same numbers as multiply()
         with np.errstate(over="ignore", under="ignore"):
