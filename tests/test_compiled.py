@@ -26,7 +26,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kfsym.numeric import _generated, _jit, cdf, logpdf, multiply, mvn_logpdf, mvn_multiply, mvn_pdf, pdf
+from kfsym.numeric import (
+    _generated,
+    _jit,
+    cdf,
+    kf_update,
+    logpdf,
+    multiply,
+    mvn_logpdf,
+    mvn_multiply,
+    mvn_pdf,
+    pdf,
+)
 from tests.paths import assert_paths_agree
 from tests.test_numeric_properties import (
     DPS,
@@ -302,6 +313,41 @@ def test_compiled_mvn_multiply_redoes_special_elements_and_names_errors(compiled
         mvn_multiply(m1, s1, m2, s2)
     with pytest.raises(ValueError, match="cov1 must be symmetric"):
         mvn_multiply(m1, s1 + np.triu(np.ones((2, 2)), 1), m2, s2)
+
+
+def random_updates(seed: int, count: int, n: int, m: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(size=(count, n, n))
+    P = factor @ np.swapaxes(factor, -1, -2) + n * np.eye(n)
+    return rng.normal(size=(count, n)), P, rng.normal(size=(count, m)), rng.normal(size=(m, n))
+
+
+@needs_numba
+@pytest.mark.parametrize(("n", "m"), [(4, 2), (2, 1), (1, 3), (3, 3)])
+def test_compiled_kf_update_agrees_with_the_numpy_path(compiled: None, n: int, m: int) -> None:
+    """Batched and shared H and R; the gain from the Cholesky factor of S, not LU: agreement to rounding."""
+    x, P, z, H = random_updates(n + 10 * m, 4096, n, m)
+    R = np.diag(np.arange(1.0, m + 1.0)) + 0.1
+    for h, r in ((H, R), (np.broadcast_to(H, (4096, m, n)).copy(), np.broadcast_to(R, (4096, m, m)).copy())):
+        fast, slow = kf_update(x, P, z, h, r), numpy_path(kf_update, x, P, z, h, r)
+        assert fast.mean.shape == (4096, n) and fast.cov.shape == (4096, n, n)
+        assert (fast.cov == np.swapaxes(fast.cov, -1, -2)).all()
+        np.testing.assert_allclose(fast.mean, slow.mean, rtol=1e-11, atol=1e-12 * np.abs(slow.mean).max())
+        np.testing.assert_allclose(fast.cov, slow.cov, rtol=1e-11, atol=1e-12 * np.abs(slow.cov).max())
+
+
+@needs_numba
+def test_compiled_kf_update_redoes_special_elements_and_names_errors(compiled: None) -> None:
+    x, P, z, H = random_updates(7, 3, 2, 2)
+    R = np.stack([np.eye(2), np.zeros((2, 2)), np.eye(2)])  # element 1: exact measurements, semi-definite R
+    fast, slow = kf_update(x, P, z, H, R), numpy_path(kf_update, x, P, z, H, R)
+    np.testing.assert_allclose(fast.cov, slow.cov, rtol=1e-12, atol=1e-14)
+    H0 = np.stack([H, np.zeros((2, 2)), H])  # element 1: S = R = 0, not positive definite: the NumPy path's error
+    with pytest.raises(ValueError, match="the innovation covariance H P H\\^T \\+ R is not positive definite"):
+        kf_update(x, P, z, H0, R)
+    P[2, 0, 0] = -1.0
+    with pytest.raises(ValueError, match="P must have a nonnegative diagonal"):
+        kf_update(x, P, z, H, R)
 
 
 # ----------------------------------------------------------------------------- import cost and dispatch

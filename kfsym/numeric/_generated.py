@@ -741,6 +741,181 @@ def mvn_product_batch(m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags
     return flagged
 
 
+@_njit
+def _semidefinite_fails(matrices, e, rtol, factor):  # pragma: no cover - compiled
+    """True unless A = matrices[e] passes covariance(definite=False): finite, nonnegative diagonal, symmetric,
+    zero rows for zero variances, and a Cholesky factor of C + n rtol diag(C) (zero variances: shift n rtol)."""
+    size = matrices.shape[1]
+    fail = False
+    for i in range(size):
+        for j in range(size):
+            fail |= not abs(matrices[e, i, j]) < math.inf
+        fail |= not matrices[e, i, i] >= 0.0
+    if fail:
+        return True
+    for i in range(size):
+        for j in range(size):
+            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj); a zero variance: its row exactly zero
+            root = math.sqrt(matrices[e, i, i]) * math.sqrt(matrices[e, j, j])
+            fail |= abs(matrices[e, i, j] - matrices[e, j, i]) > rtol * root
+            fail |= matrices[e, i, i] == 0.0 and matrices[e, i, j] != 0.0
+    for j in range(size):
+        ej = math.frexp(matrices[e, j, j])[1] // 2
+        # C = 2^-k A 2^-k; C + n rtol diag(C) (1 for a zero variance) must have a Cholesky factor
+        diagonal = math.ldexp(matrices[e, j, j], -2 * ej)
+        pivot = diagonal + (1.0 if diagonal == 0.0 else diagonal) * (size * rtol)
+        for k in range(j):
+            pivot -= factor[j, k] * factor[j, k]
+        if not pivot > 0.0:
+            return True
+        factor[j, j] = math.sqrt(pivot)
+        for i in range(j + 1, size):
+            ei = math.frexp(matrices[e, i, i])[1] // 2
+            value = math.ldexp(matrices[e, i, j], -(ei + ej))
+            for k in range(j):
+                value -= factor[i, k] * factor[j, k]
+            factor[i, j] = value / factor[j, j]
+    return fail
+
+
+@_njit
+def kf_update_batch(x, P, z, H, R, rtol, mean_out, cov_out, flags):  # pragma: no cover - compiled
+    """x+ and P+ per batch element (H, R: one entry or one per element); returns the flagged count."""
+    count, n = x.shape
+    m = z.shape[1]
+    flagged = 0
+    factor_n = numpy.empty((n, n))
+    factor_m = numpy.empty((m, m))
+    ph = numpy.empty((n, m))
+    s = numpy.empty((m, m))
+    power = numpy.empty(m)
+    y = numpy.empty((m, n))
+    gain = numpy.empty((n, m))
+    innovation = numpy.empty(m)
+    reduce = numpy.empty((n, n))
+    left = numpy.empty((n, n))
+    kr = numpy.empty((n, m))
+    for e in range(count):
+        flags[e] = 0
+        h = e if H.shape[0] > 1 else 0
+        r = e if R.shape[0] > 1 else 0
+        bad = _semidefinite_fails(P, e, rtol, factor_n) or _semidefinite_fails(R, r, rtol, factor_m)
+        for i in range(n):
+            bad = bad or not abs(x[e, i]) < math.inf
+            for k in range(m):
+                bad = bad or not abs(H[h, k, i]) < math.inf
+        for k in range(m):
+            bad = bad or not abs(z[e, k]) < math.inf
+        if bad:
+            flags[e] = 1
+            flagged += 1
+            continue
+        special = False
+        # P H^T
+        for i in range(n):
+            for k in range(m):
+                value = 0.0
+                for j in range(n):
+                    value += P[e, i, j] * H[h, k, j]
+                ph[i, k] = value
+        # S = H P H^T + R, exactly symmetric
+        for k in range(m):
+            for l in range(m):
+                value = 0.0
+                for i in range(n):
+                    value += H[h, k, i] * ph[i, l]
+                s[k, l] = value + R[r, k, l]
+        for k in range(m):
+            for l in range(k):
+                if s[k, l] != s[l, k]:
+                    value = 0.5 * s[k, l] + 0.5 * s[l, k]
+                    s[k, l] = value
+                    s[l, k] = value
+            special = special or not abs(s[k, k]) < math.inf
+        # S = D C D, D = diag(2^k): the Cholesky factor of C proves S positive definite and solves for the gain
+        for k in range(m):
+            power[k] = math.ldexp(1.0, -(math.frexp(s[k, k])[1] // 2)) if s[k, k] > 0.0 else 1.0
+        for j in range(m):
+            pivot = s[j, j] * power[j] * power[j]
+            for k in range(j):
+                pivot -= factor_m[j, k] * factor_m[j, k]
+            if not pivot > 0.0:
+                special = True
+                pivot = 1.0
+            factor_m[j, j] = math.sqrt(pivot)
+            for i in range(j + 1, m):
+                value = s[i, j] * power[i] * power[j]
+                for k in range(j):
+                    value -= factor_m[i, k] * factor_m[j, k]
+                factor_m[i, j] = value / factor_m[j, j]
+        # K^T = S^-1 H P = D^-1 C^-1 (D^-1 H P): L L^T Y = D^-1 (P H^T)^T, forward then back substitution
+        for c in range(n):
+            for k in range(m):
+                value = ph[c, k] * power[k]
+                for j in range(k):
+                    value -= factor_m[k, j] * y[j, c]
+                y[k, c] = value / factor_m[k, k]
+            for k in range(m - 1, -1, -1):
+                value = y[k, c]
+                for j in range(k + 1, m):
+                    value -= factor_m[j, k] * y[j, c]
+                y[k, c] = value / factor_m[k, k]
+            for k in range(m):
+                gain[c, k] = y[k, c] * power[k]
+        # x+ = x + K (z - H x)
+        for k in range(m):
+            value = 0.0
+            for i in range(n):
+                value += H[h, k, i] * x[e, i]
+            innovation[k] = z[e, k] - value
+        for i in range(n):
+            value = 0.0
+            for k in range(m):
+                value += gain[i, k] * innovation[k]
+            mean_out[e, i] = x[e, i] + value
+            special = special or not abs(mean_out[e, i]) < math.inf
+        # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
+        for i in range(n):
+            for j in range(n):
+                value = 0.0
+                for k in range(m):
+                    value += gain[i, k] * H[h, k, j]
+                reduce[i, j] = (1.0 if i == j else 0.0) - value
+        for i in range(n):
+            for j in range(n):
+                value = 0.0
+                for k in range(n):
+                    value += reduce[i, k] * P[e, k, j]
+                left[i, j] = value
+            for l in range(m):
+                value = 0.0
+                for k in range(m):
+                    value += gain[i, k] * R[r, k, l]
+                kr[i, l] = value
+        for i in range(n):
+            for j in range(n):
+                first = 0.0
+                for k in range(n):
+                    first += left[i, k] * reduce[j, k]
+                second = 0.0
+                for k in range(m):
+                    second += kr[i, k] * gain[j, k]
+                cov_out[e, i, j] = first + second
+        # exactly symmetric: A/2 + A^T/2 where A != A^T; a variance <= 0 is repaired by the NumPy path
+        for i in range(n):
+            special = special or not (cov_out[e, i, i] > 0.0 and cov_out[e, i, i] < math.inf)
+            for j in range(i):
+                if cov_out[e, i, j] != cov_out[e, j, i]:
+                    value = 0.5 * cov_out[e, i, j] + 0.5 * cov_out[e, j, i]
+                    cov_out[e, i, j] = value
+                    cov_out[e, j, i] = value
+                special = special or not abs(cov_out[e, i, j]) < math.inf
+        if special:
+            flags[e] = 2
+            flagged += 1
+    return flagged
+
+
 def warm_up(zeros, ones):
     """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""
     gaussian_pdf_fused(zeros, 1.0, 1.0, zeros.copy())
@@ -754,4 +929,9 @@ def warm_up(zeros, ones):
         numpy.zeros((2, 2)), eyes, numpy.ones((2, 2)), eyes, 1e-10, 1.0, 1.0,
         numpy.empty((2, 2)), numpy.empty((2, 2, 2)), numpy.empty(2, dtype=numpy.int8),
     )
+    for shared in (eyes[:1], eyes):  # H and R shared by the batch, or one per element
+        kf_update_batch(
+            numpy.zeros((2, 2)), eyes, numpy.ones((2, 2)), shared, shared, 1e-10,
+            numpy.empty((2, 2)), numpy.empty((2, 2, 2)), numpy.empty(2, dtype=numpy.int8),
+        )
 '''

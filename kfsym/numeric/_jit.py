@@ -29,7 +29,7 @@ __all__ = ["MIN_SIZE", "cache_directory", "compile_seconds", "elementwise_kernel
 #: Arrays with fewer elements than this keep the NumPy kernels: the call into a compiled loop (and
 #: importing Numba at all) pays only for large arrays. Tests lower it (``KFSYM_COMPILED_MIN_SIZE=1`` runs
 #: a whole test file on the compiled loops wherever they apply).
-MIN_SIZE = int(os.environ.get("KFSYM_COMPILED_MIN_SIZE", 1 << 15))
+MIN_SIZE = int(os.environ.get("KFSYM_COMPILED_MIN_SIZE", str(1 << 15)))
 
 _MODULES: dict[str, ModuleType] = {}
 _UNAVAILABLE: list[bool] = []  # [True] once importing Numba has failed
