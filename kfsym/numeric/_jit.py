@@ -33,6 +33,7 @@ MIN_SIZE = int(os.environ.get("KFSYM_COMPILED_MIN_SIZE", str(1 << 15)))
 
 _MODULES: dict[str, ModuleType] = {}
 _UNAVAILABLE: list[bool] = []  # [True] once importing Numba has failed
+_ELEMENTWISE: list[ModuleType] = []  # the loaded module of COMPILED_SOURCE
 #: Seconds each generated module took to import and compile its first kernel, by name.
 compile_seconds: dict[str, float] = {}
 
@@ -100,11 +101,15 @@ def elementwise_kernels() -> ModuleType | None:
     Their first call per argument types compiles (or loads Numba's on-disk cache); see
     :func:`warm_up`, which :mod:`kfsym.bench` times.
     """
-    if os.environ.get("KFSYM_COMPILED", "1") == "0" or numba_version() is None:
+    if os.environ.get("KFSYM_COMPILED", "1") == "0":
         return None
-    from kfsym.numeric import _generated
+    if not _ELEMENTWISE:  # once per process: hashing the source costs more than a small call
+        if numba_version() is None:
+            return None
+        from kfsym.numeric import _generated
 
-    return load_source("kfsym_elementwise", _generated.COMPILED_SOURCE)
+        _ELEMENTWISE.append(load_source("kfsym_elementwise", _generated.COMPILED_SOURCE))
+    return _ELEMENTWISE[0]
 
 
 def warm_up() -> float:
