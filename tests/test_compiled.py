@@ -130,6 +130,35 @@ def test_the_printed_product_loop_is_the_plain_float_kernel(case: tuple[float, f
         assert (float(mean[0]), float(var[0])) == _generated.gaussian_product_scalar(*case)
 
 
+def test_the_printed_exp_is_within_an_ulp_over_the_whole_range() -> None:
+    """_exp (run as Python) against mpmath: within an ulp of exp for normal results, within one subnormal ulp below."""
+    kernels = plain_python_kernels()
+    rng = np.random.default_rng(11)
+    points = [*rng.uniform(-745.2, 709.8, 400), *rng.uniform(-1.0, 1.0, 100), -745.13, -745.14, -708.4, 709.78, 709.79]
+    with mpmath.workdps(DPS), np.errstate(over="ignore"):
+        for v in points:
+            got = float(kernels._exp(np.float64(v)))
+            exact = mpmath.exp(mpf(v))
+            assert_close(got, exact, rtol=1.2 * EPS, label=f"_exp({v!r})", subnormal_ulps=1)
+        assert [float(kernels._exp(np.float64(v))) for v in (-math.inf, -800.0, 0.0, 800.0, math.inf)] == [
+            0.0,
+            0.0,
+            1.0,
+            math.inf,
+            math.inf,
+        ]
+
+
+def test_loops_that_contract_have_no_rounded_product_feeding_a_sum() -> None:
+    from kfsym.derive.compiled import _check_contractible
+
+    _check_contractible("pdf-like", [("subtract", 1), ("square", None), ("multiply", 0.5), ("rsubtract", 2)])
+    with pytest.raises(ValueError, match="square feeds add"):
+        _check_contractible("bad", [("square", None), ("add", 1.0)])
+    with pytest.raises(ValueError, match="multiply feeds subtract"):
+        _check_contractible("bad", [("multiply", 0.3), ("subtract", 1.0)])
+
+
 def test_the_printed_loops_count_nan_and_invalid_arguments() -> None:
     kernels = plain_python_kernels()
     out = np.empty(3)

@@ -8,9 +8,9 @@ compiles it there. Two kinds of loop:
 ``_<name>_loop`` / ``<name>_fused(x, <parameters>, out) -> int``
     a result with a ``data`` argument: the chain of :func:`kfsym.derive.lowering.chain_for`
     (the steps of ``<name>_inplace``, printed as in ``<name>_scalar``) applied per element in
-    one pass, the parameters scalars computed once. A chain that ends in ``exp`` stops before
-    it and ``<name>_fused`` applies NumPy's vectorised exp in place: Numba calls the C
-    library's scalar exp, several times slower than NumPy's SIMD loop. Returns how many data
+    one pass, the parameters scalars computed once. A final ``exp`` is ``_exp``, exp in plain
+    arithmetic that vectorises (Numba's ``math.exp`` calls the C library's scalar exp, several
+    times slower than NumPy's SIMD loop), within an ulp like NumPy's. Returns how many data
     elements are NaN (validation rides along the pass) and how many values (before a final
     exp) are infinite from finite data: an intermediate overflow the caller corrects.
 ``<name>_pairs(<parameter arrays>, <output arrays>) -> (invalid, slow)``
@@ -25,6 +25,8 @@ The arithmetic steps are the same IEEE operations as the NumPy kernels'; ``exp``
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,10 +46,49 @@ __all__ = [
     "pairs_loop_source",
 ]
 
+def _exp_source() -> str:
+    """``_exp(v)``: exp in straight-line arithmetic that vectorises (Numba's math.exp is a scalar libm call).
+
+    exp(v) = 2^k exp(r), k = round(v / log 2), r = v - k log 2 with log 2 split in two (Cody-Waite: the high
+    part has 32 significant bits, so k log2_hi is exact), exp(r) = 1 + r + r^2 q(r) with q the Taylor
+    polynomial to degree 13 (|r| <= log(2)/2: truncation below 0.05 ulp), and 2^k applied in two exact
+    halves so that a subnormal result is rounded once. The constants are computed here, at codegen time.
+    """
+    ln2 = sp.log(2).evalf(40)
+    ln2_hi = math.ldexp(math.floor(math.ldexp(float(ln2), 32)), -32)
+    ln2_lo = float(ln2 - sp.Float(ln2_hi, 40))
+    coefficients = [float(1 / sp.factorial(k)) for k in range(2, 14)]
+    horner = "".join(f"    q = q * r + {c!r}\n" for c in reversed(coefficients[:-1]))
+    return f"""\
+# exp in arithmetic that vectorises, inlined into its caller (Numba's IR: a call would not be inlined once the
+# caller is cached), which compiles it with fastmath={{"contract"}}: the polynomial's multiply-adds fuse (one
+# rounding for two: as accurate or better; twice as fast).
+@numba.njit(inline="always", nogil=True, error_model="numpy")
+def _exp(v):  # pragma: no cover - compiled
+    \"\"\"exp(v) within an ulp: 2^k (1 + r + r^2 q(r)), r = v - k log 2, |r| <= log(2)/2.\"\"\"
+    v = min(max(v, -746.0), 710.0)  # beyond: 0 and inf, as exp rounds them
+    # k = round(v / log 2), by the 1.5 2^52 shift (round to nearest, no conversion)
+    k = (v * {1 / math.log(2)!r} + 6755399441055744.0) - 6755399441055744.0
+    # r = v - k log 2: k log2_hi exact, log2_lo the rest
+    r = (v - k * {ln2_hi!r}) - k * {ln2_lo!r}
+    q = {coefficients[-1]!r}
+{horner}    # exp(r) = 1 + r + r^2 (1/2 + r/6 + ...)
+    p = 1.0 + (r + (r * r) * q)
+    # 2^k in two halves, each a normal power of two: p 2^half is exact, the second product rounds once
+    n = numpy.int64(k)
+    half = n >> 1
+    first = numpy.int64((half + 1023) << 52).view(numpy.float64)
+    second = numpy.int64((n - half + 1023) << 52).view(numpy.float64)
+    return (p * first) * second
+"""
+
+
 #: The head of the compiled module: Numba's options, stated once.
-COMPILED_PRELUDE = '''\
+COMPILED_PRELUDE = (
+    '''\
 """Fused loops printed by ``kfsym codegen`` (kfsym.derive.compiled); compiled by kfsym.numeric._jit."""
 
+import itertools
 import math
 
 import numba
@@ -56,7 +97,14 @@ import numpy
 # error_model="numpy": a division by zero gives inf/nan as in NumPy, with no check in the loop;
 # no fastmath: every operation rounds as written (IEEE), as in the NumPy kernels.
 _njit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+# For loops that end in _exp: "contract" only, and only where codegen found no product feeding a sum among
+# the chain's own steps but products by a power of two (exact), so it fuses nothing but _exp's polynomial.
+_njit_contract = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
+
 '''
+    + _exp_source()
+)
 
 
 def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: str) -> str:
@@ -67,12 +115,14 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
     steps = [chain.first, *chain.steps]
     tail_exp = steps[-1] == ("exp", None)
     if tail_exp:
-        steps = steps[:-1]
+        steps = steps[:-1]  # the final exp is _exp, after the overflow count
+    if tail_exp:
+        _check_contractible(result.name, steps)
     names = [name for name, _ in result.params]
     others = [name for name in names if name != result.data]
     arguments = ", ".join([result.data, *others, "out"])
     lines = [
-        "@_njit",
+        "@_njit_contract" if tail_exp else "@_njit",
         f"def _{result.name}_loop({arguments}):  # pragma: no cover - compiled",
         f'    """{docstring_text(result.summary)} ``{origin}``: the steps of ``{result.name}_inplace``, one pass."""',
     ]
@@ -93,7 +143,7 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
         *[f"        {line}" for line in body],
         "        # an infinite value from finite data: an intermediate overflowed (the caller decides)",
         "        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)",
-        "        out[i] = v",
+        "        out[i] = _exp(v)" if tail_exp else "        out[i] = v",
         "    return nan, overflow",
         "",
         "",
@@ -101,10 +151,33 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
         f'    """{docstring_text(result.summary)} Into ``out`` (1-D, as ``{result.data}``); (NaN, overflow) counts."""',
         f"    counts = _{result.name}_loop({arguments})",
     ]
-    if tail_exp:
-        lines.append("    numpy.exp(out, out=out)  # NumPy's SIMD exp: the C library's scalar one is far slower")
     lines.append("    return counts")
     return "\n".join(lines) + "\n"
+
+
+_PRODUCTS = ("multiply", "square")
+_SUMS = ("add", "subtract", "rsubtract")
+
+
+def _check_contractible(name: str, steps: Sequence[tuple[str, Any]]) -> None:
+    """Raise unless fusing a product into the sum that follows it could not change a rounding in ``steps``.
+
+    The loops ending in ``_exp`` compile with fastmath "contract" (for the polynomial of exp); a product
+    that feeds a sum would be fused too and round once instead of twice, unlike the NumPy kernel. A
+    product by a power of two is exact (but for underflow into the subnormals, far below any sum it feeds).
+    """
+    for (operation, operand), (following, _) in itertools.pairwise(steps):
+        if operation in _PRODUCTS and following in _SUMS:
+            exact = operation == "multiply" and operand is not None and _power_of_two(operand)
+            if not exact:
+                raise ValueError(f"result {name}: step {operation} feeds {following}; it cannot run contracted")
+
+
+def _power_of_two(value: Any) -> bool:
+    number = sp.nsimplify(value)
+    if not number.is_Rational or number <= 0:
+        return False
+    return bool(sp.log(number, 2).is_integer)
 
 
 def pairs_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: str) -> str:
