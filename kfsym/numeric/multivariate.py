@@ -188,19 +188,20 @@ def _compiled_log_density(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Floa
     """log N(x; mean, cov) for many points and one mean and covariance, by the compiled loop; else None.
 
     It applies to a float64 ndarray ``x`` of at least ``_jit.MIN_SIZE`` points (..., n), n >= 2, a single
-    mean (n,) and covariance (n, n), with Numba available. Validation factors the covariance once
-    (:func:`_scaled_cholesky`, the factor :func:`covariance` proved to exist) and the loop reuses it for
-    every point; NaN in ``x`` is counted in the same pass and reported by :func:`vectors`. Points with
-    an infinite or overflowing x - m, and invalid arguments, take the NumPy path (which raises the
-    errors, in the order of the arguments).
+    mean (n,) and covariance (n, n), with Numba available. Validation factors the covariance once (the
+    unit-scaled Cholesky factor of :func:`covariance`, as :func:`_scaled_cholesky` computes it) and the
+    loop solves every point with that factor; NaN in ``x`` is counted in the same pass and reported by
+    :func:`vectors`. Points with an infinite or overflowing x - m, and invalid arguments, take the NumPy
+    path (which raises the errors, in the order of the arguments).
     """
     if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim >= 2 and x.shape[-1] >= 2):
         return None
     count = x.size // x.shape[-1]
     if count < _jit.MIN_SIZE:
         return None
+    found: list[Any] = []  # the Cholesky factor that validation computes: the loop solves with it
     try:
-        means, covariances = vectors(mean, "mean"), covariance(cov, "cov", definite=True)
+        means, covariances = vectors(mean, "mean"), covariance(cov, "cov", definite=True, factor=found)
     except (TypeError, ValueError):
         return None  # the NumPy path raises, naming the arguments in order
     size = x.shape[-1]
@@ -209,7 +210,7 @@ def _compiled_log_density(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Floa
     kernels = _jit.elementwise_kernels()
     if kernels is None:
         return None
-    factor, exponents = _scaled_cholesky(covariances)
+    factor, exponents = found[0]
     # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2: the constant part, once
     constant = float(-0.5 * (size * _LOG_2PI + _log_det(factor, exponents)))
     out = np.empty(x.shape[:-1])
