@@ -15,11 +15,8 @@ kernel (the fallback, tested that way).
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +37,8 @@ compile_seconds: dict[str, float] = {}
 
 def cache_directory() -> Path:
     """Where the generated sources (and Numba's cache next to them) live; created if needed."""
+    import tempfile  # here, not at import: kfsym.numeric imports this module and must stay light
+
     candidates = []
     if os.environ.get("KFSYM_CACHE_DIR"):
         candidates.append(Path(os.environ["KFSYM_CACHE_DIR"]))
@@ -73,6 +72,9 @@ def load_source(prefix: str, source: str) -> ModuleType:
     The digest covers the source and Numba's version, so a changed kernel or a new Numba never
     loads stale machine code. Raises ImportError when Numba is not installed.
     """
+    import hashlib
+    import importlib.util
+
     version = numba_version()
     if version is None:
         raise ImportError("compiled kernels need Numba: pip install 'kfsym[fast]'")
