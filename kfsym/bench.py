@@ -58,6 +58,9 @@ class Case:
     make: Callable[[int], dict[str, Callable[[], object]]]
     note: str = ""
     skipped: list[str] = field(default_factory=list)
+    #: The implementation that is the hardware floor of the case (one exp pass, one streaming pass over
+    #: the bytes the case must read and write, or its flop count as small matrix products); reported apart.
+    floor: str = ""
 
 
 def _optional(module: str) -> Any:
@@ -81,6 +84,7 @@ def _pdf_case(size: int, log: bool) -> Callable[[int], dict[str, Callable[[], ob
             implementations["numpy (hand-written)"] = lambda: (
                 -0.5 * (x - mean) ** 2 / var - 0.5 * np.log(2 * np.pi * var)
             )
+            implementations[STREAM_FLOOR] = lambda: np.subtract(x, mean)
         else:
             implementations["numpy (hand-written)"] = lambda: (
                 np.exp(-0.5 * (x - mean) ** 2 / var) / np.sqrt(2 * np.pi * var)
@@ -97,6 +101,51 @@ def _pdf_case(size: int, log: bool) -> Callable[[int], dict[str, Callable[[], ob
         return implementations
 
     return make
+
+
+#: Floor names: the implementations that time the hardware limit of a case.
+EXP_FLOOR = "np.exp alone (lower bound)"
+STREAM_FLOOR = "floor: one streaming pass (read the inputs, write the outputs)"
+FLOP_FLOOR = "floor: the case's flop count as 16 x 16 matrix products"
+
+
+def _cdf_case(seed: int) -> dict[str, Callable[[], object]]:
+    import kfsym.numeric as kn
+
+    x = np.random.default_rng(seed).normal(0.3, 1.7, 10**6)
+    implementations: dict[str, Callable[[], object]] = {"kfsym": lambda: kn.cdf(x, 0.3, 2.89)}
+    implementations["kfsym NumPy fallback (KFSYM_COMPILED=0)"] = lambda: _without_compiled(kn.cdf, x, 0.3, 2.89)
+    special, stats = _optional("scipy.special"), _optional("scipy.stats")
+    if stats is not None:
+        implementations["scipy.stats.norm.cdf"] = lambda: stats.norm.cdf(x, 0.3, 1.7)
+    if special is not None:
+        implementations["scipy.special.ndtr (standardised)"] = lambda: special.ndtr((x - 0.3) / 1.7)
+    implementations[EXP_FLOOR] = lambda: np.exp(x)
+    return implementations
+
+
+def _without_compiled(function: Callable[..., Any], *args: Any) -> object:
+    """``function(*args)`` on the NumPy kernels (the fallback without Numba)."""
+    saved = os.environ.get("KFSYM_COMPILED")
+    os.environ["KFSYM_COMPILED"] = "0"
+    try:
+        return function(*args)
+    finally:
+        if saved is None:
+            del os.environ["KFSYM_COMPILED"]
+        else:
+            os.environ["KFSYM_COMPILED"] = saved
+
+
+def _flop_floor(flops: float) -> Callable[[], object]:
+    """Stacked 16 x 16 matrix products of about ``flops`` floating-point operations (2 * 16^3 each).
+
+    Small products run single-threaded in the BLAS (a large one would time thread wake-ups on a loaded
+    machine): the rate of dense small-matrix arithmetic, which a batch of 4 x 4 formulas cannot beat.
+    """
+    count = max(1, round(flops / (2 * 16**3)))
+    a, b = np.ones((count, 16, 16)), np.ones((count, 16, 16))
+    return lambda: a @ b
 
 
 def _numba_pdf(log: bool) -> Callable[..., Any] | None:
@@ -162,6 +211,8 @@ def _array_multiply(seed: int) -> dict[str, Callable[[], object]]:
     implementations: dict[str, Callable[[], object]] = {
         "kfsym": lambda: kn.multiply(m1, v1, m2, v2),
         "numpy (textbook formula)": lambda: ((m1 * v2 + m2 * v1) / (v1 + v2), v1 * v2 / (v1 + v2)),
+        "kfsym NumPy fallback (KFSYM_COMPILED=0)": lambda: _without_compiled(kn.multiply, m1, v1, m2, v2),
+        STREAM_FLOOR: lambda: (np.add(m1, v1), np.add(m2, v2)),
     }
     filterpy_stats = _optional("filterpy.stats")
     if filterpy_stats is not None:
@@ -188,6 +239,7 @@ def _mvn_pdf(seed: int) -> dict[str, Callable[[], object]]:
         return np.exp(-0.5 * squared) / (2 * np.pi * np.prod(np.diag(factor)))
 
     implementations: dict[str, Callable[[], object]] = {"kfsym": lambda: kn.mvn_pdf(points, mean, cov), "numpy": hand}
+    implementations[EXP_FLOOR] = lambda: np.exp(points[:, 0])
     stats = _optional("scipy.stats")
     if stats is not None:
         frozen = stats.multivariate_normal(mean, cov)
@@ -210,6 +262,8 @@ def _mvn_multiply(seed: int) -> dict[str, Callable[[], object]]:
     implementations: dict[str, Callable[[], object]] = {
         "kfsym": lambda: kn.mvn_multiply(m1, s1, m2, s2),
         "numpy (batched solve, no checks)": hand,
+        # per element: LU of cov1 + cov2 (2n^3/3), n right-hand sides (2n^3), K cov2 (2n^3), the mean (4n^2)
+        FLOP_FLOOR: _flop_floor(count * (2 * size**3 / 3 + 4 * size**3 + 4 * size**2)),
     }
     filterpy_stats = _optional("filterpy.stats")
     if filterpy_stats is not None:
@@ -238,9 +292,15 @@ def _kf_update(seed: int) -> dict[str, Callable[[], object]]:
             K, -1, -2
         )
 
+    m = 2
     implementations: dict[str, Callable[[], object]] = {
         "kfsym": lambda: kn.kf_update(x, P, z, H, R),
         "numpy (batched solve, Joseph, no checks)": hand,
+        # per element: P H^T and S (2n^2 m + 2n m^2), the gain solve (2m^3/3 + 2m^2 n), I - K H (2n^2 m),
+        # the Joseph form (4n^3 + 2n m^2 + 2n^2 m) and the mean (4n m)
+        FLOP_FLOOR: _flop_floor(
+            count * (6 * size**2 * m + 4 * size * m**2 + 2 * m**3 / 3 + 2 * m**2 * size + 4 * size**3 + 4 * size * m)
+        ),
     }
     filterpy_kalman = _optional("filterpy.kalman")
     if filterpy_kalman is not None:
@@ -448,6 +508,39 @@ def _fresh_interpreter(statement: str) -> Callable[[], object]:
     return run
 
 
+def _compile_times(seed: int) -> dict[str, Callable[[], object]]:
+    """Fresh interpreters compiling every fused loop: into an empty cache directory, and from a filled one."""
+    import tempfile
+
+    statement = "import kfsym.numeric._jit as j; j.warm_up()"
+    warm_directory = tempfile.mkdtemp(prefix="kfsym-bench-warm-")
+    _in_cache(statement, warm_directory)()  # fill it once
+    return {
+        "kfsym": _in_cache(statement, None),
+        "warm: Numba's on-disk cache": _in_cache(statement, warm_directory),
+        "import numba alone": _fresh_interpreter("import numba"),
+        "import kfsym.numeric alone": _fresh_interpreter("import kfsym.numeric"),
+    }
+
+
+def _in_cache(statement: str, directory: str | None) -> Callable[[], object]:
+    """A fresh interpreter running ``statement`` with KFSYM_CACHE_DIR = ``directory`` (None: a new empty one)."""
+    import shutil
+    import tempfile
+
+    def run() -> object:
+        target = directory or tempfile.mkdtemp(prefix="kfsym-bench-cold-")
+        try:
+            env = {**os.environ, "KFSYM_CACHE_DIR": target}
+            env.pop("KFSYM_COMPILED", None)
+            return subprocess.run([sys.executable, "-c", statement], capture_output=True, check=True, env=env)
+        finally:
+            if directory is None:
+                shutil.rmtree(target, ignore_errors=True)
+
+    return run
+
+
 def _imports(seed: int) -> dict[str, Callable[[], object]]:
     return {
         "kfsym": _fresh_interpreter("import kfsym.numeric"),
@@ -462,19 +555,20 @@ def _prove(seed: int) -> dict[str, Callable[[], object]]:
 
 
 CASES: tuple[Case, ...] = (
-    Case("pdf, 10^3 elements", _pdf_case(10**3, log=False)),
-    Case("pdf, 10^6 elements", _pdf_case(10**6, log=False)),
-    Case("pdf, 10^7 elements", _pdf_case(10**7, log=False)),
-    Case("logpdf, 10^3 elements", _pdf_case(10**3, log=True)),
-    Case("logpdf, 10^6 elements", _pdf_case(10**6, log=True)),
-    Case("logpdf, 10^7 elements", _pdf_case(10**7, log=True)),
+    Case("pdf, 10^3 elements", _pdf_case(10**3, log=False), floor=EXP_FLOOR),
+    Case("pdf, 10^6 elements", _pdf_case(10**6, log=False), floor=EXP_FLOOR),
+    Case("pdf, 10^7 elements", _pdf_case(10**7, log=False), floor=EXP_FLOOR),
+    Case("logpdf, 10^3 elements", _pdf_case(10**3, log=True), floor=STREAM_FLOOR),
+    Case("logpdf, 10^6 elements", _pdf_case(10**6, log=True), floor=STREAM_FLOOR),
+    Case("logpdf, 10^7 elements", _pdf_case(10**7, log=True), floor=STREAM_FLOOR),
+    Case("cdf, 10^6 elements", _cdf_case, floor=EXP_FLOOR, note="erfc costs several exp; the floor is one exp pass"),
     Case("pdf, scalar", _scalar_pdf),
     Case("multiply, scalar", _scalar_pair("multiply")),
     Case("add, scalar", _scalar_pair("add")),
-    Case("multiply, 10^6 elements", _array_multiply),
-    Case("mvn_pdf, 10^6 2-D points", _mvn_pdf),
-    Case("mvn_multiply, 10^4 x 4-D", _mvn_multiply),
-    Case("kf_update, 10^4 x 4-D state, 2-D measurement", _kf_update),
+    Case("multiply, 10^6 elements", _array_multiply, floor=STREAM_FLOOR),
+    Case("mvn_pdf, 10^6 2-D points", _mvn_pdf, floor=EXP_FLOOR),
+    Case("mvn_multiply, 10^4 x 4-D", _mvn_multiply, floor=FLOP_FLOOR),
+    Case("kf_update, 10^4 x 4-D state, 2-D measurement", _kf_update, floor=FLOP_FLOOR),
     Case(
         "kf_filter, 1 track x 10^4 steps, 4-D state, 2-D measurement",
         _kf_filter_one_track,
@@ -496,6 +590,11 @@ CASES: tuple[Case, ...] = (
         note="filter and backward pass for every track",
     ),
     Case("import kfsym.numeric (fresh interpreter)", _imports, note="subtract 'python -c pass' for the import"),
+    Case(
+        "compiled kernels: first call in a fresh interpreter (cold: empty cache directory)",
+        _compile_times,
+        note="import numba, compile (cold) or load (warm) every fused loop; compare 'import numba alone'",
+    ),
     Case("kfsym prove (all derivations)", _prove, note="wall time, one run, --jobs min(2, cores)"),
 )
 
@@ -538,7 +637,7 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
 def _settings(case: Case, quick: bool) -> tuple[int, float]:
     if case.make in (_prove,):
         return 1, 0.0
-    if case.make in (_imports,):
+    if case.make in (_imports, _compile_times):
         return (3, 0.0) if quick else (9, 0.0)
     heavy = "10^7" in case.name or "10^4" in case.name or "10^6" in case.name
     if quick:
@@ -616,14 +715,18 @@ def _verdict(ratio: float | None) -> str:
 
 def _table(measurements: list[Measurement]) -> Iterator[str]:
     width = max(len(m.implementation) for m in measurements)
+    floors = {case.name: case.floor for case in CASES if case.floor}
+    notes = {case.name: case.note for case in CASES if case.note}
     case = None
     for item in measurements:
         if item.case != case:
             case = item.case
-            yield f"\n{case}"
+            yield f"\n{case}" + (f"   [{notes[case]}]" if case in notes else "")
         ratio = "" if item.implementation == "kfsym" else _verdict(item.ratio)
         spread = f"±{100 * item.spread / 2:4.0f}%" if item.repeats > 2 else "     "
         yield f"  {item.implementation:<{width}}  {_format_seconds(item.median)}  {spread}  {ratio}"
+        if floors.get(item.case) == item.implementation and item.ratio is not None:
+            yield f"  {'':<{width}}  -> floor of this case: kfsym takes {item.ratio:.3g}x the floor's time"
 
 
 def run(

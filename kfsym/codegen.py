@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kfsym.derive import Derivation, Result, all_derivations
+from kfsym.derive.compiled import compiled_module, data_loop_source, pairs_loop_source
 from kfsym.derive.lowering import ScalarPrinter, chain_for, fastpath_source, inplace_source, scalar_source
 from kfsym.derive.printing import PRELUDE, kernel_source
 
@@ -34,7 +35,9 @@ Use the validated public functions of :mod:`kfsym.numeric` instead.
 def generate_source() -> str:
     """The full text of the generated module, deterministic for a given registry."""
     kernels = []
-    names: set[str] = set()
+    loops: list[str] = []
+    warm: list[str] = []
+    names: set[str] = {"COMPILED_SOURCE"}
     for derivation in all_derivations():
         for result in derivation.results:
             if result.name in names:
@@ -42,8 +45,10 @@ def generate_source() -> str:
             names.add(result.name)
             kernels.extend(_kernels(result, derivation))
             names.update(_variant_names(result))
+            _loops(result, derivation, loops, warm)
     exports = ", ".join(f'"{name}"' for name in sorted(names))
-    parts = [BANNER, PRELUDE, f"__all__ = [{exports}]\n", *kernels]
+    compiled = compiled_module(loops, warm)
+    parts = [BANNER, PRELUDE, f"__all__ = [{exports}]\n", *kernels, _compiled_constant(compiled)]
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"
 
 
@@ -70,6 +75,30 @@ def _kernels(result: Result, derivation: Derivation) -> list[str]:
         )
         sources.append(fastpath_source(result, derivation.where, derivation.name))
     return sources
+
+
+def _loops(result: Result, derivation: Derivation, loops: list[str], warm: list[str]) -> None:
+    """Append the fused Numba loop(s) of ``result`` and their warm-up calls (tiny arrays, float parameters)."""
+    if result.data is not None:
+        loops.append(data_loop_source(result, derivation.where, derivation.name))
+        others = ", ".join("1.0" for name, _ in result.params if name != result.data)
+        warm.append(f"{result.name}_fused(zeros, {others}, zeros.copy())")
+    elif result.scalar:
+        loops.append(pairs_loop_source(result, derivation.where, derivation.name))
+        inputs = ", ".join("ones" for _ in result.params)
+        outputs = ", ".join("zeros.copy()" for _ in result.outputs)
+        warm.append(f"{result.name}_pairs({inputs}, {outputs})")
+
+
+def _compiled_constant(source: str) -> str:
+    """``COMPILED_SOURCE = '...'``: the Numba module as a string, compiled only by kfsym.numeric._jit."""
+    if "'''" in source or "\\" in source:
+        raise ValueError("the compiled source must not contain triple single quotes or backslashes")
+    return (
+        "#: Numba source of the fused loops (kfsym.derive.compiled), printed from the same steps as the kernels\n"
+        "#: above. A string: kfsym.numeric._jit writes it to the cache directory and compiles it on first use.\n"
+        f"COMPILED_SOURCE = '''\\\n{source}'''\n"
+    )
 
 
 def write(path: Path = GENERATED_PATH) -> bool:

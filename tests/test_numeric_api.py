@@ -381,7 +381,7 @@ def test_import_numeric_is_light() -> None:
     code = (
         "import json, sys\n"
         "import kfsym.numeric\n"
-        "heavy = ('sympy', 'scipy', 'matplotlib')\n"
+        "heavy = ('sympy', 'scipy', 'matplotlib', 'numba', 'llvmlite')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

@@ -25,7 +25,7 @@ def _erfc(x: Any) -> Any:
     return _erfc_ufunc(x).astype(numpy.float64)
 
 
-__all__ = ["clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
+__all__ = ["COMPILED_SOURCE", "clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
 
 
 def uniform_moments(low: Any, high: Any) -> tuple[Any, Any]:
@@ -395,3 +395,579 @@ def gaussian_sum_fastpath(fallback: Callable[..., Any], make: Any = None) -> Cal
         return fallback(mean1, var1, mean2, var2)
 
     return fast
+
+
+#: Numba source of the fused loops (kfsym.derive.compiled), printed from the same steps as the kernels
+#: above. A string: kfsym.numeric._jit writes it to the cache directory and compiles it on first use.
+COMPILED_SOURCE = '''\
+"""Fused loops printed by ``kfsym codegen`` (kfsym.derive.compiled); compiled by kfsym.numeric._jit."""
+
+import itertools
+import math
+
+import numba
+import numpy
+
+# error_model="numpy": a division by zero gives inf/nan as in NumPy, with no check in the loop;
+# no fastmath: every operation rounds as written (IEEE), as in the NumPy kernels.
+_njit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+# For loops that end in _exp: "contract" only, and only where codegen found no product feeding a sum among
+# the chain's own steps but products by a power of two (exact), so it fuses nothing but _exp's polynomial.
+_njit_contract = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
+
+# exp in arithmetic that vectorises, inlined into its caller (Numba's IR: a call would not be inlined once the
+# caller is cached), which compiles it with fastmath={"contract"}: the polynomial's multiply-adds fuse (one
+# rounding for two: as accurate or better; twice as fast).
+@numba.njit(inline="always", nogil=True, error_model="numpy")
+def _exp(v):  # pragma: no cover - compiled
+    """exp(v) within an ulp: 2^k (1 + r + r^2 q(r)), r = v - k log 2, |r| <= log(2)/2."""
+    v = min(max(v, -746.0), 710.0)  # beyond: 0 and inf, as exp rounds them
+    # k = round(v / log 2), by the 1.5 2^52 shift (round to nearest, no conversion)
+    k = (v * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+    # r = v - k log 2: k log2_hi exact, log2_lo the rest
+    r = (v - k * 0.6931471803691238) - k * 1.9082149292705877e-10
+    q = 1.6059043836821613e-10
+    q = q * r + 2.08767569878681e-09
+    q = q * r + 2.505210838544172e-08
+    q = q * r + 2.755731922398589e-07
+    q = q * r + 2.7557319223985893e-06
+    q = q * r + 2.48015873015873e-05
+    q = q * r + 0.0001984126984126984
+    q = q * r + 0.001388888888888889
+    q = q * r + 0.008333333333333333
+    q = q * r + 0.041666666666666664
+    q = q * r + 0.16666666666666666
+    q = q * r + 0.5
+    # exp(r) = 1 + r + r^2 (1/2 + r/6 + ...)
+    p = 1.0 + (r + (r * r) * q)
+    # 2^k in two halves, each a normal power of two: p 2^half is exact, the second product rounds once
+    n = numpy.int64(k)
+    half = n >> 1
+    first = numpy.int64((half + 1023) << 52).view(numpy.float64)
+    second = numpy.int64((n - half + 1023) << 52).view(numpy.float64)
+    return (p * first) * second
+
+
+@_njit_contract
+def _gaussian_pdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian density N(x; mean, var). ``gaussian.pdf``: the steps of ``gaussian_pdf_inplace``, one pass."""
+    _c = 0.5*math.log(var) + 0.9189385332046728
+    _o0 = mean
+    _o1 = math.sqrt(var)
+    _o3 = 0.5
+    _o4 = -_c
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = v - _o0
+        v = v / _o1
+        v = v * v
+        v = v * _o3
+        v = _o4 - v
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = _exp(v)
+    return nan, overflow
+
+
+def gaussian_pdf_fused(x, mean, var, out):
+    """Gaussian density N(x; mean, var). Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_pdf_loop(x, mean, var, out)
+    return counts
+
+
+@_njit
+def _gaussian_logpdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian log-density. ``gaussian.logpdf``: the steps of ``gaussian_logpdf_inplace``, one pass."""
+    _o0 = mean
+    _o1 = math.sqrt(var)
+    _o3 = 0.5
+    _o4 = -0.5*math.log(var) - 0.9189385332046728
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = v - _o0
+        v = v / _o1
+        v = v * v
+        v = v * _o3
+        v = _o4 - v
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = v
+    return nan, overflow
+
+
+def gaussian_logpdf_fused(x, mean, var, out):
+    """Gaussian log-density. Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_logpdf_loop(x, mean, var, out)
+    return counts
+
+
+@_njit
+def _gaussian_cdf_loop(x, mean, var, out):  # pragma: no cover - compiled
+    """Gaussian CDF. ``gaussian.cdf``: the steps of ``gaussian_cdf_inplace``, one pass."""
+    _o0 = mean
+    _o1 = 0.7071067811865476/math.sqrt(var)
+    _o3 = 0.5
+    nan = 0
+    overflow = 0
+    for i in range(out.size):
+        d = x[i]
+        nan += d != d
+        v = d
+        v = _o0 - v
+        v = v * _o1
+        v = math.erfc(v)
+        v = v * _o3
+        # an infinite value from finite data: an intermediate overflowed (the caller decides)
+        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        out[i] = v
+    return nan, overflow
+
+
+def gaussian_cdf_fused(x, mean, var, out):
+    """Gaussian CDF. Into ``out`` (1-D, as ``x``); (NaN, overflow) counts."""
+    counts = _gaussian_cdf_loop(x, mean, var, out)
+    return counts
+
+
+@_njit
+def gaussian_product_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no cover - compiled
+    """Mean and variance of the normalised product of two Gaussian densities. ``gaussian.product_stable``, per element; returns (invalid, slow) counts."""
+    invalid = 0
+    slow = 0
+    for i in range(mean_.size):
+        mean1 = mean1_[i]
+        var1 = var1_[i]
+        mean2 = mean2_[i]
+        var2 = var2_[i]
+        invalid += not (-math.inf < mean1 < math.inf and 0.0 < var1 < math.inf and -math.inf < mean2 < math.inf and 0.0 < var2 < math.inf)
+        slow += not ((var1 if var1 <= var2 else var2) > 2.2250738585072014e-308*(var1 if var1 >= var2 else var2))
+        _t0 = (var1 if var1 <= var2 else var2)
+        mean = mean1/(var1/var2 + 1.0) + mean2/(1.0 + var2/var1)
+        var = _t0/(_t0/(var1 if var1 >= var2 else var2) + 1.0)
+        if not (mean1 <= mean <= mean2 or mean2 <= mean <= mean1):
+            mean = max(mean1, mean2) if mean > mean1 else min(mean1, mean2)
+        mean_[i] = mean
+        var_[i] = var
+    return invalid, slow
+
+
+@_njit
+def gaussian_sum_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no cover - compiled
+    """Mean and variance of the sum of two independent Gaussian variables. ``gaussian.sum_mgf``, per element; returns (invalid, slow) counts."""
+    invalid = 0
+    slow = 0
+    for i in range(mean_.size):
+        mean1 = mean1_[i]
+        var1 = var1_[i]
+        mean2 = mean2_[i]
+        var2 = var2_[i]
+        invalid += not (-math.inf < mean1 < math.inf and 0.0 < var1 < math.inf and -math.inf < mean2 < math.inf and 0.0 < var2 < math.inf)
+        slow += not (True)
+        mean = mean1 + mean2
+        var = var1 + var2
+        mean_[i] = mean
+        var_[i] = var
+    return invalid, slow
+
+
+@_njit
+def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma: no cover - compiled
+    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns (NaN, non-finite x - m) counts."""
+    size = mean.size
+    y = numpy.empty(size)
+    nan = 0
+    special = 0
+    half = math.sqrt(0.5)
+    for k in range(out.size):
+        half_squared = 0.0
+        for i in range(size):
+            d = points[k, i] - mean[i]
+            nan += points[k, i] != points[k, i]
+            special += not (abs(d) < math.inf)
+            # v_i = 2^-k_i (x_i - m_i); L y = v, forward substitution
+            v = d * scale[i]
+            for j in range(i):
+                v -= factor[i, j] * y[j]
+            y[i] = v / factor[i, i]
+            # (x - m)^T Sigma^-1 (x - m) / 2 = (y / sqrt 2)^T (y / sqrt 2)
+            w = y[i] * half
+            half_squared += w * w
+        # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
+        out[k] = constant - half_squared
+    return nan, special
+
+
+@_njit
+def _spd_unit_cholesky_fails(matrices, e, rtol, factor, root, power):  # pragma: no cover - compiled
+    """True unless A = matrices[e] is finite, symmetric within rtol sqrt(A_ii A_jj), and 2^-k A 2^-k has a factor.
+
+    Leaves sqrt(A_ii) in ``root`` and 2^-k_i in ``power`` (k_i = exponent(A_ii) // 2, as ``unit_scaled``).
+    """
+    size = matrices.shape[1]
+    fail = False
+    for i in range(size):
+        for j in range(size):
+            fail |= not abs(matrices[e, i, j]) < math.inf
+        fail |= not matrices[e, i, i] > 0.0
+        root[i] = math.sqrt(matrices[e, i, i])
+        power[i] = math.ldexp(1.0, -(math.frexp(matrices[e, i, i])[1] // 2))
+    for i in range(size):
+        for j in range(i):
+            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)
+            fail |= abs(matrices[e, i, j] - matrices[e, j, i]) > rtol * (root[i] * root[j])
+    for j in range(size):
+        # C = 2^-k A 2^-k (exact but for subnormal entries):
+        # C_jj - sum_k L_jk^2 > 0, L_ij = (C_ij - sum_k L_ik L_jk) / L_jj
+        pivot = matrices[e, j, j] * power[j] * power[j]
+        for k in range(j):
+            pivot -= factor[j, k] * factor[j, k]
+        fail |= not pivot > 0.0
+        factor[j, j] = math.sqrt(pivot)
+        for i in range(j + 1, size):
+            value = matrices[e, i, j] * power[i] * power[j]
+            for k in range(j):
+                value -= factor[i, k] * factor[j, k]
+            factor[i, j] = value / factor[j, j]
+    return fail
+
+
+@_njit
+def mvn_product_batch(m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags):  # pragma: no cover - compiled
+    """Posterior mean and covariance of N(m1, S1) N(m2, S2) per batch element; returns the flagged count."""
+    count, size = m1.shape
+    flagged = 0
+    # work arrays, allocated once
+    factor = numpy.empty((size, size))
+    power = numpy.empty(size)
+    std1 = numpy.empty(size)
+    std2 = numpy.empty(size)
+    r = numpy.empty(size)
+    d = numpy.empty(size)
+    deviation = numpy.empty(size)
+    total = numpy.empty((size, size))
+    a = numpy.empty((size, size))
+    b = numpy.empty((size, size))
+    right = numpy.empty((size, size + 1))
+    for e in range(count):
+        flags[e] = 0
+        bad = _spd_unit_cholesky_fails(s1, e, rtol, factor, std1, power)
+        bad |= _spd_unit_cholesky_fails(s2, e, rtol, factor, std2, power)
+        for i in range(size):
+            bad = bad or not (abs(m1[e, i]) < math.inf and abs(m2[e, i]) < math.inf)
+        if bad:
+            flags[e] = 1
+            flagged += 1
+            continue
+        independent = True
+        for i in range(size):
+            for j in range(size):
+                if i != j and (s1[e, i, j] != 0.0 or s2[e, i, j] != 0.0):
+                    independent = False
+        # tiny means scaled up by 2^shift (exact), the mean scaled back once
+        largest = 0.0
+        for i in range(size):
+            largest = max(largest, abs(m1[e, i]), abs(m2[e, i]))
+        shift = max(-math.frexp(largest)[1], 0) if largest > 0.0 else 0
+        for i in range(size):
+            # std1, std2: the square roots of the variances, left by the checks
+            r[i] = 1.0 / math.hypot(std1[i], std2[i])
+            # d: the smaller standard deviation, at least 2^-1020 times the larger
+            d[i] = max(min(std1[i], std2[i]), math.ldexp(max(std1[i], std2[i]), -1020))
+        for i in range(size):
+            u1 = std1[i] * r[i]
+            u2 = std2[i] * r[i]
+            for j in range(size):
+                rho1 = s1[e, i, j] / std1[i] / std1[j]
+                rho2 = s2[e, i, j] / std2[i] / std2[j]
+                # T~ = R S1 R + R S2 R
+                total[i, j] = rho1 * (u1 * (std1[j] * r[j])) + rho2 * (u2 * (std2[j] * r[j]))
+                # A = R S1 D^-1,  B = R S2 D^-1
+                a[i, j] = rho1 * (u1 * (std1[j] / d[j]))
+                b[i, j] = rho2 * (u2 * (std2[j] / d[j]))
+                right[i, j] = b[i, j]
+            # z = R (m2 - m1), without forming m2 - m1
+            if shift:
+                deviation[i] = r[i] * math.ldexp(m2[e, i], shift) - r[i] * math.ldexp(m1[e, i], shift)
+            else:
+                deviation[i] = r[i] * m2[e, i] - r[i] * m1[e, i]
+            right[i, size] = deviation[i]
+        # T~ X = [B | z]: LU with partial pivoting
+        for j in range(size):
+            pivot = j
+            for i in range(j + 1, size):
+                if abs(total[i, j]) > abs(total[pivot, j]):
+                    pivot = i
+            if total[pivot, j] == 0.0:
+                independent = False
+                bad = True
+                break
+            if pivot != j:
+                for c in range(size):
+                    total[j, c], total[pivot, c] = total[pivot, c], total[j, c]
+                for c in range(size + 1):
+                    right[j, c], right[pivot, c] = right[pivot, c], right[j, c]
+            for i in range(j + 1, size):
+                multiplier = total[i, j] / total[j, j]
+                for c in range(j + 1, size):
+                    total[i, c] -= multiplier * total[j, c]
+                for c in range(size + 1):
+                    right[i, c] -= multiplier * right[j, c]
+        if not bad:
+            for j in range(size - 1, -1, -1):
+                for c in range(size + 1):
+                    value = right[j, c]
+                    for k in range(j + 1, size):
+                        value -= total[j, k] * right[k, c]
+                    right[j, c] = value / total[j, j]
+        special = bad or independent
+        for i in range(size):
+            # S = D (A^T T~^-1 B) D
+            for j in range(size):
+                value = 0.0
+                for k in range(size):
+                    value += a[k, i] * right[k, j]
+                cov_out[e, i, j] = d[i] * value * d[j]
+            # W2 (m2 - m1) = D A^T T~^-1 z,  W1 (m2 - m1) = D B^T T~^-1 z
+            second = 0.0
+            first = 0.0
+            for k in range(size):
+                second += a[k, i] * right[k, size]
+                first += b[k, i] * right[k, size]
+            second *= d[i]
+            first *= d[i]
+            z = abs(deviation[i])
+            differ = m1[e, i] != m2[e, i]
+            if not (z <= huge) or ((z < tiny or min(abs(second), abs(first)) < tiny) and differ):
+                special = True
+            if not (abs(second) < math.inf and abs(first) < math.inf):
+                special = True
+            # m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error
+            low = math.ldexp(m1[e, i], shift) if shift else m1[e, i]
+            high = math.ldexp(m2[e, i], shift) if shift else m2[e, i]
+            first_error = 0.5 * abs(low) + 0.5 * abs(second)
+            second_error = 0.5 * abs(high) + 0.5 * abs(first)
+            if abs(first_error) < math.inf and not first_error > second_error:
+                value = low + second
+            else:
+                value = high - first
+            if shift:
+                value = math.ldexp(value, -shift)
+            special = special or not abs(value) < math.inf
+            mean_out[e, i] = value
+        # exactly symmetric: A/2 + A^T/2 where A != A^T; a variance <= 0 is repaired by the NumPy path
+        for i in range(size):
+            special = special or not cov_out[e, i, i] > 0.0
+            for j in range(i):
+                if cov_out[e, i, j] != cov_out[e, j, i]:
+                    value = 0.5 * cov_out[e, i, j] + 0.5 * cov_out[e, j, i]
+                    cov_out[e, i, j] = value
+                    cov_out[e, j, i] = value
+        if special:
+            flags[e] = 2
+            flagged += 1
+    return flagged
+
+
+@_njit
+def _semidefinite_fails(matrices, e, rtol, factor):  # pragma: no cover - compiled
+    """True unless A = matrices[e] passes covariance(definite=False): finite, nonnegative diagonal, symmetric,
+    zero rows for zero variances, and a Cholesky factor of C + n rtol diag(C) (zero variances: shift n rtol)."""
+    size = matrices.shape[1]
+    fail = False
+    for i in range(size):
+        for j in range(size):
+            fail |= not abs(matrices[e, i, j]) < math.inf
+        fail |= not matrices[e, i, i] >= 0.0
+    if fail:
+        return True
+    for i in range(size):
+        for j in range(size):
+            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj); a zero variance: its row exactly zero
+            root = math.sqrt(matrices[e, i, i]) * math.sqrt(matrices[e, j, j])
+            fail |= abs(matrices[e, i, j] - matrices[e, j, i]) > rtol * root
+            fail |= matrices[e, i, i] == 0.0 and matrices[e, i, j] != 0.0
+    for j in range(size):
+        ej = math.frexp(matrices[e, j, j])[1] // 2
+        # C = 2^-k A 2^-k; C + n rtol diag(C) (1 for a zero variance) must have a Cholesky factor
+        diagonal = math.ldexp(matrices[e, j, j], -2 * ej)
+        pivot = diagonal + (1.0 if diagonal == 0.0 else diagonal) * (size * rtol)
+        for k in range(j):
+            pivot -= factor[j, k] * factor[j, k]
+        if not pivot > 0.0:
+            return True
+        factor[j, j] = math.sqrt(pivot)
+        for i in range(j + 1, size):
+            ei = math.frexp(matrices[e, i, i])[1] // 2
+            value = math.ldexp(matrices[e, i, j], -(ei + ej))
+            for k in range(j):
+                value -= factor[i, k] * factor[j, k]
+            factor[i, j] = value / factor[j, j]
+    return fail
+
+
+@_njit
+def kf_update_batch(x, P, z, H, R, rtol, mean_out, cov_out, flags):  # pragma: no cover - compiled
+    """x+ and P+ per batch element (H, R: one entry or one per element); returns the flagged count."""
+    count, n = x.shape
+    m = z.shape[1]
+    flagged = 0
+    factor_n = numpy.empty((n, n))
+    factor_m = numpy.empty((m, m))
+    ph = numpy.empty((n, m))
+    s = numpy.empty((m, m))
+    power = numpy.empty(m)
+    y = numpy.empty((m, n))
+    gain = numpy.empty((n, m))
+    innovation = numpy.empty(m)
+    reduce = numpy.empty((n, n))
+    left = numpy.empty((n, n))
+    kr = numpy.empty((n, m))
+    for e in range(count):
+        flags[e] = 0
+        h = e if H.shape[0] > 1 else 0
+        r = e if R.shape[0] > 1 else 0
+        bad = _semidefinite_fails(P, e, rtol, factor_n) or _semidefinite_fails(R, r, rtol, factor_m)
+        for i in range(n):
+            bad = bad or not abs(x[e, i]) < math.inf
+            for k in range(m):
+                bad = bad or not abs(H[h, k, i]) < math.inf
+        for k in range(m):
+            bad = bad or not abs(z[e, k]) < math.inf
+        if bad:
+            flags[e] = 1
+            flagged += 1
+            continue
+        special = False
+        # P H^T
+        for i in range(n):
+            for k in range(m):
+                value = 0.0
+                for j in range(n):
+                    value += P[e, i, j] * H[h, k, j]
+                ph[i, k] = value
+        # S = H P H^T + R, exactly symmetric
+        for k in range(m):
+            for l in range(m):
+                value = 0.0
+                for i in range(n):
+                    value += H[h, k, i] * ph[i, l]
+                s[k, l] = value + R[r, k, l]
+        for k in range(m):
+            for l in range(k):
+                if s[k, l] != s[l, k]:
+                    value = 0.5 * s[k, l] + 0.5 * s[l, k]
+                    s[k, l] = value
+                    s[l, k] = value
+            special = special or not abs(s[k, k]) < math.inf
+        # S = D C D, D = diag(2^k): the Cholesky factor of C proves S positive definite and solves for the gain
+        for k in range(m):
+            power[k] = math.ldexp(1.0, -(math.frexp(s[k, k])[1] // 2)) if s[k, k] > 0.0 else 1.0
+        for j in range(m):
+            pivot = s[j, j] * power[j] * power[j]
+            for k in range(j):
+                pivot -= factor_m[j, k] * factor_m[j, k]
+            if not pivot > 0.0:
+                special = True
+                pivot = 1.0
+            factor_m[j, j] = math.sqrt(pivot)
+            for i in range(j + 1, m):
+                value = s[i, j] * power[i] * power[j]
+                for k in range(j):
+                    value -= factor_m[i, k] * factor_m[j, k]
+                factor_m[i, j] = value / factor_m[j, j]
+        # K^T = S^-1 H P = D^-1 C^-1 (D^-1 H P): L L^T Y = D^-1 (P H^T)^T, forward then back substitution
+        for c in range(n):
+            for k in range(m):
+                value = ph[c, k] * power[k]
+                for j in range(k):
+                    value -= factor_m[k, j] * y[j, c]
+                y[k, c] = value / factor_m[k, k]
+            for k in range(m - 1, -1, -1):
+                value = y[k, c]
+                for j in range(k + 1, m):
+                    value -= factor_m[j, k] * y[j, c]
+                y[k, c] = value / factor_m[k, k]
+            for k in range(m):
+                gain[c, k] = y[k, c] * power[k]
+        # x+ = x + K (z - H x)
+        for k in range(m):
+            value = 0.0
+            for i in range(n):
+                value += H[h, k, i] * x[e, i]
+            innovation[k] = z[e, k] - value
+        for i in range(n):
+            value = 0.0
+            for k in range(m):
+                value += gain[i, k] * innovation[k]
+            mean_out[e, i] = x[e, i] + value
+            special = special or not abs(mean_out[e, i]) < math.inf
+        # P+ = (I - K H) P (I - K H)^T + K R K^T   (Joseph form)
+        for i in range(n):
+            for j in range(n):
+                value = 0.0
+                for k in range(m):
+                    value += gain[i, k] * H[h, k, j]
+                reduce[i, j] = (1.0 if i == j else 0.0) - value
+        for i in range(n):
+            for j in range(n):
+                value = 0.0
+                for k in range(n):
+                    value += reduce[i, k] * P[e, k, j]
+                left[i, j] = value
+            for l in range(m):
+                value = 0.0
+                for k in range(m):
+                    value += gain[i, k] * R[r, k, l]
+                kr[i, l] = value
+        for i in range(n):
+            for j in range(n):
+                first = 0.0
+                for k in range(n):
+                    first += left[i, k] * reduce[j, k]
+                second = 0.0
+                for k in range(m):
+                    second += kr[i, k] * gain[j, k]
+                cov_out[e, i, j] = first + second
+        # exactly symmetric: A/2 + A^T/2 where A != A^T; a variance <= 0 is repaired by the NumPy path
+        for i in range(n):
+            special = special or not (cov_out[e, i, i] > 0.0 and cov_out[e, i, i] < math.inf)
+            for j in range(i):
+                if cov_out[e, i, j] != cov_out[e, j, i]:
+                    value = 0.5 * cov_out[e, i, j] + 0.5 * cov_out[e, j, i]
+                    cov_out[e, i, j] = value
+                    cov_out[e, j, i] = value
+                special = special or not abs(cov_out[e, i, j]) < math.inf
+        if special:
+            flags[e] = 2
+            flagged += 1
+    return flagged
+
+
+def warm_up(zeros, ones):
+    """Compile (or load from the on-disk cache) every loop for the argument types the callers use."""
+    gaussian_pdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_logpdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_cdf_fused(zeros, 1.0, 1.0, zeros.copy())
+    gaussian_product_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
+    gaussian_sum_pairs(ones, ones, ones, ones, zeros.copy(), zeros.copy())
+    mvn_log_density_rows(numpy.zeros((2, 2)), zeros, numpy.eye(2), ones, 0.0, zeros.copy())
+    eyes = numpy.stack([numpy.eye(2), numpy.eye(2)])
+    mvn_product_batch(
+        numpy.zeros((2, 2)), eyes, numpy.ones((2, 2)), eyes, 1e-10, 1.0, 1.0,
+        numpy.empty((2, 2)), numpy.empty((2, 2, 2)), numpy.empty(2, dtype=numpy.int8),
+    )
+    for shared in (eyes[:1], eyes):  # H and R shared by the batch, or one per element
+        kf_update_batch(
+            numpy.zeros((2, 2)), eyes, numpy.ones((2, 2)), shared, shared, 1e-10,
+            numpy.empty((2, 2)), numpy.empty((2, 2, 2)), numpy.empty(2, dtype=numpy.int8),
+        )
+'''

@@ -284,8 +284,12 @@ def unit_scaled(matrices: FloatArray) -> tuple[FloatArray, Any]:
     return scaled, exponents
 
 
-def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
+def covariance(value: ArrayLike, name: str, *, definite: bool, factor: list[Any] | None = None) -> FloatArray:
     """Symmetric positive-definite (``definite=True``) or semi-definite covariance matrices.
+
+    With ``definite=True`` and a list ``factor``, the Cholesky factor the check computed is appended to it
+    as ``(L, k)``, ``C = 2^-k A 2^-k = L L^T`` (:func:`unit_scaled`): a solve reuses it instead of
+    factoring again.
 
     Every check is scale-aware per entry, so a huge variance never hides a
     bad small one, and subnormal variances are judged as any others:
@@ -343,12 +347,14 @@ def covariance(value: ArrayLike, name: str, *, definite: bool) -> FloatArray:
         where = _batch_index(bad.shape[:-2], flat)
         worst = float(np.max(asymmetry.reshape(-1, *asymmetry.shape[-2:])[flat]))
         raise ValueError(f"{name} must be symmetric{where}; |A - A^T| reaches {worst:.3g}")
-    scaled, _ = unit_scaled(matrices)
+    scaled, exponents = unit_scaled(matrices)
     if definite:
         try:
-            np.linalg.cholesky(scaled)
+            lower = np.linalg.cholesky(scaled)
         except np.linalg.LinAlgError:
             raise ValueError(f"{name} must be positive definite{_first_indefinite(scaled)}; it is not") from None
+        if factor is not None:
+            factor.append((lower, exponents))
         return matrices
     zero = diagonal == 0.0
     if zero.any():

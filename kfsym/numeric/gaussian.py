@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import _generated
+from kfsym.numeric import _generated, _jit
 from kfsym.numeric._validate import FloatArray, FloatOrArray, broadcast_shape, finite, not_nan, positive, to_output
 
 __all__ = ["Gaussian", "add", "cdf", "evidence", "log_evidence", "logpdf", "multiply", "pdf", "product_moments"]
@@ -78,13 +78,50 @@ def _density(
     mean: ArrayLike,
     var: ArrayLike,
 ) -> FloatOrArray:
-    """Validate, then evaluate with the plain-float kernel (all scalars) or the in-place one."""
+    """Validate, then evaluate with the plain-float kernel (all scalars), the fused loop or the in-place one."""
+    fused = _compiled_density(array.__name__.removesuffix("_inplace"), x, mean, var)
+    if fused is not None:
+        return fused[0]
     xs, means, variances, shape = _density_args(x, mean, var)
     if shape == ():
         return scalar(float(xs), float(means), float(variances))
     with _far_tails():
         result: FloatOrArray = array(xs, means, variances, out=np.empty(shape))
     return result
+
+
+def _real_scalar(value: object) -> float | None:
+    """``value`` as a float when it is a real number (not a bool, not an array), else None."""
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        try:
+            return float(value)
+        except OverflowError:  # a Python int beyond the doubles: the validated path names it
+            return None
+    return None
+
+
+def _compiled_density(name: str, x: ArrayLike, mean: ArrayLike, var: ArrayLike) -> tuple[FloatArray, int] | None:
+    """(values, overflow count) from the fused compiled loop of ``name``, or None where it does not apply.
+
+    It applies to a float64 ndarray of points with at least ``_jit.MIN_SIZE`` elements, a real scalar
+    finite mean and a real scalar positive finite variance, with Numba installed (and not disabled by
+    ``KFSYM_COMPILED=0``). The points are checked for NaN in the same pass: a NaN sends them through
+    :func:`not_nan`, which raises the error naming ``x``.
+    """
+    if not (type(x) is np.ndarray and x.dtype == np.float64 and x.size >= _jit.MIN_SIZE):
+        return None
+    mu, variance = _real_scalar(mean), _real_scalar(var)
+    if mu is None or variance is None or not (-_INF < mu < _INF and 0.0 < variance < _INF):
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    out = np.empty(x.shape)
+    with _far_tails():  # the final exp of pdf underflows far in the tails: the correctly rounded 0
+        nan, overflow = getattr(kernels, f"{name}_fused")(np.ravel(x), mu, variance, out.reshape(-1))
+    if nan:
+        not_nan(x, "x")  # raises
+    return out, int(overflow)
 
 
 def _density_args(
@@ -144,6 +181,13 @@ def _logpdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatO
     >>> logpdf(40.0)
     -800.9189385332047
     """
+    fused = _compiled_density("gaussian_logpdf", x, mean, var)
+    if fused is not None:
+        values, overflow = fused
+        if not overflow:
+            return values
+        # the fused loop only runs for real scalar parameters: float() is exact here
+        return _finite_log_density(np.asarray(x), np.float64(mean), np.float64(var), values)  # type: ignore[arg-type]
     xs, means, variances, shape = _density_args(x, mean, var)
     return _log_density(xs, means, variances, shape)
 
@@ -152,6 +196,13 @@ def _log_density(xs: FloatArray, means: FloatArray, variances: FloatArray, shape
     """logpdf of validated arrays, finite wherever the exact value is a finite double."""
     with _far_tails():
         values = np.asarray(_generated.gaussian_logpdf_inplace(xs, means, variances, out=np.empty(shape)))
+    return to_output(_finite_log_density(xs, means, variances, values), shape)
+
+
+def _finite_log_density(xs: FloatArray, means: FloatArray, variances: FloatArray, values: FloatArray) -> FloatArray:
+    """``values`` (logpdf from the kernel) with the entries where an intermediate overflowed recomputed."""
+    shape = values.shape
+    with _far_tails():
         overflowed = np.isneginf(values) & np.isfinite(xs)
         if overflowed.any():
             # x - mean or z^2 overflowed (z = (x - mean)/sqrt(var)) though the log-density is finite. z is linear
@@ -159,7 +210,7 @@ def _log_density(xs: FloatArray, means: FloatArray, variances: FloatArray, shape
             # beside which |c| < 373 is below an ulp: logpdf = -z^2/2 - c = 4 logpdf(x/2, mean/2, var).
             halves = _generated.gaussian_logpdf_inplace(0.5 * xs, 0.5 * means, variances, out=np.empty(shape))
             values = np.where(overflowed, 4.0 * halves, values)
-    return to_output(values, shape)
+    return values
 
 
 def _cdf(x: ArrayLike, mean: ArrayLike = 0.0, var: ArrayLike = 1.0) -> FloatOrArray:
@@ -215,9 +266,51 @@ def _multiply(mean1: ArrayLike, var1: ArrayLike, mean2: ArrayLike, var2: ArrayLi
     >>> multiply(0.0, 2.0, 10.0, 2.0)
     Gaussian(mean=5.0, var=1.0)
     """
+    fused = _compiled_pairs("gaussian_product", mean1, var1, mean2, var2)
+    if fused is not None:
+        return Gaussian(*fused)
     m1, v1, m2, v2, shape = _pair_args(mean1, var1, mean2, var2)
     mean, var = product_moments(m1, v1, m2, v2)
     return Gaussian(to_output(mean, shape), to_output(var, shape))
+
+
+def _compiled_pairs(name: str, *arguments: ArrayLike) -> tuple[FloatArray, FloatArray] | None:
+    """(mean, var) from the compiled per-element loop ``<name>_pairs``, or None where it does not apply.
+
+    It applies when every argument is a float64 ndarray or a real scalar, they broadcast to a shape of
+    at least ``_jit.MIN_SIZE`` elements (not 0-d), and Numba is available. The loop checks the domain
+    in the same pass; an argument outside it goes through :func:`_pair_args`, which raises the error
+    naming it. Elements outside the kernel's ``fast_when`` (a variance ratio below the normal range)
+    send the whole call to the NumPy path, which corrects them.
+    """
+    shapes = []
+    for argument in arguments:
+        if type(argument) is np.ndarray:
+            if argument.dtype != np.float64:
+                return None
+            shapes.append(argument.shape)
+        elif _real_scalar(argument) is None:
+            return None
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+    if shape == () or math.prod(shape) < _jit.MIN_SIZE:
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    flat = [
+        np.ravel(np.broadcast_to(np.asarray(argument, dtype=np.float64), shape))  # a view unless broadcast
+        for argument in arguments
+    ]
+    mean, var = np.empty(shape), np.empty(shape)
+    invalid, slow = getattr(kernels, f"{name}_pairs")(*flat, mean.reshape(-1), var.reshape(-1))
+    if invalid:
+        _pair_args(*arguments)  # raises, naming the argument
+    if invalid or slow:
+        return None
+    return mean, var
 
 
 def product_moments(m1: Any, v1: Any, m2: Any, v2: Any) -> tuple[Any, Any]:

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import _generated, gaussian
+from kfsym.numeric import _generated, _jit, gaussian
 from kfsym.numeric._validate import (
+    SYMMETRY_RTOL,
     FloatArray,
     broadcast_shapes,
     covariance,
@@ -148,6 +149,60 @@ def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLi
     >>> kf_update([0.0], [[2.0]], [10.0], [[1.0]], [[2.0]])
     MultivariateGaussian(mean=array([5.]), cov=array([[1.]]))
     """
+    fused = _compiled_update(x, P, z, H, R)
+    if fused is not None:
+        return fused
+    return _numpy_update(x, P, z, H, R)
+
+
+def _compiled_update(
+    x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike
+) -> MultivariateGaussian | None:
+    """The update by the compiled per-element loop (checks first, in the same pass), or None where it does not apply.
+
+    It applies to float64 ndarrays of one batch shape B: x (*B, n), P (*B, n, n), z (*B, m), H (m, n) or
+    (*B, m, n), R (m, m) or (*B, m, m), n or m at least 2, at least ``_jit.MIN_SIZE`` entries of P, with Numba
+    available. The loop checks P and R as :func:`covariance` does (semi-definite) and computes
+    :func:`_joseph_update`, solving for the gain with the Cholesky factor that shows S positive definite. An
+    invalid argument sends the whole call to the NumPy path (its errors); elements outside the common case (S
+    not positive definite, overflow, a variance to repair) are recomputed there.
+    """
+    arrays = (x, P, z, H, R)
+    if not all(type(array) is np.ndarray and array.dtype == np.float64 for array in arrays):
+        return None
+    mean, cov, measurement, observation, noise = (np.asarray(array) for array in arrays)
+    if mean.ndim < 1 or measurement.ndim < 1:
+        return None
+    batch, n, m = mean.shape[:-1], mean.shape[-1], measurement.shape[-1]
+    if cov.shape != (*batch, n, n) or measurement.shape != (*batch, m) or (n == 1 and m == 1):
+        return None
+    if observation.shape not in ((m, n), (*batch, m, n)) or noise.shape not in ((m, m), (*batch, m, m)):
+        return None
+    if cov.size < _jit.MIN_SIZE:
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    count = cov.size // (n * n)
+    flat = [
+        np.ascontiguousarray(array).reshape(count if array.ndim > ndim else 1, *array.shape[array.ndim - ndim :])
+        for array, ndim in ((mean, 1), (cov, 2), (measurement, 1), (observation, 2), (noise, 2))
+    ]
+    new_mean, new_cov = np.empty((count, n)), np.empty((count, n, n))
+    flags = np.empty(count, dtype=np.int8)
+    flagged = kernels.kf_update_batch(*flat, SYMMETRY_RTOL, new_mean, new_cov, flags)
+    if flagged:
+        if (flags == 1).any():
+            return _numpy_update(*arrays)  # raises, naming the argument
+        redo = np.flatnonzero(flags)
+        shared = [array if array.shape[0] == 1 and count > 1 else array[redo] for array in flat[3:]]
+        again = _numpy_update(flat[0][redo], flat[1][redo], flat[2][redo], *shared)
+        new_mean[redo], new_cov[redo] = again.mean, again.cov
+    return MultivariateGaussian(new_mean.reshape(*batch, n), new_cov.reshape(*batch, n, n))
+
+
+def _numpy_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> MultivariateGaussian:
+    """:func:`kf_update` by batched NumPy operations (any shapes; the fallback)."""
     mean = vectors(x, "x")
     cov = covariance(P, "P", definite=False)
     measurement = vectors(z, "z")

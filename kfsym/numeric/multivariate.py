@@ -19,8 +19,17 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric import gaussian
-from kfsym.numeric._validate import FloatArray, broadcast_shapes, covariance, quiet, same_size, unit_scaled, vectors
+from kfsym.numeric import _jit, gaussian
+from kfsym.numeric._validate import (
+    SYMMETRY_RTOL,
+    FloatArray,
+    broadcast_shapes,
+    covariance,
+    quiet,
+    same_size,
+    unit_scaled,
+    vectors,
+)
 
 __all__ = ["MultivariateGaussian", "mahalanobis", "mvn_add", "mvn_logpdf", "mvn_multiply", "mvn_pdf"]
 
@@ -175,6 +184,49 @@ def _half_squared_distance(
     return half_squared, np.broadcast_to(_log_det(factor, exponents), shape)
 
 
+def _compiled_log_density(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray | None:
+    """log N(x; mean, cov) for many points and one mean and covariance, by the compiled loop; else None.
+
+    It applies to a float64 ndarray ``x`` of at least ``_jit.MIN_SIZE`` points (..., n), n >= 2, a single
+    mean (n,) and covariance (n, n), with Numba available. Validation factors the covariance once (the
+    unit-scaled Cholesky factor of :func:`covariance`, as :func:`_scaled_cholesky` computes it) and the
+    loop solves every point with that factor; NaN in ``x`` is counted in the same pass and reported by
+    :func:`vectors`. Points with an infinite or overflowing x - m, and invalid arguments, take the NumPy
+    path (which raises the errors, in the order of the arguments).
+    """
+    if not (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim >= 2 and x.shape[-1] >= 2):
+        return None
+    count = x.size // x.shape[-1]
+    if count < _jit.MIN_SIZE:
+        return None
+    found: list[Any] = []  # the Cholesky factor that validation computes: the loop solves with it
+    try:
+        means, covariances = vectors(mean, "mean"), covariance(cov, "cov", definite=True, factor=found)
+    except (TypeError, ValueError):
+        return None  # the NumPy path raises, naming the arguments in order
+    size = x.shape[-1]
+    if means.shape != (size,) or covariances.shape != (size, size):
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    factor, exponents = found[0]
+    # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2: the constant part, once
+    constant = float(-0.5 * (size * _LOG_2PI + _log_det(factor, exponents)))
+    out = np.empty(x.shape[:-1])
+    nan, special = kernels.mvn_log_density_rows(
+        np.ascontiguousarray(x.reshape(count, size)),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(factor),
+        np.ldexp(1.0, -exponents),  # S^-1 = diag(2^-k): exact
+        constant,
+        out.reshape(-1),
+    )
+    if nan:
+        vectors(x, "x", allow_inf=True)  # raises, naming the first NaN
+    return None if special else out
+
+
 def _scalar_or_array(value: Any) -> Any:
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array
@@ -201,6 +253,9 @@ def mvn_logpdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     >>> round(mvn_logpdf([0.5, -0.2], [0.5, -0.2], [[2.0, 0.9], [0.9, 0.5]]), 10)
     -1.007511463
     """
+    fused = _compiled_log_density(x, mean, cov)
+    if fused is not None:
+        return fused
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.logpdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
@@ -219,6 +274,10 @@ def mvn_pdf(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> Any:
     >>> round(mvn_pdf([0.0, 0.0], [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]]), 12)
     0.159154943092
     """
+    fused = _compiled_log_density(x, mean, cov)
+    if fused is not None:
+        with np.errstate(under="ignore", over="ignore"):  # a density beyond the largest double is inf, silently
+            return np.exp(fused, out=fused)
     points, means, covariances = _point_args(x, mean, cov)
     if covariances.shape[-1] == 1:  # n = 1: exactly the 1-D function
         return gaussian.pdf(points[..., 0], means[..., 0], covariances[..., 0, 0])
@@ -301,6 +360,52 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
     array([[1., 0.],
            [0., 1.]])
     """
+    fused = _compiled_product(mean1, cov1, mean2, cov2)
+    if fused is not None:
+        return fused
+    return _numpy_product(mean1, cov1, mean2, cov2)
+
+
+def _compiled_product(
+    mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
+) -> MultivariateGaussian | None:
+    """The product by the compiled per-element loop (checks first, in the same pass), or None where it does not apply.
+
+    It applies to float64 ndarrays of one batch shape, means (..., n) and covariances (..., n, n), n >= 2, with
+    at least ``_jit.MIN_SIZE`` covariance entries, and Numba available. The loop checks each element as
+    :func:`covariance` does (finite, symmetric, a Cholesky factor of the unit-scaled matrix) and computes
+    :func:`_scaled_product` for it; an element with an invalid argument sends the whole call to the NumPy
+    path (which raises the error naming it), and the elements outside the common case (z-scores that may
+    over- or underflow, both covariances diagonal, a singular T~, a result to repair) are recomputed there.
+    """
+    arrays = (mean1, cov1, mean2, cov2)
+    if not all(type(array) is np.ndarray and array.dtype == np.float64 for array in arrays):
+        return None
+    m1, s1, m2, s2 = cast(tuple[FloatArray, FloatArray, FloatArray, FloatArray], arrays)
+    if m1.ndim < 1 or m1.shape != m2.shape or s1.shape != s2.shape or s1.shape != (*m1.shape, m1.shape[-1]):
+        return None
+    size = m1.shape[-1]
+    if size < 2 or s1.size < _jit.MIN_SIZE:
+        return None
+    kernels = _jit.elementwise_kernels()
+    if kernels is None:
+        return None
+    batch, count = m1.shape[:-1], m1.size // size
+    mean, cov = np.empty((count, size)), np.empty((count, size, size))
+    flags = np.empty(count, dtype=np.int8)
+    flat = [np.ascontiguousarray(array).reshape(count, *array.shape[len(batch) :]) for array in (m1, s1, m2, s2)]
+    flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    if flagged:
+        if (flags == 1).any():
+            return _numpy_product(*arrays)  # raises, naming the argument
+        redo = np.flatnonzero(flags)
+        again = _numpy_product(*(array[redo] for array in flat))
+        mean[redo], cov[redo] = again.mean, again.cov
+    return MultivariateGaussian(mean.reshape(*batch, size), cov.reshape(*batch, size, size))
+
+
+def _numpy_product(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> MultivariateGaussian:
+    """:func:`mvn_multiply` by batched NumPy operations (any shapes; the fallback)."""
     m1, s1, m2, s2 = _pair_args(mean1, cov1, mean2, cov2)
     if s1.shape[-1] == 1:  # n = 1: the generated 1-D kernel, the same numbers as multiply()
         with np.errstate(over="ignore", under="ignore"):
