@@ -327,6 +327,18 @@ def _constant_velocity(rng: np.random.Generator, steps: int, tracks: tuple[int, 
     return {"z": np.stack(measurements, axis=-2), "x0": x0, "P0": P0, "F": F, "Q": Q, "H": H, "R": R}
 
 
+def _pykalman_model(pykalman: Any, model: dict[str, Any]) -> Any:
+    """pykalman's KalmanFilter for the constant-velocity model."""
+    return pykalman.KalmanFilter(
+        transition_matrices=model["F"],
+        observation_matrices=model["H"],
+        transition_covariance=model["Q"],
+        observation_covariance=model["R"],
+        initial_state_mean=model["x0"],
+        initial_state_covariance=model["P0"],
+    )
+
+
 def _filterpy_track(model: dict[str, Any], z: Any) -> Callable[[], object]:
     filterpy_kalman = _optional("filterpy.kalman")
     if filterpy_kalman is None:
@@ -410,14 +422,7 @@ def _kf_filter_one_track(seed: int) -> dict[str, Callable[[], object]]:
         implementations["filterpy predict/update loop"] = _filterpy_track(model, model["z"])
     pykalman = _optional("pykalman")
     if pykalman is not None:
-        reference = pykalman.KalmanFilter(
-            transition_matrices=model["F"],
-            observation_matrices=model["H"],
-            transition_covariance=model["Q"],
-            observation_covariance=model["R"],
-            initial_state_mean=model["x0"],
-            initial_state_covariance=model["P0"],
-        )
+        reference = _pykalman_model(pykalman, model)
         implementations["pykalman filter"] = lambda: reference.filter(model["z"])
     dynamax = _dynamax_filter(model, tracks=False)
     if dynamax is not None:
@@ -485,14 +490,7 @@ def _smoother_case(steps: int, tracks: tuple[int, ...]) -> Callable[[int], dict[
                 implementations["filterpy batch_filter + rts_smoother"] = _filterpy_smoothed_track(model, model["z"])
         pykalman = _optional("pykalman")
         if pykalman is not None and not tracks:
-            reference = pykalman.KalmanFilter(
-                transition_matrices=model["F"],
-                observation_matrices=model["H"],
-                transition_covariance=model["Q"],
-                observation_covariance=model["R"],
-                initial_state_mean=model["x0"],
-                initial_state_covariance=model["P0"],
-            )
+            reference = _pykalman_model(pykalman, model)
             implementations["pykalman smooth"] = lambda: reference.smooth(model["z"])
         return implementations
 

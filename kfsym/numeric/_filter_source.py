@@ -32,8 +32,9 @@ This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-__all__ = ["filter_source", "layout", "power_of_two_scale"]
+__all__ = ["filter_source", "layout", "power_of_two_scale", "scaled_cholesky", "scaled_solve"]
 
 
 def layout(n: int, m: int) -> dict[str, tuple[int, tuple[int, ...]]]:
@@ -119,6 +120,34 @@ def power_of_two_scale(out: _Printer, name: str, variance: str) -> None:
         out(f"{name} = {2.0 ** (64 * i)!r} if 0.0 < {variance} < {2.0 ** (-128 * i)!r} else {name}")
 
 
+def scaled_cholesky(out: _Printer, entry: Callable[[int, int], str], scale: str, size: int) -> None:
+    """l{i}{j}: the Cholesky factor of C = D E D, D = diag(scale0, scale1, ...), E's entries ``entry(i, j)``;
+    ok = 0.0 where a pivot is not positive (the pivot is then taken as 1 so that the loop runs on)."""
+    out("ok = 1.0")
+    for j in range(size):
+        pivot = f"({entry(j, j)} * {scale}{j}) * {scale}{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
+        out(f"d = {pivot}")
+        out("ok = ok if d > 0.0 else 0.0")
+        out("d = d if d > 0.0 else 1.0")
+        out(f"l{j}{j} = math.sqrt(d)")
+        for i in range(j + 1, size):
+            below = f"({entry(i, j)} * {scale}{i}) * {scale}{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
+            out(f"l{i}{j} = ({below}) / l{j}{j}")
+
+
+def scaled_solve(out: _Printer, rhs: Callable[[int, int], str], scale: str, size: int, columns: int) -> None:
+    """g{a}{j} = (E^-1 B)_aj = (D C^-1 D B)_aj from the factor l of C = D E D (:func:`scaled_cholesky`), B's
+    entries ``rhs(a, j)``: forward, then back substitution, column by column."""
+    for j in range(columns):
+        for a in range(size):
+            forward = "".join(f" - l{a}{b} * u{b}{j}" for b in range(a))
+            out(f"u{a}{j} = ({rhs(a, j)} * {scale}{a}{forward}) / l{a}{a}")
+        for a in reversed(range(size)):
+            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, size)) + f") / l{a}{a}")
+        for a in range(size):
+            out(f"g{a}{j} = g{a}{j} * {scale}{a}")
+
+
 def _all_finite(out: _Printer, flag: str, names: list[str]) -> None:
     """flag = 1.0 where every named value is finite, else 0.0 (branch-free: v * 0.0 is NaN for inf and NaN)."""
     out(f"{flag} = 1.0 if ({_sum([f'{v} * 0.0' for v in names])}) == 0.0 else 0.0")
@@ -189,16 +218,7 @@ def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
     for a in range(m):
         power_of_two_scale(out, f"sd{a}", f"e{a}{a}")
     # Cholesky C = L L^T; a non-positive pivot marks the track as failed at this step
-    out("ok = 1.0")
-    for j in range(m):
-        pivot = f"(e{j}{j} * sd{j}) * sd{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
-        out(f"d = {pivot}")
-        out("ok = ok if d > 0.0 else 0.0")
-        out("d = d if d > 0.0 else 1.0")
-        out(f"l{j}{j} = math.sqrt(d)")
-        for i in range(j + 1, m):
-            entry = f"(e{i}{j} * sd{i}) * sd{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
-            out(f"l{i}{j} = ({entry}) / l{j}{j}")
+    scaled_cholesky(out, lambda i, j: f"e{i}{j}", "sd", m)
     # y^T S^-1 y = |v|^2 with L v = D y; the diagonal of S's own factor D^-1 L is l_aa / sd_a: NumPy finishes
     # log det S = 2 sum log(l_aa / sd_a) with their logarithms
     for a in range(m):
@@ -209,13 +229,7 @@ def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
     observed = _sum([f"w{a}" for a in range(m)])
     out(f"{at('constant_and_quadratic')} = ({observed}) * {math.log(2 * math.pi)!r} + quadratic")
     # K^T = S^{-1} (H P) = D C^-1 D (H P): forward, then back substitution, column by column
-    for j in range(n):
-        for a in range(m):
-            out(f"u{a}{j} = (hp{a}{j} * sd{a}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
-        for a in reversed(range(m)):
-            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, m)) + f") / l{a}{a}")
-        for a in range(m):
-            out(f"g{a}{j} = g{a}{j} * sd{a}")
+    scaled_solve(out, lambda a, j: f"hp{a}{j}", "sd", m, n)
     # x+ = x + K y
     for i in range(n):
         out(f"x{i} = x{i} + {_sum([f'g{a}{i} * y{a}' for a in range(m)])}")

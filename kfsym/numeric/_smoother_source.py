@@ -28,7 +28,15 @@ from __future__ import annotations
 
 import math
 
-from kfsym.numeric._filter_source import _all_finite, _Printer, _sum, _symmetrized, power_of_two_scale
+from kfsym.numeric._filter_source import (
+    _all_finite,
+    _Printer,
+    _sum,
+    _symmetrized,
+    power_of_two_scale,
+    scaled_cholesky,
+    scaled_solve,
+)
 from kfsym.numeric._validate import SYMMETRY_RTOL
 
 __all__ = ["smoother_fields", "smoother_source"]
@@ -103,31 +111,17 @@ def _step(out: _Printer, fields: dict[str, tuple[int, tuple[int, ...]]], n: int)
 def _gain(out: _Printer, n: int) -> None:
     """g{a}{j} = (G^T)_aj from the filtered covariance Pf and the predicted one Pp of step t + 1; ok = 0 where
     Pp has no Cholesky factor."""
-    # F P_t|t, scaled: D (F P_t|t) with D = diag(2^-k_i), powers of two bringing P_t+1|t ii near 1 (exact, as
-    # NumPy's unit_scaled); a zero variance makes P_t+1|t singular: its pivot stays 0
+    # D = diag(2^-k_i), powers of two bringing P_t+1|t ii near 1 (exact, as NumPy's unit_scaled); a zero variance
+    # makes P_t+1|t singular: its pivot stays 0
     for i in range(n):
         power_of_two_scale(out, f"sp{i}", f"Pp{i}{i}")
     for i in range(n):
         for j in range(n):
-            out(f"fp{i}{j} = ({_sum([f'f{i}{c} * Pf{c}{j}' for c in range(n)])}) * sp{i}")
+            out(f"fp{i}{j} = {_sum([f'f{i}{c} * Pf{c}{j}' for c in range(n)])}")
     # C = D P_t+1|t D = L L^T; a non-positive pivot: the gain is not unique
-    out("ok = 1.0")
-    for j in range(n):
-        pivot = f"(Pp{j}{j} * sp{j}) * sp{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
-        out(f"d = {pivot}")
-        out("ok = ok if d > 0.0 else 0.0")
-        out(f"l{j}{j} = math.sqrt(d) if d > 0.0 else 1.0")
-        for i in range(j + 1, n):
-            entry = f"(Pp{i}{j} * sp{i}) * sp{j}" + "".join(f" - l{i}{c} * l{j}{c}" for c in range(j))
-            out(f"l{i}{j} = ({entry}) / l{j}{j}")
-    # G^T = D L^-T L^-1 D (F P_t|t): forward, then back substitution, column by column; g{a}{j} = (G^T)_aj = G_ja
-    for j in range(n):
-        for a in range(n):
-            out(f"u{a}{j} = (fp{a}{j}" + "".join(f" - l{a}{b} * u{b}{j}" for b in range(a)) + f") / l{a}{a}")
-        for a in reversed(range(n)):
-            out(f"g{a}{j} = (u{a}{j}" + "".join(f" - l{b}{a} * g{b}{j}" for b in range(a + 1, n)) + f") / l{a}{a}")
-        for a in range(n):
-            out(f"g{a}{j} = g{a}{j} * sp{a}")
+    scaled_cholesky(out, lambda i, j: f"Pp{i}{j}", "sp", n)
+    # G^T = D C^-1 D (F P_t|t); g{a}{j} = (G^T)_aj = G_ja
+    scaled_solve(out, lambda a, j: f"fp{a}{j}", "sp", n, n)
 
 
 def _moments(out: _Printer, fields: dict[str, tuple[int, tuple[int, ...]]], n: int) -> None:
