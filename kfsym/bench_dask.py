@@ -116,7 +116,8 @@ def sizes(scale: float = 1.0) -> Sizes:
 
 # ----------------------------------------------------------------------------- code run in the workers
 def _warm_up() -> int:
-    """Import kfsym.dask's NumPy side and run pdf once, so that no measurement pays for imports."""
+    """Import kfsym.dask (and with it Dask's array code) and run pdf once, so that no measurement pays for imports."""
+    import kfsym.dask  # noqa: F401 - loads Dask's array code in the worker
     import kfsym.numeric as kn
 
     kn.pdf(np.linspace(-1.0, 1.0, 8), 0.0, 1.0)
@@ -353,6 +354,7 @@ def measure(size: Sizes, progress: Callable[[str], None] = lambda _: None) -> di
     ):
         client.wait_for_workers(2, timeout=60)
         client.run(_warm_up)
+        _streamed_pdf(client, sizes(1e-6))  # a tiny run of the same graph: every import and code path warm
         progress(f"kfsym.dask.pdf on {size.pdf_points:.3g} points, chunks of {size.pdf_chunk:.3g}, 2 workers")
         report["dask_pdf"] = _streamed_pdf(client, size)
         progress(f"{size.tiny_tasks} one-element blocks of kfsym.dask.pdf (overhead per task)")
