@@ -14,7 +14,8 @@ afterwards, and measures three things:
    :func:`kfsym.dask.kf_filter`, chunked by track, each chunk of measurements simulated
    inside its task (seeded per chunk) and reduced to the total log-likelihood, so that
    nothing big ever travels to the client; wall time with 2 workers and with 1 worker
-   (the cluster scaled down), and the scaling between them.
+   (every task restricted to one of them), and the scaling between them. The 1- and
+   2-worker runs alternate, twice (once with ``--quick``), and the fastest of each counts.
 3. **Overhead per task**, defined as ``(workers x wall - summed task compute time) /
    tasks``: the worker time spent on anything but running task code (scheduling,
    messages, (de)serialising, waiting for the next task), per task that ran. The task
@@ -23,12 +24,14 @@ afterwards, and measures three things:
    tiny tasks (one-element blocks of :func:`kfsym.dask.pdf`, where it is all there is)
    and for the track runs.
 
-Peak worker memory is the peak resident set size of each worker process
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, read inside the workers with
-:meth:`distributed.Client.run`; the workers are fresh processes, so it is their peak
-since start), next to their resident size just before the run (``psutil``). Their
-difference, divided by the bytes of one chunk of points, says how many chunks a worker
-held at worst.
+Peak worker memory is the peak resident set size of each worker process during the
+run, measured by the kernel: on Linux the worker resets its ``VmHWM`` (writing 5 to
+``/proc/self/clear_refs``) just before the run and reads it afterwards, inside the
+workers with :meth:`distributed.Client.run` (elsewhere ``getrusage``'s ``ru_maxrss``,
+the peak since the worker started). It is reported next to the workers' resident size
+just before the run (``psutil``); the growth, divided by the bytes of one chunk of
+points, says how many chunks a worker held at worst. The in-process NumPy peak is the
+points plus the :mod:`tracemalloc` peak while :func:`kfsym.numeric.pdf` runs.
 
 Nothing here is a pass/fail test: ``tests/test_bench_dask.py`` runs
 ``kfsym bench --dask --quick --json`` and checks the report's structure and sanity.
@@ -39,8 +42,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import operator
 import os
-import statistics
 import sys
 import time
 import tracemalloc
@@ -134,17 +137,33 @@ def _warm_up_filter() -> int:
     return os.getpid()
 
 
+def _reset_peak_memory() -> str:
+    """Reset this process's peak resident size where Linux allows it; returns how the peak will be read."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")  # 5: reset the peak RSS (VmHWM)
+    except OSError:
+        return "ru_maxrss (peak since the worker started)"
+    return "VmHWM (peak since reset just before the run)"
+
+
 def _memory() -> dict[str, int]:
-    """This process's resident size now and its peak since it started, in bytes (Linux ru_maxrss is KiB)."""
+    """This process's resident size now and its peak, in bytes: VmHWM on Linux, else getrusage's ru_maxrss.
+
+    ``ru_maxrss`` survives fork and exec on Linux (a worker would inherit the peak of the
+    process that started it), so Linux's per-process ``VmHWM`` is read instead.
+    """
     import importlib
     import resource
 
     psutil = importlib.import_module("psutil")  # a dependency of distributed (untyped)
+    rss = int(psutil.Process().memory_info().rss)
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("VmHWM:"):
+                return {"rss": rss, "peak": int(line.split()[1]) * 1024}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {
-        "rss": int(psutil.Process().memory_info().rss),
-        "peak": int(peak * (1 if sys.platform == "darwin" else 1024)),
-    }
+    return {"rss": rss, "peak": int(peak * (1 if sys.platform == "darwin" else 1024))}
 
 
 def _simulate_tracks(number: Any, *, counts: tuple[int, ...], steps: int, seed: int) -> Any:
@@ -165,13 +184,16 @@ def _task_times(records: list[dict[str, Any]]) -> tuple[int, float]:
     return count, seconds
 
 
-def _timed_on_cluster(client: Any, collection: Any) -> tuple[Any, float, list[dict[str, Any]]]:
-    """Compute ``collection`` on the cluster: its value, the wall time and the task stream of the run."""
+def _timed_on_cluster(
+    client: Any, collection: Any, workers: list[str] | None = None
+) -> tuple[Any, float, list[dict[str, Any]]]:
+    """Compute ``collection`` on the cluster (on ``workers`` only, if given): value, wall time, task stream."""
     from distributed import get_task_stream
 
+    restriction = {} if workers is None else {"workers": workers, "allow_other_workers": False}
     with get_task_stream(client) as stream:
         started = time.perf_counter()
-        value = client.compute(collection, sync=True)
+        value = client.compute(collection, sync=True, **restriction)
         wall = time.perf_counter() - started
     return value, wall, list(stream.data)
 
@@ -185,6 +207,7 @@ def _streamed_pdf(client: Any, size: Sizes) -> dict[str, Any]:
 
     from kfsym import dask as kd
 
+    methods = set(client.run(_reset_peak_memory).values())
     before = client.run(_memory)
     points = da.random.default_rng(SEED).uniform(-5.0, 5.0, size=size.pdf_points, chunks=size.pdf_chunk)
     total = kd.pdf(points, 0.0, 1.0).sum()
@@ -206,6 +229,7 @@ def _streamed_pdf(client: Any, size: Sizes) -> dict[str, Any]:
         "worker_rss_before_bytes": max(before[address]["rss"] for address in before),
         "worker_peak_rss_bytes": peak,
         "worker_peak_growth_bytes": growth,
+        "worker_peak_method": " / ".join(sorted(methods)),
         "chunk_bytes": chunk_bytes,
         "peak_growth_in_chunks": growth / chunk_bytes,
         "tasks": tasks,
@@ -217,23 +241,22 @@ def _streamed_pdf(client: Any, size: Sizes) -> dict[str, Any]:
 def _numpy_pdf(size: Sizes, repeats: int) -> dict[str, Any]:
     import kfsym.numeric as kn
 
-    rng = np.random.default_rng(SEED)
+    started = time.perf_counter()
+    points = np.random.default_rng(SEED).uniform(-5.0, 5.0, size.numpy_points)
+    generate = time.perf_counter() - started
+    times = []
     tracemalloc.start()
     try:
-        started = time.perf_counter()
-        points = rng.uniform(-5.0, 5.0, size.numpy_points)
-        generate = time.perf_counter() - started
-        times = []
         for _ in range(repeats):
             started = time.perf_counter()
             density = kn.pdf(points, 0.0, 1.0)
             times.append(time.perf_counter() - started)
             mean = float(np.mean(density))
             del density
-        peak = tracemalloc.get_traced_memory()[1]
+        traced = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    seconds = statistics.median(times)
+    seconds = min(times)
     return {
         "evaluations": size.numpy_points,
         "seconds": seconds,
@@ -242,7 +265,7 @@ def _numpy_pdf(size: Sizes, repeats: int) -> dict[str, Any]:
         "generate_seconds": generate,
         "with_generation_evaluations_per_second": size.numpy_points / (seconds + generate),
         "mean_density": mean,
-        "peak_traced_bytes": peak,
+        "peak_bytes": points.nbytes + traced,  # the points, plus the peak traced while pdf ran
     }
 
 
@@ -270,13 +293,14 @@ def _tracks_graph(size: Sizes) -> Any:
     return result.log_likelihood.sum(), len(counts)
 
 
-def _tracks(client: Any, size: Sizes, workers: int) -> dict[str, Any]:
+def _tracks(client: Any, size: Sizes, workers: list[str]) -> dict[str, Any]:
+    """One run of the track filter with every task restricted to ``workers``."""
     total, chunks = _tracks_graph(size)
-    value, wall, records = _timed_on_cluster(client, total)
+    value, wall, records = _timed_on_cluster(client, total, workers)
     tasks, compute = _task_times(records)
     track_steps = size.tracks * size.steps
     return {
-        "workers": workers,
+        "workers": len(workers),
         "tracks": size.tracks,
         "steps": size.steps,
         "chunk": size.track_chunk,
@@ -287,7 +311,7 @@ def _tracks(client: Any, size: Sizes, workers: int) -> dict[str, Any]:
         "tasks": tasks,
         "task_compute_seconds": compute,
         "compute_seconds_per_chunk": compute / chunks,
-        "overhead_per_task_seconds": _overhead(workers, wall, tasks, compute),
+        "overhead_per_task_seconds": _overhead(len(workers), wall, tasks, compute),
     }
 
 
@@ -311,21 +335,27 @@ def _tiny_tasks(client: Any, size: Sizes) -> dict[str, Any]:
     }
 
 
-def _wait_for_workers(client: Any, count: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while len(client.scheduler_info()["workers"]) != count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the cluster did not reach {count} worker(s) in {timeout} s")
-        time.sleep(0.1)
+def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest of several single-round track runs, with every round's wall time and result check."""
+    best = dict(min(runs, key=operator.itemgetter("seconds")))
+    best.update(
+        rounds=len(runs),
+        all_seconds=[run["seconds"] for run in runs],
+        same_result_every_round=all(run["total_log_likelihood"] == best["total_log_likelihood"] for run in runs),
+    )
+    return best
 
 
-def measure(size: Sizes, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Run every measurement on a fresh two-worker LocalCluster (closed afterwards) and in this process.
 
     Parameters
     ----------
     size : Sizes
         From :func:`sizes`.
+    rounds : int, optional
+        Runs of the track filter per worker count, alternating 1 and 2 workers; the
+        fastest of each counts (the 1-worker runs restrict every task to one worker).
     progress : callable, optional
         Called with a short description before each step.
 
@@ -360,17 +390,23 @@ def measure(size: Sizes, progress: Callable[[str], None] = lambda _: None) -> di
         progress(f"{size.tiny_tasks} one-element blocks of kfsym.dask.pdf (overhead per task)")
         report["tiny_tasks"] = _tiny_tasks(client, size)
         client.run(_warm_up_filter)
-        runs = []
-        for workers in (2, 1):
-            if workers == 1:
-                cluster.scale(1)
-                _wait_for_workers(client, 1)
-            progress(f"kfsym.dask.kf_filter on {size.tracks:.3g} tracks x {size.steps} steps, {workers} worker(s)")
-            runs.append(_tracks(client, size, workers))
-        report["tracks"] = runs
-    two, one = runs
+        addresses = sorted(client.scheduler_info()["workers"])
+        runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        for round_number in range(rounds):  # alternate, so that changes in the machine's load hit both alike
+            for workers in (1, 2):
+                progress(
+                    f"kfsym.dask.kf_filter on {size.tracks:.3g} tracks x {size.steps} steps, "
+                    f"{workers} worker(s), round {round_number + 1} of {rounds}"
+                )
+                runs[workers].append(_tracks(client, size, addresses[:workers]))
+        report["tracks"] = [_fastest(runs[2]), _fastest(runs[1])]
+    two, one = report["tracks"]
     report["tracks_scaling"] = one["seconds"] / two["seconds"]
-    report["tracks_same_result"] = one["total_log_likelihood"] == two["total_log_likelihood"]
+    report["tracks_same_result"] = (
+        one["total_log_likelihood"] == two["total_log_likelihood"]
+        and one["same_result_every_round"]
+        and two["same_result_every_round"]
+    )
     return report
 
 
@@ -399,10 +435,10 @@ def lines(report: dict[str, Any]) -> list[str]:
         f"  kfsym.dask, 2 workers          {dask_pdf['seconds']:8.2f} s  {dask_pdf['evaluations_per_second']:9.3g} "
         f"evaluations/s  peak worker RSS {_mib(dask_pdf['worker_peak_rss_bytes'])} "
         f"(+{_mib(dask_pdf['worker_peak_growth_bytes'])} over idle = "
-        f"{dask_pdf['peak_growth_in_chunks']:.1f} chunks of points)",
+        f"{dask_pdf['peak_growth_in_chunks']:.1f} chunks of points; {dask_pdf['worker_peak_method']})",
         f"  kfsym.numeric, {_power(numpy_pdf['evaluations']):>5} in-process {numpy_pdf['seconds']:8.2f} s  "
-        f"{numpy_pdf['evaluations_per_second']:9.3g} evaluations/s  peak traced memory "
-        f"{_mib(numpy_pdf['peak_traced_bytes'])} (points + densities); "
+        f"{numpy_pdf['evaluations_per_second']:9.3g} evaluations/s  peak memory "
+        f"{_mib(numpy_pdf['peak_bytes'])} (points + tracemalloc peak during pdf); "
         f"with drawing the points {numpy_pdf['with_generation_evaluations_per_second']:.3g}/s",
         f"  mean density {dask_pdf['mean_density']:.7f} (dask), {numpy_pdf['mean_density']:.7f} (numpy); "
         f"exact {dask_pdf['expected_mean_density']:.7f}",
@@ -415,10 +451,12 @@ def lines(report: dict[str, Any]) -> list[str]:
         out.append(
             f"  {label:<9}  {run['seconds']:8.2f} s  {run['track_steps_per_second']:9.3g} track-steps/s  "
             f"{run['tasks']} tasks, {1e3 * run['compute_seconds_per_chunk']:.0f} ms of task compute per chunk, "
-            f"overhead {1e3 * run['overhead_per_task_seconds']:.2f} ms/task"
+            f"overhead {1e3 * run['overhead_per_task_seconds']:.2f} ms/task; fastest of "
+            + ", ".join(f"{seconds:.2f}" for seconds in run["all_seconds"])
+            + " s"
         )
     out += [
-        f"  scaling 1 -> 2 workers: {report['tracks_scaling']:.2f}x; same total log-likelihood "
+        f"  scaling 1 -> 2 workers: {report['tracks_scaling']:.2f}x; same total log-likelihood in every run "
         f"({two['total_log_likelihood']:.6g}): {'yes' if report['tracks_same_result'] else 'NO'}",
         "",
         f"overhead per task, {tiny['tasks']} tiny tasks ({tiny['blocks']} one-element blocks of pdf, summed), "
@@ -469,7 +507,7 @@ def run(
         print(f"[dask] {text} ...", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    report = measure(size, progress)
+    report = measure(size, 1 if quick else 2, progress)
     report.update(
         machine=machine(),
         dask=dask.__version__,

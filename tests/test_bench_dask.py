@@ -38,14 +38,16 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
 
     numpy_pdf, dask_pdf = report["numpy_pdf"], report["dask_pdf"]
     assert numpy_pdf["evaluations"] == size.numpy_points and dask_pdf["evaluations"] == size.pdf_points
-    for key in ("seconds", "evaluations_per_second", "with_generation_evaluations_per_second", "peak_traced_bytes"):
+    for key in ("seconds", "evaluations_per_second", "with_generation_evaluations_per_second", "peak_bytes"):
         assert positive(numpy_pdf[key]), key
-    assert numpy_pdf["peak_traced_bytes"] >= 2 * 8 * size.numpy_points  # the points and the densities
+    assert numpy_pdf["peak_bytes"] >= 2 * 8 * size.numpy_points  # the points and the densities
     for key in ("seconds", "evaluations_per_second", "worker_peak_rss_bytes", "chunk_bytes", "tasks"):
         assert positive(dask_pdf[key]), key
     assert dask_pdf["workers"] == 2 and dask_pdf["chunks"] == 10
     assert dask_pdf["tasks"] >= dask_pdf["chunks"]
     assert dask_pdf["worker_peak_rss_bytes"] >= dask_pdf["worker_rss_before_bytes"] > 0
+    if sys.platform == "linux":
+        assert dask_pdf["worker_peak_method"].startswith("VmHWM")
     # uniform points on [-5, 5]: the mean density is (Phi(5) - Phi(-5)) / 10, to Monte Carlo accuracy
     for mean in (dask_pdf["mean_density"], numpy_pdf["mean_density"]):
         assert abs(mean - dask_pdf["expected_mean_density"]) < 0.003
@@ -54,6 +56,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
     assert (two["workers"], one["workers"]) == (2, 1)
     for run in (one, two):
         assert run["tracks"] == size.tracks and run["steps"] == 100 and run["chunks"] == 10
+        assert run["rounds"] == 1 and run["all_seconds"] == [run["seconds"]] and run["same_result_every_round"]
         for key in ("seconds", "track_steps_per_second", "tasks", "task_compute_seconds", "compute_seconds_per_chunk"):
             assert positive(run[key]), (run["workers"], key)
         assert math.isfinite(run["overhead_per_task_seconds"])
@@ -74,7 +77,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
         "kfsym.numeric, ",
         "evaluations/s",
         "peak worker RSS",
-        "peak traced memory",
+        "peak memory",
         "  1 worker ",
         "  2 workers ",
         "track-steps/s",
