@@ -62,7 +62,7 @@ _FULL_NUMPY_POINTS = 10**8
 _FULL_TRACKS = 10**6
 _STEPS = 100
 _PDF_CHUNK = 10**7  # 80 MB of points per task
-_TRACK_CHUNK = 10**4  # 16 MB of measurements, ~170 MB of filter output per task
+_TRACK_CHUNK = 10**4  # 16 MB of measurements, ~380 MB of filter output (all fields) per task
 _TINY_TASKS = 2000
 _MEBIBYTE = 2**20
 
@@ -335,6 +335,14 @@ def _tiny_tasks(client: Any, size: Sizes) -> dict[str, Any]:
     }
 
 
+def _load() -> float | None:
+    """The 1-minute load average (other processes competing for the cores), where the OS reports it."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The fastest of several single-round track runs, with every round's wall time and result check."""
     best = dict(min(runs, key=operator.itemgetter("seconds")))
@@ -367,7 +375,7 @@ def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lamb
     """
     from distributed import Client, LocalCluster
 
-    report: dict[str, Any] = {"sizes": asdict(size)}
+    report: dict[str, Any] = {"sizes": asdict(size), "load_average_before": _load()}
     progress(f"kfsym.numeric.pdf on {size.numpy_points:.3g} points in this process")
     report["numpy_pdf"] = _numpy_pdf(size, repeats=3)
     progress("starting a LocalCluster: 2 worker processes x 1 thread")
@@ -376,7 +384,7 @@ def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lamb
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: the scheduler always serves HTTP (8787 may be taken)
             silence_logs=logging.ERROR,
             env={"NUMBA_NUM_THREADS": "1"},
         ) as cluster,
@@ -400,6 +408,7 @@ def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lamb
                 )
                 runs[workers].append(_tracks(client, size, addresses[:workers]))
         report["tracks"] = [_fastest(runs[2]), _fastest(runs[1])]
+    report["load_average_after"] = _load()
     two, one = report["tracks"]
     report["tracks_scaling"] = one["seconds"] / two["seconds"]
     report["tracks_same_result"] = (
@@ -411,6 +420,10 @@ def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lamb
 
 
 # ----------------------------------------------------------------------------- output
+def _format_load(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def _mib(value: float) -> str:
     return f"{value / _MEBIBYTE:,.0f} MiB"
 
@@ -429,6 +442,8 @@ def lines(report: dict[str, Any]) -> list[str]:
         f"kfsym bench --dask — {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
         f"NumPy {info['numpy']}, Dask {report['dask']}, distributed {report['distributed']}",
         "LocalCluster: 2 worker processes x 1 thread (NUMBA_NUM_THREADS=1), started for this run and closed after it",
+        f"1-minute load average before and after: {_format_load(report['load_average_before'])} and "
+        f"{_format_load(report['load_average_after'])} (above 0 while idle: other processes shared the cores)",
         "",
         f"pdf: {_power(dask_pdf['evaluations'])} points streamed in {dask_pdf['chunks']} chunks of "
         f"{_power(dask_pdf['chunk'])} (drawn uniform on [-5, 5] inside each task, summed per chunk)",

@@ -73,6 +73,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
     for line in (
         "kfsym bench --dask",
         "LocalCluster: 2 worker processes x 1 thread",
+        "1-minute load average before and after: ",
         "kfsym.dask, 2 workers",
         "kfsym.numeric, ",
         "evaluations/s",
