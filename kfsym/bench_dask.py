@@ -54,7 +54,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-__all__ = ["Sizes", "run", "sizes"]
+__all__ = ["Sizes", "lines", "measure", "run", "sizes"]
 
 SEED = 20261130
 _FULL_PDF_POINTS = 10**9
@@ -372,6 +372,12 @@ def measure(size: Sizes, rounds: int = 2, progress: Callable[[str], None] = lamb
     dict
         The report: ``sizes``, ``numpy_pdf``, ``dask_pdf``, ``tiny_tasks`` and ``tracks``
         (a list: 2 workers, then 1 worker), as written by ``--json``.
+
+    Examples
+    --------
+    >>> report = measure(sizes(0.002), rounds=1)  # doctest: +SKIP
+    >>> report["tracks"][0]["workers"], report["dask_pdf"]["peak_growth_in_chunks"] < 10  # doctest: +SKIP
+    (2, True)
     """
     from distributed import Client, LocalCluster
 
@@ -435,7 +441,17 @@ def _power(value: float) -> str:
 
 
 def lines(report: dict[str, Any]) -> list[str]:
-    """The human-readable report, one string per line."""
+    """The human-readable report, one string per line.
+
+    Parameters
+    ----------
+    report : dict
+        As returned by :func:`measure`, with ``machine``, ``dask`` and ``distributed`` added by :func:`run`.
+
+    Returns
+    -------
+    list of str
+    """
     info, numpy_pdf, dask_pdf, tiny = report["machine"], report["numpy_pdf"], report["dask_pdf"], report["tiny_tasks"]
     two, one = report["tracks"]
     out = [
@@ -502,6 +518,12 @@ def run(
     -------
     int
         0, or 2 when Dask is not installed or ``scale`` is not positive.
+
+    Examples
+    --------
+    >>> run(quick=True, json_path=Path("bench-dask.json"))  # doctest: +SKIP
+    kfsym bench --dask — ...
+    0
     """
     stream = out or sys.stdout
     try:
