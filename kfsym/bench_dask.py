@@ -2,7 +2,7 @@
 
 It starts a :class:`distributed.LocalCluster` of two worker processes with one thread
 each (``NUMBA_NUM_THREADS=1`` in the workers, so that a task uses one core), closes it
-afterwards, and measures three things:
+afterwards, and measures:
 
 1. **Streamed densities**: ``10**9`` evaluations of :func:`kfsym.dask.pdf` (at full
    size) on points drawn inside the tasks (``dask.array.random.default_rng(seed)``,
@@ -16,7 +16,10 @@ afterwards, and measures three things:
    nothing big ever travels to the client; wall time with 2 workers and with 1 worker
    (every task restricted to one of them), and the scaling between them. The 1- and
    2-worker runs alternate, twice (once with ``--quick``), and the fastest of each counts.
-3. **Overhead per task**, defined as ``(workers x wall - summed task compute time) /
+3. **Cores used**: the CPU seconds all worker processes used during a run (``psutil``,
+   read in the workers) divided by its wall time. On a shared machine this says how
+   much of the two cores the workers actually got, which the scaling depends on.
+4. **Overhead per task**, defined as ``(workers x wall - summed task compute time) /
    tasks``: the worker time spent on anything but running task code (scheduling,
    messages, (de)serialising, waiting for the next task), per task that ran. The task
    count and compute times come from the scheduler's task stream
@@ -166,6 +169,14 @@ def _memory() -> dict[str, int]:
     return {"rss": rss, "peak": int(peak * (1 if sys.platform == "darwin" else 1024))}
 
 
+def _cpu_seconds() -> float:
+    """User plus system CPU time of this process so far."""
+    import importlib
+
+    times = importlib.import_module("psutil").Process().cpu_times()
+    return float(times.user + times.system)
+
+
 def _simulate_tracks(number: Any, *, counts: tuple[int, ...], steps: int, seed: int) -> Any:
     """Measurements ``(tracks, steps, 2)`` of one chunk, simulated from a generator seeded by the chunk's number."""
     from kfsym.bench import _constant_velocity
@@ -186,16 +197,22 @@ def _task_times(records: list[dict[str, Any]]) -> tuple[int, float]:
 
 def _timed_on_cluster(
     client: Any, collection: Any, workers: list[str] | None = None
-) -> tuple[Any, float, list[dict[str, Any]]]:
-    """Compute ``collection`` on the cluster (on ``workers`` only, if given): value, wall time, task stream."""
+) -> tuple[Any, float, list[dict[str, Any]], float]:
+    """Compute ``collection`` on the cluster (on ``workers`` only, if given).
+
+    Returns its value, the wall time, the task stream and the CPU seconds all workers used meanwhile.
+    """
     from distributed import get_task_stream
 
     restriction = {} if workers is None else {"workers": workers, "allow_other_workers": False}
+    cpu_before = client.run(_cpu_seconds)
     with get_task_stream(client) as stream:
         started = time.perf_counter()
         value = client.compute(collection, sync=True, **restriction)
         wall = time.perf_counter() - started
-    return value, wall, list(stream.data)
+    cpu_after = client.run(_cpu_seconds)
+    cpu = sum(cpu_after[address] - cpu_before.get(address, 0.0) for address in cpu_after)
+    return value, wall, list(stream.data), cpu
 
 
 def _overhead(workers: int, wall: float, tasks: int, compute: float) -> float:
@@ -211,7 +228,7 @@ def _streamed_pdf(client: Any, size: Sizes) -> dict[str, Any]:
     before = client.run(_memory)
     points = da.random.default_rng(SEED).uniform(-5.0, 5.0, size=size.pdf_points, chunks=size.pdf_chunk)
     total = kd.pdf(points, 0.0, 1.0).sum()
-    value, wall, records = _timed_on_cluster(client, total)
+    value, wall, records, cpu = _timed_on_cluster(client, total)
     after = client.run(_memory)
     tasks, compute = _task_times(records)
     chunk_bytes = 8 * size.pdf_chunk
@@ -224,6 +241,8 @@ def _streamed_pdf(client: Any, size: Sizes) -> dict[str, Any]:
         "workers": len(after),
         "seconds": wall,
         "evaluations_per_second": size.pdf_points / wall,
+        "worker_cpu_seconds": cpu,
+        "cores_used": cpu / wall,
         "mean_density": float(value) / size.pdf_points,
         "expected_mean_density": math.erf(5.0 / math.sqrt(2.0)) / 10.0,  # (Φ(5) - Φ(-5)) / 10
         "worker_rss_before_bytes": max(before[address]["rss"] for address in before),
@@ -296,7 +315,7 @@ def _tracks_graph(size: Sizes) -> Any:
 def _tracks(client: Any, size: Sizes, workers: list[str]) -> dict[str, Any]:
     """One run of the track filter with every task restricted to ``workers``."""
     total, chunks = _tracks_graph(size)
-    value, wall, records = _timed_on_cluster(client, total, workers)
+    value, wall, records, cpu = _timed_on_cluster(client, total, workers)
     tasks, compute = _task_times(records)
     track_steps = size.tracks * size.steps
     return {
@@ -307,6 +326,8 @@ def _tracks(client: Any, size: Sizes, workers: list[str]) -> dict[str, Any]:
         "chunks": chunks,
         "seconds": wall,
         "track_steps_per_second": track_steps / wall,
+        "worker_cpu_seconds": cpu,
+        "cores_used": cpu / wall,
         "total_log_likelihood": float(value),
         "tasks": tasks,
         "task_compute_seconds": compute,
@@ -321,13 +342,15 @@ def _tiny_tasks(client: Any, size: Sizes) -> dict[str, Any]:
     from kfsym import dask as kd
 
     lazy = kd.pdf(da.zeros(size.tiny_tasks, chunks=1), 0.0, 1.0).sum()
-    value, wall, records = _timed_on_cluster(client, lazy)
+    value, wall, records, cpu = _timed_on_cluster(client, lazy)
     tasks, compute = _task_times(records)
     workers = len(client.scheduler_info()["workers"])
     return {
         "blocks": size.tiny_tasks,
         "workers": workers,
         "seconds": wall,
+        "worker_cpu_seconds": cpu,
+        "cores_used": cpu / wall,
         "tasks": tasks,
         "task_compute_seconds": compute,
         "overhead_per_task_seconds": _overhead(workers, wall, tasks, compute),
@@ -464,7 +487,8 @@ def lines(report: dict[str, Any]) -> list[str]:
         f"pdf: {_power(dask_pdf['evaluations'])} points streamed in {dask_pdf['chunks']} chunks of "
         f"{_power(dask_pdf['chunk'])} (drawn uniform on [-5, 5] inside each task, summed per chunk)",
         f"  kfsym.dask, 2 workers          {dask_pdf['seconds']:8.2f} s  {dask_pdf['evaluations_per_second']:9.3g} "
-        f"evaluations/s  peak worker RSS {_mib(dask_pdf['worker_peak_rss_bytes'])} "
+        f"evaluations/s  {dask_pdf['cores_used']:.2f} cores used  "
+        f"peak worker RSS {_mib(dask_pdf['worker_peak_rss_bytes'])} "
         f"(+{_mib(dask_pdf['worker_peak_growth_bytes'])} over idle = "
         f"{dask_pdf['peak_growth_in_chunks']:.1f} chunks of points; {dask_pdf['worker_peak_method']})",
         f"  kfsym.numeric, {_power(numpy_pdf['evaluations']):>5} in-process {numpy_pdf['seconds']:8.2f} s  "
@@ -481,6 +505,7 @@ def lines(report: dict[str, Any]) -> list[str]:
         label = f"{run['workers']} worker{'s' if run['workers'] > 1 else ''}"
         out.append(
             f"  {label:<9}  {run['seconds']:8.2f} s  {run['track_steps_per_second']:9.3g} track-steps/s  "
+            f"{run['cores_used']:.2f} cores used, "
             f"{run['tasks']} tasks, {1e3 * run['compute_seconds_per_chunk']:.0f} ms of task compute per chunk, "
             f"overhead {1e3 * run['overhead_per_task_seconds']:.2f} ms/task; fastest of "
             + ", ".join(f"{seconds:.2f}" for seconds in run["all_seconds"])
@@ -494,6 +519,8 @@ def lines(report: dict[str, Any]) -> list[str]:
         f"{tiny['workers']} workers: {1e3 * tiny['overhead_per_task_seconds']:.2f} ms "
         f"({tiny['seconds']:.2f} s wall)",
         "overhead per task = (workers x wall - summed task compute time) / tasks, from the scheduler's task stream",
+        "cores used = CPU seconds of all worker processes during the run / wall time (below the worker count: "
+        "other processes had the cores)",
     ]
     return out
 

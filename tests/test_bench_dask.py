@@ -41,7 +41,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
     for key in ("seconds", "evaluations_per_second", "with_generation_evaluations_per_second", "peak_bytes"):
         assert positive(numpy_pdf[key]), key
     assert numpy_pdf["peak_bytes"] >= 2 * 8 * size.numpy_points  # the points and the densities
-    for key in ("seconds", "evaluations_per_second", "worker_peak_rss_bytes", "chunk_bytes", "tasks"):
+    for key in ("seconds", "evaluations_per_second", "cores_used", "worker_peak_rss_bytes", "chunk_bytes", "tasks"):
         assert positive(dask_pdf[key]), key
     assert dask_pdf["workers"] == 2 and dask_pdf["chunks"] == 10
     assert dask_pdf["tasks"] >= dask_pdf["chunks"]
@@ -57,7 +57,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
     for run in (one, two):
         assert run["tracks"] == size.tracks and run["steps"] == 100 and run["chunks"] == 10
         assert run["rounds"] == 1 and run["all_seconds"] == [run["seconds"]] and run["same_result_every_round"]
-        for key in ("seconds", "track_steps_per_second", "tasks", "task_compute_seconds", "compute_seconds_per_chunk"):
+        for key in ("seconds", "track_steps_per_second", "cores_used", "tasks", "compute_seconds_per_chunk"):
             assert positive(run[key]), (run["workers"], key)
         assert math.isfinite(run["overhead_per_task_seconds"])
         assert math.isfinite(run["total_log_likelihood"]) and run["total_log_likelihood"] < 0
@@ -82,6 +82,7 @@ def test_quick_dask_benchmark_reports_every_line(tmp_path: Path) -> None:
         "  1 worker ",
         "  2 workers ",
         "track-steps/s",
+        "cores used",
         "scaling 1 -> 2 workers",
         "overhead per task, ",
         f"wrote {target}",
