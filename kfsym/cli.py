@@ -205,6 +205,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.dask or args.dask_scale is not None:
+        from kfsym import bench_dask
+
+        if args.case:
+            print("kfsym bench: --case does not apply to --dask", file=sys.stderr)
+            return 2
+        json_path = Path(args.json) if args.json else None
+        return bench_dask.run(quick=args.quick, scale=args.dask_scale, json_path=json_path)
     from kfsym import bench
 
     return bench.run(quick=args.quick, json_path=Path(args.json) if args.json else None, cases=args.case)
@@ -292,6 +300,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (well under a minute)")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--case", help="only cases whose name contains this text")
+    bench.add_argument("--dask", action="store_true", help="kfsym.dask on a 2-worker LocalCluster instead (minutes)")
+    bench.add_argument(
+        "--dask-scale", type=float, metavar="F", help="with --dask: F times the full sizes (--quick: 0.002)"
+    )
     bench.set_defaults(run=_cmd_bench)
     accuracy = commands.add_parser("accuracy", help="measure kfsym's and SciPy's errors against mpmath at 50 digits")
     accuracy.add_argument(
