@@ -184,3 +184,30 @@ def test_an_indefinite_prediction_within_the_tolerance_has_no_gain_on_either_bac
     for backend in ("numba", "numpy"):
         with pytest.raises(ValueError, match="step 1 is singular or indefinite"):
             rts_smoother(result._replace(predicted_covariances=predicted), np.eye(2), backend=backend)
+
+
+def test_the_compiled_smoother_reads_a_compiled_filter_result_in_place() -> None:
+    """The moments of a compiled filter run are read from its output where they are (no copies): the answer is
+    the same as from copies, a change made through the returned arrays is seen, and a bad one is refused."""
+    from kfsym.numeric import sequence
+
+    _, z = simulate(20, seed=45, tracks=(3, 2))
+    result = kf_filter(z, X0, P0, F_CV, Q_CV, H_CV, R_CV, backend="numba")
+    assert all(
+        sequence._compiled_origin(getattr(result, name)) is not None
+        for name in ("filtered_means", "filtered_covariances", "predicted_means", "predicted_covariances")
+    )
+    copies = result._replace(**{name: np.array(getattr(result, name)) for name in FilterResult._fields[:4]})
+    assert sequence._compiled_origin(copies.filtered_means) is None
+    in_place = rts_smoother(result, F_CV, backend="numba")
+    for got, want in zip(in_place, rts_smoother(copies, F_CV, backend="numba"), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert_agree(in_place, rts_smoother(copies, F_CV, backend="numpy"))
+    # a change through the returned view is what the smoother reads
+    result.filtered_means[1, 0, 5, 0] += 1.0
+    moved = rts_smoother(result, F_CV, backend="numba")
+    assert moved.smoothed_means[1, 0, 5, 0] != in_place.smoothed_means[1, 0, 5, 0]
+    assert_agree(moved, rts_smoother(result, F_CV, backend="numpy"))
+    result.filtered_covariances[2, 1, 7, 0, 0] = -1.0
+    with pytest.raises(ValueError, match="filtered.filtered_covariances must have a nonnegative diagonal"):
+        rts_smoother(result, F_CV, backend="numba")

@@ -34,7 +34,8 @@ def filter_kernel(n: int, m: int) -> Callable[..., Any]:
 
 
 def smoother_kernel(n: int) -> Callable[..., Any]:
-    """``smooth_tracks(fm, fc, pm, pc, F, out)`` for state size n (see :mod:`kfsym.numeric._smoother_source`)."""
+    """``smooth_tracks(fm, fm0, fc, fc0, pm, pm0, pc, pc0, F, out)`` for state size n (see
+    :mod:`kfsym.numeric._smoother_source`)."""
     key = ("smoother", n)
     if key not in _KERNELS:
         module = load_source(f"kfsym_smoother_n{n}", smoother_source(n, BLOCK))

@@ -61,11 +61,11 @@ def _at(fields: dict[str, tuple[int, tuple[int, ...]]], name: str, *index: int) 
 def _load(out: _Printer, n: int) -> None:
     """The filtered moments of step t and the predicted ones of step t + 1 of track base + k."""
     for i in range(n):
-        out(f"xf{i} = fm[t, {i}, base + k]")
-        out(f"xp{i} = pm[t + 1, {i}, base + k]")
+        out(f"xf{i} = fm[t, fm0 + {i}, base + k]")
+        out(f"xp{i} = pm[t + 1, pm0 + {i}, base + k]")
         for j in range(n):
-            out(f"Pf{i}{j} = fc[t, {i * n + j}, base + k]")
-            out(f"Pp{i}{j} = pc[t + 1, {i * n + j}, base + k]")
+            out(f"Pf{i}{j} = fc[t, fc0 + {i * n + j}, base + k]")
+            out(f"Pp{i}{j} = pc[t + 1, pc0 + {i * n + j}, base + k]")
 
 
 def _valid(out: _Printer, flag: str, mean: str, cov: str, n: int) -> None:
@@ -161,24 +161,26 @@ def _store(out: _Printer, fields: dict[str, tuple[int, tuple[int, ...]]], n: int
 def smoother_source(n: int, block: int) -> str:
     """Python source of ``smooth_block`` and ``smooth_tracks`` for state size n (``block`` tracks per block).
 
-    ``smooth_tracks(fm, fc, pm, pc, F, out)`` takes the filtered and predicted means ``(T, n, K)`` and
-    covariances ``(T, n*n, K)`` with the tracks last, the transitions ``F (1 or T - 1, n, n)``, and writes
-    ``out (T, fields, K)`` laid out as :func:`smoother_fields` says.
+    ``smooth_tracks(fm, fm0, fc, fc0, pm, pm0, pc, pc0, F, out)`` reads the filtered and predicted means
+    (n entries from field ``fm0`` of ``fm (T, fields, K)``, and so on) and covariances (n*n entries, row-major)
+    with the tracks last — the four may be one array, the compiled filter's output, at four offsets — the
+    transitions ``F (1 or T - 1, n, n)``, and writes ``out (T, fields, K)`` laid out as
+    :func:`smoother_fields` says.
     """
     fields = smoother_fields(n)
     count = sum(math.prod(shape) for _, shape in fields.values())
     last, body = _Printer(12), _Printer(12)
     # the last step: the smoothed moments are the filtered ones (checked like every other input)
     for i in range(n):
-        last(f"xs{i} = fm[t, {i}, base + k]")
+        last(f"xs{i} = fm[t, fm0 + {i}, base + k]")
         for j in range(n):
-            last(f"Ps{i}{j} = fc[t, {i * n + j}, base + k]")
+            last(f"Ps{i}{j} = fc[t, fc0 + {i * n + j}, base + k]")
     _valid(last, "valid_f", "xs", "Ps", n)
     # the predicted moments of step 0 are never used, but they are an input: checked as every other
     for i in range(n):
-        last(f"xp{i} = pm[0, {i}, base + k]")
+        last(f"xp{i} = pm[0, pm0 + {i}, base + k]")
         for j in range(n):
-            last(f"Pp{i}{j} = pc[0, {i * n + j}, base + k]")
+            last(f"Pp{i}{j} = pc[0, pc0 + {i * n + j}, base + k]")
     _valid(last, "valid_p", "xp", "Pp", n)
     last("valid = valid_f * valid_p")
     _store(last, fields, n)
@@ -202,7 +204,7 @@ def smoother_source(n: int, block: int) -> str:
         "",
         "",
         '@numba.njit(cache=True, error_model="numpy")',
-        "def smooth_block(lo, hi, fm, fc, pm, pc, F, out):",
+        "def smooth_block(lo, hi, fm, fm0, fc, fc0, pm, pm0, pc, pc0, F, out):",
         f"    buf = np.empty(({count}, {block}))",
         "    base = numba.uint64(lo)",
         "    width = numba.uint64(hi - lo)",
@@ -223,12 +225,12 @@ def smoother_source(n: int, block: int) -> str:
         "",
         "",
         "@numba.njit(cache=True, parallel=True)",
-        "def smooth_tracks(fm, fc, pm, pc, F, out):",
+        "def smooth_tracks(fm, fm0, fc, fc0, pm, pm0, pc, pc0, F, out):",
         "    tracks = fm.shape[2]",
         f"    for index in numba.prange((tracks + {block - 1}) // {block}):",
         f"        lo = index * {block}",
         f"        hi = min(tracks, lo + {block})",
-        "        smooth_block(lo, hi, fm, fc, pm, pc, F, out)",
+        "        smooth_block(lo, hi, fm, fm0, fc, fc0, pm, pm0, pc, pc0, F, out)",
         "",
     ]
     return "\n".join(lines)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -467,6 +468,28 @@ def _time_axis(term: _Term) -> FloatArray:
     return np.ascontiguousarray(value, dtype=np.float64)
 
 
+# The compiled filter's output array behind each moment view it returned: id(view) -> (weak reference to the
+# view, output (T, fields, K), first field). The compiled smoother reads those moments from there in place
+# (no copies into its layout: it is that layout), including any change made to them through the views.
+_COMPILED_VIEWS: dict[int, tuple[Any, Any, int]] = {}
+
+
+def _remember(view: Any, out: Any, first: int) -> Any:
+    """Register ``view`` as fields ``first, ...`` of the compiled filter's ``out``; returns the view."""
+    key = id(view)
+    _COMPILED_VIEWS[key] = (weakref.ref(view), out, first)
+    weakref.finalize(view, _COMPILED_VIEWS.pop, key, None)
+    return view
+
+
+def _compiled_origin(array: Any) -> tuple[Any, int] | None:
+    """(out, first field) when ``array`` is a moment view the compiled filter returned, else None."""
+    entry = _COMPILED_VIEWS.get(id(array))
+    if entry is None or entry[0]() is not array:
+        return None
+    return entry[1], entry[2]
+
+
 def _tracks_last(array: Any, batch: tuple[int, ...], core: tuple[int, ...]) -> Any:
     """A fresh C-ordered float64 copy of ``array`` broadcast to ``(*batch, *core)``, the tracks flattened into
     the last axis: ``(*core, K)``, the layout the compiled loops read (tracks innermost)."""
@@ -545,13 +568,16 @@ def _filter_compiled(model: _Model) -> FilterResult:
                 f"the innovation covariance H P H^T + R is not positive definite at step {step}{_track(bad, batch)}"
             )
         raise _overflow(step, bad, batch, _PRIOR if code == 1.0 else _POSTERIOR)
-    results = {name: field(name) for name in ("filtered_means", "filtered_covs")}
+    moments = {
+        name: _remember(field(name), out, fields[name][0])
+        for name in ("predicted_means", "predicted_covs", "filtered_means", "filtered_covs")
+    }
     total = _total(log_likelihoods, batch)
     return FilterResult(
-        field("predicted_means"),
-        field("predicted_covs"),
-        results["filtered_means"],
-        results["filtered_covs"],
+        moments["predicted_means"],
+        moments["predicted_covs"],
+        moments["filtered_means"],
+        moments["filtered_covs"],
         field("innovations"),
         field("innovation_covs"),
         log_likelihoods,
@@ -717,16 +743,26 @@ def _smooth_compiled(
     def tracks_last(array: Any, core: tuple[int, ...]) -> Any:
         return _tracks_last(array, batch, core)
 
+    names = ("filtered_means", "filtered_covariances", "predicted_means", "predicted_covariances")
+    origins = [origin for name in names if (origin := _compiled_origin(getattr(arrays, name))) is not None]
+    sources: list[Any]
+    if len(origins) == len(names) and all(origin[0] is origins[0][0] for origin in origins):
+        # the four moments of one compiled filter run: read in place from its output (T, fields, K)
+        sources = [item for origin in origins for item in origin]
+    else:
+        sources = [
+            tracks_last(arrays.filtered_means, (steps, size)),
+            0,
+            tracks_last(arrays.filtered_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
+            0,
+            tracks_last(arrays.predicted_means, (steps, size)),
+            0,
+            tracks_last(arrays.predicted_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
+            0,
+        ]
     fields = smoother_fields(size)
     out = np.empty((steps, sum(math.prod(shape) for _, shape in fields.values()), tracks))
-    smoother_kernel(size)(
-        tracks_last(arrays.filtered_means, (steps, size)),
-        tracks_last(arrays.filtered_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
-        tracks_last(arrays.predicted_means, (steps, size)),
-        tracks_last(arrays.predicted_covariances, (steps, size, size)).reshape(steps, size * size, tracks),
-        _time_axis(transition),
-        out,
-    )
+    smoother_kernel(size)(*sources, _time_axis(transition), out)
     start = fields["status"][0]
     status = out[:, start, :]  # (T, K): 4 bad input, 2 singular P_t+1|t, 3 overflow, 0 fine
     if status.any():
