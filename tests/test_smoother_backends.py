@@ -209,5 +209,5 @@ def test_the_compiled_smoother_reads_a_compiled_filter_result_in_place() -> None
     assert moved.smoothed_means[1, 0, 5, 0] != in_place.smoothed_means[1, 0, 5, 0]
     assert_agree(moved, rts_smoother(result, F_CV, backend="numpy"))
     result.filtered_covariances[2, 1, 7, 0, 0] = -1.0
-    with pytest.raises(ValueError, match="filtered.filtered_covariances must have a nonnegative diagonal"):
+    with pytest.raises(ValueError, match=r"filtered\.filtered_covariances must have a nonnegative diagonal"):
         rts_smoother(result, F_CV, backend="numba")
