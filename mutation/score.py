@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -65,16 +66,18 @@ def results(mutants: Path = MUTANTS) -> dict[str, dict[str, int | None]]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the table and the survivors; the exit status says whether every part reached the threshold."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threshold", type=float, default=90.0, help="percent each part must reach")
-    parser.add_argument("--survivors", action="store_true", help="list every surviving mutant")
-    args = parser.parse_args(argv)
-    if not MUTANTS.is_dir():
-        print("no mutants/ folder: run `make mutate` (or `mutmut run`) first", file=sys.stderr)
-        return 2
-    equivalent = equivalent_mutants()
+def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a killed fraction from a random sample of ``n`` mutants, in percent."""
+    if n == 0:
+        return 0.0, 100.0
+    p = killed / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+def tally_parts(equivalent: dict[str, str]) -> tuple[dict[str, Counter[str]], dict[str, list[str]]]:
+    """Per part, the counts of each outcome and the names of the mutants that were not killed."""
     counts: dict[str, Counter[str]] = {part: Counter() for part in PARTS}
     survivors: dict[str, list[str]] = {part: [] for part in PARTS}
     for source, codes in results().items():
@@ -96,15 +99,37 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 tally["survived"] += 1
                 survivors[part].append(name if code in SURVIVED else f"{name} (exit {code})")
+    return counts, survivors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table and the survivors; the exit status says whether every part reached the threshold."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threshold", type=float, default=90.0, help="percent each part must reach")
+    parser.add_argument("--survivors", action="store_true", help="list every surviving mutant")
+    parser.add_argument(
+        "--sampled",
+        action="store_true",
+        help="the checked mutants are a random sample (mutation/sample.py): score them, with a 95 %% interval",
+    )
+    args = parser.parse_args(argv)
+    if not MUTANTS.is_dir():
+        print("no mutants/ folder: run `make mutate` (or `mutmut run`) first", file=sys.stderr)
+        return 2
+    counts, survivors = tally_parts(equivalent_mutants())
     ok = True
     print(f"{'part':<10}{'mutants':>9}{'equiv.':>8}{'killed':>8}{'survived':>10}{'no test':>9}{'unchecked':>11}  score")
     for part, tally in counts.items():
         scored = tally["killed"] + tally["survived"] + tally["no tests"]
         score = 100.0 * tally["killed"] / scored if scored else 0.0
-        ok &= score >= args.threshold and tally["unchecked"] == 0
+        ok &= score >= args.threshold and (args.sampled or tally["unchecked"] == 0)
+        interval = ""
+        if args.sampled:
+            low, high = wilson(tally["killed"], scored)
+            interval = f" (sample of {scored}; 95 % interval {low:.0f}-{high:.0f} %)"
         print(
             f"{part:<10}{tally['total']:>9}{tally['equivalent']:>8}{tally['killed']:>8}{tally['survived']:>10}"
-            f"{tally['no tests']:>9}{tally['unchecked']:>11}  {score:.1f} %"
+            f"{tally['no tests']:>9}{tally['unchecked']:>11}  {score:.1f} %{interval}"
         )
         if args.survivors:
             for name in survivors[part]:
