@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         names = sorted(by_part[part])
         chosen += rng.sample(names, min(args.per_part, len(names)))
         print(f"{part}: {min(args.per_part, len(names))} of {len(names)} mutants", flush=True)
+    if not chosen:
+        print("no mutants to sample: let `mutmut run` reach 'Running mutation testing' first", file=sys.stderr)
+        return 2
     mutmut = Path(sys.executable).parent / "mutmut"
     return subprocess.run([str(mutmut), "run", "--max-children", "2", *chosen], check=False).returncode
 
