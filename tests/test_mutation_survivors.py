@@ -222,3 +222,15 @@ def test_a_failed_latex_run_leaves_no_pdf(tmp_path: Path, preamble: str, earlier
     with pytest.raises(render.LatexError, match="latexmk failed"):
         render.build_pdf(tmp_path, timeout=120)
     assert not pdf.exists()
+
+
+def test_a_zero_variance_in_a_result_zeroes_its_row_and_column_and_nothing_else() -> None:
+    """covariance_result: a variance rounded to <= 0 becomes 0 with its row and column; other entries stay."""
+    from kfsym.numeric.multivariate import covariance_result
+
+    computed = np.array([[-1e-17, 1e-18, 2e-18], [1e-18, 2.0, 0.5], [2e-18, 0.5, 3.0]])
+    got = covariance_result(computed.copy())
+    np.testing.assert_array_equal(got, [[0.0, 0.0, 0.0], [0.0, 2.0, 0.5], [0.0, 0.5, 3.0]])
+    # a valid covariance is returned as it is
+    valid = np.array([[2.0, 0.5], [0.5, 3.0]])
+    np.testing.assert_array_equal(covariance_result(valid.copy()), valid)
