@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kfsym-installed
 
-.PHONY: run test lint prove codegen render clean docs
+.PHONY: run test lint prove codegen render clean docs mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,18 @@ docs: $(DOCS_STAMP)
 	$(BIN)/python -m sphinx -E -W --keep-going -b html docs docs/_build/html
 	@echo "site: docs/_build/html/index.html"
 
+MUTATE_STAMP := $(VENV)/.kfsym-mutate-installed
+$(MUTATE_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	touch $(MUTATE_STAMP)
+
+## mutate: mutation testing (mutmut) of the prover's kernel, the numerics and the CLI; the score per part
+## (scope and the module -> tests mapping: [tool.mutmut] in pyproject.toml and mutation/README.md; ~30 min on 2 cores)
+mutate: $(MUTATE_STAMP)
+	rm -rf mutants
+	nice -n 10 $(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || { tail -c 3000 mutants.log; exit 1; }
+	$(BIN)/python mutation/score.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict kfsym
@@ -49,4 +61,4 @@ codegen: $(STAMP)
 	$(BIN)/kfsym codegen
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants mutants.log

@@ -548,8 +548,16 @@ def test_rounding_level_negative_eigenvalues_are_accepted() -> None:
     for _ in range(20):
         v = rng.normal(size=(3, 1))
         P = sym(v @ v.T + 1e-17 * rng.normal(size=(3, 3)))
-        kf_predict(np.zeros(3), P, np.eye(3), P)
-        kf_update(np.zeros(3), P, [0.0], [[1.0, 0.0, 0.0]], [[1.0]])
+        predicted = kf_predict(np.zeros(3), P, np.eye(3), P)
+        # ... and give the right answer: F P F^T + Q = 2P, symmetric, with the prior mean unchanged
+        np.testing.assert_array_equal(predicted.mean, np.zeros(3))
+        assert_allclose(predicted.cov, 2 * P, rtol=0, atol=1e-15 * np.abs(P).max())
+        np.testing.assert_array_equal(predicted.cov, predicted.cov.T)
+        updated = kf_update(np.zeros(3), P, [0.0], [[1.0, 0.0, 0.0]], [[1.0]])
+        gain = P[:, 0] / (P[0, 0] + 1.0)  # K = P H^T (H P H^T + R)^-1 with H = e_0, R = 1
+        np.testing.assert_array_equal(updated.mean, np.zeros(3))
+        assert_allclose(updated.cov, P - np.outer(gain, P[0, :]), rtol=0, atol=1e-14 * np.abs(P).max())
+        assert np.linalg.eigvalsh(updated.cov).min() >= -1e-14 * np.abs(P).max()
     # ... but a clearly negative eigenvalue is not, nor any negative variance, however small
     with pytest.raises(ValueError, match=r"^P must be positive semi-definite"):
         kf_predict(np.zeros(2), [[1.0, 1.0 + 1e-6], [1.0 + 1e-6, 1.0]], np.eye(2), np.eye(2))

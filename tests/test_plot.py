@@ -29,7 +29,7 @@ from matplotlib.path import Path as MplPath
 from kfsym import plot
 from kfsym.cli import main
 from kfsym.derive import get
-from kfsym.numeric import clt_limit, clt_sample_means, pdf
+from kfsym.numeric import clt_limit, clt_sample_means, mvn_pdf, pdf
 
 NAMES = ["clt", "gaussian", "update", "predict", "gaussian_2d", "kalman_1d"]
 
@@ -254,7 +254,18 @@ def test_gaussian_2d_contours_are_the_density(axes: Axes) -> None:
     (filled,) = [artist for artist in axes.collections if isinstance(artist, ContourSet)]
     peak = 1 / (2 * math.pi * math.sqrt(2.0 * 0.5 - 0.9**2))  # N(m; m, Σ) = 1/(2π sqrt det Σ)
     assert filled.levels[0] <= 1e-6 and peak * 0.9 < filled.levels[-1] <= peak * 1.2
-    assert filled.get_array() is not None
+    # each band holds the points whose density lies between its two levels (seeded draws from the plotted N;
+    # a few near a level's edge fall in the neighbouring band, as the 60x60 grid interpolates)
+    mean, cov = np.array([0.5, -0.2]), np.array([[2.0, 0.9], [0.9, 0.5]])
+    points = np.random.default_rng(7).multivariate_normal(mean, cov, size=400)
+    want = np.searchsorted(filled.levels, mvn_pdf(points, mean, cov)) - 1
+    got = np.full(len(points), -1)
+    for band, path in enumerate(filled.get_paths()):
+        got[path.contains_points(points)] = band
+    assert (got == want).mean() > 0.9, (got == want).mean()
+    top = len(filled.levels) - 2
+    assert filled.get_paths()[top].contains_point(tuple(mean))  # the peak is in the highest band
+    np.testing.assert_array_equal(filled.get_array(), (filled.levels[:-1] + filled.levels[1:]) / 2)
     (colorbar,) = axes.child_axes  # attached to the axes box: exactly as tall as the equal-aspect plot
     assert colorbar.get_ylabel() == "density"
     axes.figure.canvas.draw()

@@ -20,9 +20,19 @@ from kfsym.cli import main
 from kfsym.derive import all_derivations, topics
 from kfsym.derive.display import latex
 from kfsym.plot import FIGURE_INFO, FIGURES
+from tests.tools import missing, typesetters_required
 
 HAVE_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
-needs_latex = pytest.mark.skipif(not HAVE_LATEX, reason="latexmk/pdflatex not installed (CI installs them)")
+
+
+@pytest.fixture(scope="module")
+def latex_tools() -> None:
+    """latexmk and pdflatex: skip without them; fail under CI=true (CI installs them) or KFSYM_REQUIRE_TYPESETTERS=1."""
+    if not HAVE_LATEX:
+        missing("latexmk/pdflatex", required=typesetters_required(), because="CI=true or KFSYM_REQUIRE_TYPESETTERS=1")
+
+
+needs_latex = pytest.mark.usefixtures("latex_tools")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -198,7 +208,7 @@ def test_a_latex_error_fails_with_the_log_tail(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
+def built(latex_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, str]]:
     out = tmp_path_factory.mktemp("rendered")
     status = main(["render", "--pdf", "--out", str(out)])
     yield out, status, (out / "kfsym.log").read_text(encoding="utf-8", errors="replace")

@@ -17,6 +17,7 @@ from scipy.stats import multivariate_normal, norm
 
 from kfsym.derive import Derivation, get
 from kfsym.derive import sequence as sq
+from tests.tolerance import assert_rel
 
 FACTORIES: tuple[Callable[[], Derivation], ...] = (
     sq.loglikelihood,
@@ -90,8 +91,8 @@ def test_loglikelihood_claim_matches_scipy(steps: int) -> None:
     reference = multivariate_normal(mean, covariance).logpdf(np.array(MEASUREMENTS[:steps]))
     for side in (derivation.lhs, derivation.rhs):
         value = float(sp.sympify(side).xreplace(derivation.substitutions).xreplace(values).evalf())
-        assert value == pytest.approx(reference, rel=1e-12)
-    assert _filter_loglikelihood(steps) == pytest.approx(reference, rel=1e-12)
+        assert_rel(value, reference, 1e-12)
+    assert_rel(_filter_loglikelihood(steps), reference, 1e-12)
 
 
 @pytest.mark.parametrize(("name", "steps"), [("sequence.rts_scalar", 2), ("sequence.rts_scalar_t3_mean", 3)])
@@ -109,7 +110,7 @@ def test_rts_scalar_claim_matches_numpy_conditioning(name: str, steps: int) -> N
         got = sp.Matrix(side).xreplace(derivation.substitutions).xreplace(values).evalf()
         assert len(got) == (2 if steps == 2 else 1)
         for entry, want in zip(got, exact, strict=False):
-            assert float(entry) == pytest.approx(want, rel=1e-12)
+            assert_rel(float(entry), want, 1e-12)
 
 
 def test_g_for_g_squared_mutant_differs_in_value() -> None:

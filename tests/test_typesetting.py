@@ -3,26 +3,25 @@
 The MathJax check runs ``tests/mathjax/typeset.mjs`` under Node with the npm
 package ``mathjax-full`` (``npm ci`` in ``tests/mathjax``, done by ``.ci/run``).
 Locally the checks are skipped when Node, the npm packages or pdflatex are
-missing; with ``KFSYM_REQUIRE_TYPESETTERS=1`` (set by CI) a missing tool fails.
+missing; under ``CI=true`` or with ``KFSYM_REQUIRE_TYPESETTERS=1`` (both set by CI) a missing tool fails
+(``tests/tools.py``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from kfsym import render
 from kfsym.derive import all_derivations
 from kfsym.derive.mathtext import problems, segments
+from tests.tools import missing, typesetters_required
 
 MATHJAX_DIR = Path(__file__).resolve().parent / "mathjax"
-REQUIRED = os.environ.get("KFSYM_REQUIRE_TYPESETTERS") == "1"
+REQUIRED = typesetters_required()  # CI=true or KFSYM_REQUIRE_TYPESETTERS=1
 
 # Formulas that must fail: the escapes of the old justifications, an unknown macro, a text-mode macro in math.
 BAD = {
@@ -33,9 +32,7 @@ BAD = {
 
 
 def _missing(tool: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{tool} is required (KFSYM_REQUIRE_TYPESETTERS=1) but missing")
-    pytest.skip(f"{tool} not available")
+    missing(tool, required=REQUIRED, because="CI=true or KFSYM_REQUIRE_TYPESETTERS=1")
 
 
 def _markdown_math(text: str) -> list[tuple[str, bool]]:

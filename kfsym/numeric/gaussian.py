@@ -10,6 +10,7 @@ printed from the derivations ``gaussian.pdf``, ``gaussian.logpdf``,
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar, cast
@@ -484,7 +485,8 @@ def _with_fast_path(
 ) -> _Function:
     fast = factory(validated, make)
     functools.update_wrapper(fast, validated)
-    fast.__defaults__ = validated.__defaults__
+    # the defining function's defaults, also when a wrapper (a decorator, a mutation-testing trampoline) hides them
+    fast.__defaults__ = inspect.unwrap(validated).__defaults__
     fast.__name__ = fast.__qualname__ = validated.__name__.lstrip("_")
     return cast(_Function, fast)
 

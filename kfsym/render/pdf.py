@@ -73,11 +73,14 @@ def build_pdf(out: Path = DEFAULT_OUT, *, timeout: float = LATEX_TIMEOUT) -> Pat
     MissingToolchainError
         When ``latexmk`` or ``pdflatex`` is missing (naming the Debian packages).
     LatexError
-        When LaTeX fails or times out, with the log's errors and tail.
+        When LaTeX fails or times out, with the log's errors and tail. No ``kfsym.pdf`` is left behind then:
+        neither the pages shipped before the error nor a PDF of an earlier run (an error in the preamble
+        stops pdflatex before it opens the PDF, which would keep the old one).
     """
     missing = missing_tools()
     if missing:
         raise MissingToolchainError(toolchain_hint(missing))
+    pdf = out / TEX_NAME.replace(".tex", ".pdf")
     command = [
         "latexmk",
         "-pdf",
@@ -91,14 +94,16 @@ def build_pdf(out: Path = DEFAULT_OUT, *, timeout: float = LATEX_TIMEOUT) -> Pat
             command, cwd=out, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as error:
+        pdf.unlink(missing_ok=True)
         raise LatexError(f"latexmk timed out after {timeout:g} s in {out}") from error
     log = out / TEX_NAME.replace(".tex", ".log")
     if done.returncode != 0:
+        pdf.unlink(missing_ok=True)
         raise LatexError(
             f"latexmk failed with status {done.returncode} in {out}; end of {log.name}:\n"
             + _log_tail(log, done.stdout + done.stderr)
         )
-    return out / TEX_NAME.replace(".tex", ".pdf")
+    return pdf
 
 
 def pdf_pages(out: Path = DEFAULT_OUT) -> int | None:
