@@ -433,3 +433,22 @@ def test_the_loader_reuses_one_module_per_source(tmp_path: Any, monkeypatch: pyt
     assert first.twice(2.0) == 4.0
     assert _jit.load_source("kfsym_test_twice", source) is first
     assert [path.suffix for path in tmp_path.iterdir() if path.name.startswith("kfsym_test_twice")] == [".py"]
+
+
+@needs_numba
+def test_compiled_mvn_logpdf_redoes_a_substitution_that_overflows_into_nan(compiled: None) -> None:
+    """x - m = 4.4e304 against a variance of 6e-8: the first whitened component overflows and the next ones meet
+    inf - inf in the forward substitution. The row goes to the NumPy path: -inf, as there (was NaN; found by the
+    mpmath property in CI)."""
+    x = np.array([[4.388899255034951e304, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    cov = np.array(
+        [
+            [5.96046448e-08, -1.14940628e-20, 1.55053737e-20, 7.76698043e-21],
+            [-1.14940628e-20, 1.00000000e00, 2.14152123e-16, 3.81694145e-17],
+            [1.55053737e-20, 2.14152123e-16, 1.00000000e00, 5.25656267e-18],
+            [7.76698043e-21, 3.81694145e-17, 5.25656267e-18, 1.00000000e00],
+        ]
+    )
+    got = mvn_logpdf(x, np.zeros(4), cov)
+    assert got[0] == -math.inf
+    np.testing.assert_array_equal(got, numpy_path(mvn_logpdf, x, np.zeros(4), cov))

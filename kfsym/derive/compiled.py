@@ -216,7 +216,8 @@ def pairs_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: 
 MVN_ROWS_SOURCE = '''\
 @_njit
 def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma: no cover - compiled
-    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns (NaN, non-finite x - m) counts."""
+    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns the counts of NaN in x and of rows
+    the NumPy path must redo (a non-finite x - m, or a substitution that overflowed into inf - inf)."""
     size = mean.size
     y = numpy.empty(size)
     nan = 0
@@ -236,6 +237,8 @@ def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma:
             # (x - m)^T Sigma^-1 (x - m) / 2 = (y / sqrt 2)^T (y / sqrt 2)
             w = y[i] * half
             half_squared += w * w
+        # an overflowing y_i can meet another in the substitution (inf - inf): NaN, the NumPy path redoes it
+        special += half_squared != half_squared
         # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
         out[k] = constant - half_squared
     return nan, special

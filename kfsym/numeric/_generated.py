@@ -581,7 +581,8 @@ def gaussian_sum_pairs(mean1_, var1_, mean2_, var2_, mean_, var_):  # pragma: no
 
 @_njit
 def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma: no cover - compiled
-    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns (NaN, non-finite x - m) counts."""
+    """log N(x_k; mean, Sigma) for each row x_k of ``points`` (N, n); returns the counts of NaN in x and of rows
+    the NumPy path must redo (a non-finite x - m, or a substitution that overflowed into inf - inf)."""
     size = mean.size
     y = numpy.empty(size)
     nan = 0
@@ -601,6 +602,8 @@ def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma:
             # (x - m)^T Sigma^-1 (x - m) / 2 = (y / sqrt 2)^T (y / sqrt 2)
             w = y[i] * half
             half_squared += w * w
+        # an overflowing y_i can meet another in the substitution (inf - inf): NaN, the NumPy path redoes it
+        special += half_squared != half_squared
         # log N = -(n log 2 pi + log det Sigma)/2 - d^2/2
         out[k] = constant - half_squared
     return nan, special
