@@ -106,7 +106,7 @@ except ImportError as error:  # pragma: no cover - the dask extra is installed w
 from kfsym import numeric
 from kfsym.numeric import FilterResult, Gaussian, MultivariateGaussian, SmootherResult
 from kfsym.numeric._validate import broadcast_shapes, real, same_size
-from kfsym.numeric.sequence import _PER_TRANSITION, _varying_names
+from kfsym.numeric.sequence import _FILTER_MATRICES, _PER_TRANSITION, _check_backend, _varying_names
 
 _array_expr_enabled = getattr(da, "_array_expr_enabled", None)
 if callable(_array_expr_enabled) and _array_expr_enabled():
@@ -749,10 +749,8 @@ def kf_filter(  # noqa: PLR0917 - the textbook order z, x0, P0, F, Q, H, R
         same_size(u=last["u"], **{"B columns": last["B"]})
     args = [measurements, prior, prior_cov, *terms.values()]
     broadcast_shapes(**{arg.name: _batch(arg) for arg in args})
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
-    if backend == "numba" and any(_batch(arg) for arg in terms.values()):
-        raise ValueError("backend='numba' needs F, Q, H, R, B, u shared by all tracks (no batch axes)")
+    shared = not any(_batch(arg) for arg in terms.values())
+    _check_backend(backend, shared, _FILTER_MATRICES, need_numba=False)
     cores: list[tuple[tuple[int, ...], np.dtype[Any]]] = [
         ((steps, size), _FLOAT),
         ((steps, size, size), _FLOAT),
@@ -842,10 +840,7 @@ def rts_smoother(
     transition = _time_axis(transition, "F" in varying, steps)
     same_size(state=size, F=transition.array.shape[-1], **{"F rows": transition.array.shape[-2]})
     broadcast_shapes(filtered=_batch(args[2]), F=_batch(transition))
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
-    if backend == "numba" and _batch(transition):
-        raise ValueError("backend='numba' needs F shared by all tracks (no batch axes)")
+    _check_backend(backend, not _batch(transition), "F", need_numba=False)
     outputs = [
         ("smoothed_means", (steps, size), _FLOAT),
         ("smoothed_covariances", (steps, size, size), _FLOAT),

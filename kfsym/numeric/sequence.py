@@ -68,6 +68,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
 _PER_TRANSITION = ("F", "Q", "B", "u")
 _PER_MEASUREMENT = ("H", "R")
+_FILTER_MATRICES = "F, Q, H, R, B, u"  # the model matrices the compiled filter shares among tracks
 
 
 class FilterResult(NamedTuple):
@@ -448,18 +449,23 @@ def _numba_available() -> bool:
     return True
 
 
-def _use_compiled(model: _Model, backend: str) -> bool:
+def _check_backend(backend: str, shared: bool, matrices: str, *, need_numba: bool = True) -> None:
+    """The ``backend`` argument of kf_filter and rts_smoother (also of their kfsym.dask versions): a ValueError
+    for an unknown one, and for ``"numba"`` when the model matrices named in ``matrices`` have batch axes; an
+    ImportError for ``"numba"`` without Numba when ``need_numba`` (kfsym.dask leaves that to its workers)."""
     if backend not in ("auto", "numba", "numpy"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
-    if backend == "numpy":
-        return False
     if backend == "numba":
-        if not _numba_available():
+        if need_numba and not _numba_available():
             raise ImportError("backend='numba' needs Numba: pip install 'kfsym[fast]'")
-        if not _shared(model):
-            raise ValueError("backend='numba' needs F, Q, H, R, B, u shared by all tracks (no batch axes)")
-        return True
-    return _shared(model) and _numba_available()
+        if not shared:
+            raise ValueError(f"backend='numba' needs {matrices} shared by all tracks (no batch axes)")
+
+
+def _use_compiled(model: _Model, backend: str) -> bool:
+    shared = _shared(model)
+    _check_backend(backend, shared, _FILTER_MATRICES)
+    return backend != "numpy" and shared and _numba_available()
 
 
 def _time_axis(term: _Term) -> FloatArray:
@@ -851,19 +857,13 @@ def rts_smoother(
     varying = _varying_names(time_varying)
     if varying - {"F"}:
         raise ValueError(f"rts_smoother takes only F; time_varying names {sorted(varying - {'F'})}")
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
     arrays = _checked_result(filtered, values=False)
     steps, size = arrays.filtered_means.shape[-2:]
     transition = _term(F, "F", "F" in varying, steps, kind="matrix")
     same_size(state=size, F=transition.value.shape[-1], **{"F rows": transition.value.shape[-2]})
     batch = broadcast_shapes(filtered=arrays.filtered_means.shape[:-2], F=transition.batch())
     shared = transition.batch() == ()
-    if backend == "numba":
-        if not _numba_available():
-            raise ImportError("backend='numba' needs Numba: pip install 'kfsym[fast]'")
-        if not shared:
-            raise ValueError("backend='numba' needs F shared by all tracks (no batch axes)")
+    _check_backend(backend, shared, "F")
     if backend != "numpy" and shared and _numba_available():
         smoothed = _smooth_compiled(arrays, transition, batch)
         if smoothed is not None:
