@@ -31,14 +31,8 @@ from typing import Any
 
 import numpy
 
-_erfc_ufunc = numpy.frompyfunc(math.erfc, 1, 1)
-
-
-def _erfc(x: Any) -> Any:
-    """Complementary error function, elementwise (NumPy has none)."""
-    if numpy.ndim(x) == 0:
-        return math.erfc(float(x))
-    return _erfc_ufunc(x).astype(numpy.float64)
+# NumPy has no erfc: kfsym's, as whole-array operations (kfsym.numeric._erfc; the C library's for a scalar)
+from kfsym.numeric._erfc import erfc as _erfc
 '''
 
 # Digits kept when folding constants such as sqrt(2*pi) before rounding to a double.

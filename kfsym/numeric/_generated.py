@@ -15,15 +15,8 @@ from typing import Any
 
 import numpy
 
-_erfc_ufunc = numpy.frompyfunc(math.erfc, 1, 1)
-
-
-def _erfc(x: Any) -> Any:
-    """Complementary error function, elementwise (NumPy has none)."""
-    if numpy.ndim(x) == 0:
-        return math.erfc(float(x))
-    return _erfc_ufunc(x).astype(numpy.float64)
-
+# NumPy has no erfc: kfsym's, as whole-array operations (kfsym.numeric._erfc; the C library's for a scalar)
+from kfsym.numeric._erfc import erfc as _erfc
 
 __all__ = ["COMPILED_SOURCE", "clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
 
