@@ -160,6 +160,41 @@ def test_loops_that_contract_have_no_rounded_product_feeding_a_sum() -> None:
         _check_contractible("bad", [("multiply", 0.3), ("subtract", 1.0)])
 
 
+def test_only_the_density_chain_skips_the_overflow_count() -> None:
+    """The loop drops its overflow count only for -c - ((d - mean)/sqrt(var))^2/2, whose overflow exp makes 0."""
+    import sympy as sp
+
+    from kfsym.derive.compiled import _overflow_gives_zero
+
+    mean, var, c = sp.symbols("mean var c")
+    density = [
+        ("subtract", mean),
+        ("divide", sp.sqrt(var)),
+        ("square", None),
+        ("multiply", sp.Float(0.5)),
+        ("rsubtract", -c),
+    ]
+    assert _overflow_gives_zero(density)
+    assert not _overflow_gives_zero([*density[:3], ("multiply", sp.Float(2.0)), density[4]])  # another factor
+    assert not _overflow_gives_zero([density[0], ("divide", var), *density[2:]])  # var itself may be 1e308
+    assert not _overflow_gives_zero([density[0], ("multiply", sp.sqrt(var)), *density[2:]])
+    assert not _overflow_gives_zero(density[:-1])  # no final c - v
+    assert not _overflow_gives_zero([density[1], density[0], *density[2:]])
+
+
+@needs_numba
+def test_a_density_whose_intermediates_overflow_is_zero_on_every_path(compiled: None) -> None:
+    """x - mean or z^2 beyond the doubles: the exact density is below 1e-300000, so 0 on both paths, not NaN."""
+    x = np.full(40_000, 1e308)  # above the default MIN_SIZE too
+    x[:3] = [1e154, -1e200, 0.0]
+    for mean, var in ((-1e308, 1.0), (-1e308, 1.7e308), (1e154, 1.0)):
+        got = pdf(x, mean, var)
+        assert not np.isnan(got).any()
+        assert got.tolist() == numpy_path(pdf, x, mean, var).tolist()
+    # x - mean = 2e308 overflows; the exact z = 2e308 / 1.3e154 still has z^2 / 2 > 1e308: the density is 0
+    assert pdf(x, -1e308, 1.7e308)[3:].tolist() == [0.0] * (x.size - 3)
+
+
 def test_the_printed_loops_count_nan_and_invalid_arguments() -> None:
     kernels = plain_python_kernels()
     out = np.empty(3)

@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import mpmath
 import sympy as sp
 
 from kfsym.derive.core import Result
@@ -46,19 +47,31 @@ __all__ = [
     "pairs_loop_source",
 ]
 
+def _exp_polynomial(degree: int = 9, half_width: float = 0.35) -> list[float]:
+    """q(r) ~= (e^r - 1 - r)/r^2 on [-half_width, half_width], coefficients highest power first (mpmath fit)."""
+
+    def q(r: mpmath.mpf) -> mpmath.mpf:
+        return (mpmath.expm1(r) - r) / r**2 if r else mpmath.mpf(1) / 2
+
+    with mpmath.workdps(40):
+        fitted = mpmath.chebyfit(q, [-half_width, half_width], degree + 1)
+    return [float(c) for c in fitted]
+
+
 def _exp_source() -> str:
     """``_exp(v)``: exp in straight-line arithmetic that vectorises (Numba's math.exp is a scalar libm call).
 
     exp(v) = 2^k exp(r), k = round(v / log 2), r = v - k log 2 with log 2 split in two (Cody-Waite: the high
-    part has 32 significant bits, so k log2_hi is exact), exp(r) = 1 + r + r^2 q(r) with q the Taylor
-    polynomial to degree 13 (|r| <= log(2)/2: truncation below 0.05 ulp), and 2^k applied in two exact
+    part has 32 significant bits, so k log2_hi is exact), exp(r) = 1 + r + r^2 q(r) with q of degree 9 fitted
+    by mpmath (near-minimax Chebyshev fit of (e^r - 1 - r)/r^2 on |r| <= 0.35, just wider than log(2)/2: error
+    below 0.01 ulp of exp(r); the Taylor polynomial needs degree 11 for as much), and 2^k applied in two exact
     halves so that a subnormal result is rounded once. The constants are computed here, at codegen time.
     """
     ln2 = sp.log(2).evalf(40)
     ln2_hi = math.ldexp(math.floor(math.ldexp(float(ln2), 32)), -32)
     ln2_lo = float(ln2 - sp.Float(ln2_hi, 40))
-    coefficients = [float(1 / sp.factorial(k)) for k in range(2, 14)]
-    horner = "".join(f"    q = q * r + {c!r}\n" for c in reversed(coefficients[:-1]))
+    coefficients = _exp_polynomial()  # highest power first
+    horner = "".join(f"    q = q * r + {c!r}\n" for c in coefficients[1:])
     return f"""\
 # exp in arithmetic that vectorises, inlined into its caller (Numba's IR: a call would not be inlined once the
 # caller is cached), which compiles it with fastmath={{"contract"}}: the polynomial's multiply-adds fuse (one
@@ -71,7 +84,7 @@ def _exp(v):  # pragma: no cover - compiled
     k = (v * {1 / math.log(2)!r} + 6755399441055744.0) - 6755399441055744.0
     # r = v - k log 2: k log2_hi exact, log2_lo the rest
     r = (v - k * {ln2_hi!r}) - k * {ln2_lo!r}
-    q = {coefficients[-1]!r}
+    q = {coefficients[0]!r}
 {horner}    # exp(r) = 1 + r + r^2 (1/2 + r/6 + ...)
     p = 1.0 + (r + (r * r) * q)
     # 2^k in two halves, each a normal power of two: p 2^half is exact, the second product rounds once
@@ -133,6 +146,16 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
             lines.append(f"    _o{index} = {printer(operand)}")
         template = _BINARY_SCALAR.get(operation) or _UNARY_SCALAR[operation]
         body.append("v = " + template.format(a="v", b=f"_o{index}"))
+    if tail_exp and _overflow_gives_zero(steps):
+        count = [
+            "        # an overflowed intermediate makes v = -inf where the exact v < -4e307: exp gives 0 for both",
+            "        # (the correctly rounded density), so no element needs recomputing and none is counted",
+        ]
+    else:
+        count = [
+            "        # an infinite value from finite data: an intermediate overflowed (the caller decides)",
+            "        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)",
+        ]
     lines += [
         "    nan = 0",
         "    overflow = 0",
@@ -141,8 +164,7 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
         "        nan += d != d",
         "        v = d",
         *[f"        {line}" for line in body],
-        "        # an infinite value from finite data: an intermediate overflowed (the caller decides)",
-        "        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)",
+        *count,
         "        out[i] = _exp(v)" if tail_exp else "        out[i] = v",
         "    return nan, overflow",
         "",
@@ -153,6 +175,23 @@ def data_loop_source(result: Result, where: Sequence[tuple[Any, Any]], origin: s
     ]
     lines.append("    return counts")
     return "\n".join(lines) + "\n"
+
+
+def _overflow_gives_zero(steps: Sequence[tuple[str, Any]]) -> bool:
+    """True for the density's chain ``-c - ((d - mean) / sqrt(var))^2 * (1/2)``, whose overflow exp rounds to 0.
+
+    In that chain an intermediate that overflows makes v = -inf, and the exact v is then below -1e307: if
+    d - mean overflows, |d - mean| >= 2^1024 - 2^970 and sqrt(var) < 2^512, so z^2 > 2^1023; if z^2 overflows
+    it is >= 2^1024; half of either exceeds 4e307, against |c| < 400 (c = log(var)/2 + log(2 pi)/2 of a
+    double). exp of the exact v rounds to 0, exactly what exp(-inf) gives: no element needs recomputing, so the
+    loop counts none. Any other chain keeps the count (the caller decides).
+    """
+    operations = [operation for operation, _ in steps]
+    if operations != ["subtract", "divide", "square", "multiply", "rsubtract"]:
+        return False
+    divisor, factor = steps[1][1], steps[3][1]
+    root_of_a_parameter = isinstance(divisor, sp.Pow) and divisor.exp == sp.Rational(1, 2) and divisor.base.is_Symbol
+    return bool(root_of_a_parameter and sp.sympify(factor).is_Number and float(factor) == 0.5)
 
 
 _PRODUCTS = ("multiply", "square")

@@ -420,18 +420,16 @@ def _exp(v):  # pragma: no cover - compiled
     k = (v * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
     # r = v - k log 2: k log2_hi exact, log2_lo the rest
     r = (v - k * 0.6931471803691238) - k * 1.9082149292705877e-10
-    q = 1.6059043836821613e-10
-    q = q * r + 2.08767569878681e-09
-    q = q * r + 2.505210838544172e-08
-    q = q * r + 2.755731922398589e-07
-    q = q * r + 2.7557319223985893e-06
-    q = q * r + 2.48015873015873e-05
-    q = q * r + 0.0001984126984126984
-    q = q * r + 0.001388888888888889
-    q = q * r + 0.008333333333333333
-    q = q * r + 0.041666666666666664
-    q = q * r + 0.16666666666666666
-    q = q * r + 0.5
+    q = 2.5101335854788522e-08
+    q = q * r + 2.7621324269313687e-07
+    q = q * r + 2.7557266442353424e-06
+    q = q * r + 2.4801518672268355e-05
+    q = q * r + 0.00019841269864364933
+    q = q * r + 0.0013888888918918907
+    q = q * r + 0.008333333333329796
+    q = q * r + 0.04166666666662068
+    q = q * r + 0.16666666666666669
+    q = q * r + 0.5000000000000001
     # exp(r) = 1 + r + r^2 (1/2 + r/6 + ...)
     p = 1.0 + (r + (r * r) * q)
     # 2^k in two halves, each a normal power of two: p 2^half is exact, the second product rounds once
@@ -461,8 +459,8 @@ def _gaussian_pdf_loop(x, mean, var, out):  # pragma: no cover - compiled
         v = v * v
         v = v * _o3
         v = _o4 - v
-        # an infinite value from finite data: an intermediate overflowed (the caller decides)
-        overflow += (abs(d) < math.inf) & (abs(v) == math.inf)
+        # an overflowed intermediate makes v = -inf where the exact v < -4e307: exp gives 0 for both
+        # (the correctly rounded density), so no element needs recomputing and none is counted
         out[i] = _exp(v)
     return nan, overflow
 
