@@ -229,8 +229,11 @@ def test_render_pdf_builds_a_readable_pdf(built: tuple[Path, int, str]) -> None:
 
 
 @needs_latex
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
 def test_render_pdf_draws_the_page_of_the_gallery_derivation(built: tuple[Path, int, str]) -> None:
+    """The gallery's page image: pdftoppm (Debian's poppler-utils) is required where LaTeX is (CI installs both)."""
+    if shutil.which("pdftoppm") is None:
+        required = typesetters_required()
+        missing("pdftoppm (poppler-utils)", required=required, because="CI=true or KFSYM_REQUIRE_TYPESETTERS=1")
     out, _, _ = built
     page = out / "figures" / "page-gaussian-product.png"
     assert page.read_bytes().startswith(b"\x89PNG")
