@@ -200,6 +200,31 @@ def _rectangular(shape: tuple[int, ...], name: str) -> None:
         raise ValueError(f"{name} must be a matrix (..., rows, cols), got shape {shape}")
 
 
+#: Core axes and shape check of each kind of argument.
+_KINDS: dict[str, tuple[int, Callable[[tuple[int, ...], str], None] | None]] = {
+    "scalar": (0, None),
+    "vector": (1, _vector),
+    "square": (2, _square),
+    "matrix": (2, _rectangular),
+}
+
+
+def _args(*specs: tuple[str, Any, str], checks: Sequence[str] = (), keyword: bool = False) -> list[_Arg]:
+    """Each ``(name, value, kind)`` as a Dask argument, converted in that order, then its core shape checked.
+
+    The shapes are checked in the order of ``checks`` (default: the arguments'), which is the order in which
+    :mod:`kfsym.numeric` reports them, so that both raise the same error first.
+    """
+    args = [_Arg(name, _as_dask(value, name), _KINDS[kind][0], keyword) for name, value, kind in specs]
+    kinds = {name: kind for name, _, kind in specs}
+    by_name = {arg.name: arg for arg in args}
+    for name in checks or list(by_name):
+        check = _KINDS[kinds[name]][1]
+        if check is not None:
+            check(by_name[name].array.shape, name)
+    return args
+
+
 def _batch(arg: _Arg) -> tuple[int, ...]:
     shape: tuple[int, ...] = arg.array.shape
     return shape[: len(shape) - arg.core]
@@ -303,11 +328,7 @@ def _map(
 
 # ----------------------------------------------------------------------------- 1-D Gaussians
 def _density_call(function: Callable[..., Any], x: Any, mean: Any, var: Any) -> Any:
-    args = [
-        _Arg("x", _as_dask(x, "x"), 0),
-        _Arg("mean", _as_dask(mean, "mean"), 0),
-        _Arg("var", _as_dask(var, "var"), 0),
-    ]
+    args = _args(("x", x, "scalar"), ("mean", mean, "scalar"), ("var", var, "scalar"))
     broadcast_shapes(**{arg.name: arg.array.shape for arg in args})
     return _map(function, args)
 
@@ -364,13 +385,11 @@ def cdf(x: Any, mean: Any = 0.0, var: Any = 1.0) -> Any:
     return _density_call(numeric.cdf, x, mean, var)
 
 
+_PAIR = ("mean1", "var1", "mean2", "var2")
+
+
 def _pair_args(mean1: Any, var1: Any, mean2: Any, var2: Any) -> list[_Arg]:
-    args = [
-        _Arg("mean1", _as_dask(mean1, "mean1"), 0),
-        _Arg("var1", _as_dask(var1, "var1"), 0),
-        _Arg("mean2", _as_dask(mean2, "mean2"), 0),
-        _Arg("var2", _as_dask(var2, "var2"), 0),
-    ]
+    args = _args(*((name, value, "scalar") for name, value in zip(_PAIR, (mean1, var1, mean2, var2), strict=True)))
     broadcast_shapes(**{arg.name: arg.array.shape for arg in args})
     return args
 
@@ -431,14 +450,7 @@ def log_evidence(mean1: Any, var1: Any, mean2: Any, var2: Any) -> Any:
 
 # ----------------------------------------------------------------------------- multivariate Gaussians
 def _point_args(x: Any, mean: Any, cov: Any) -> list[_Arg]:
-    args = [
-        _Arg("x", _as_dask(x, "x"), 1),
-        _Arg("mean", _as_dask(mean, "mean"), 1),
-        _Arg("cov", _as_dask(cov, "cov"), 2),
-    ]
-    _vector(args[0].array.shape, "x")
-    _vector(args[1].array.shape, "mean")
-    _square(args[2].array.shape, "cov")
+    args = _args(("x", x, "vector"), ("mean", mean, "vector"), ("cov", cov, "square"))
     same_size(**{arg.name: arg.array.shape[-1] for arg in args})
     broadcast_shapes(**{arg.name: _batch(arg) for arg in args})
     return args
@@ -494,17 +506,13 @@ def mahalanobis(x: Any, mean: Any, cov: Any) -> Any:
 
 
 def _mvn_pair_args(mean1: Any, cov1: Any, mean2: Any, cov2: Any) -> tuple[list[_Arg], int]:
-    args = [
-        _Arg("mean1", _as_dask(mean1, "mean1"), 1),
-        _Arg("cov1", _as_dask(cov1, "cov1"), 2),
-        _Arg("mean2", _as_dask(mean2, "mean2"), 1),
-        _Arg("cov2", _as_dask(cov2, "cov2"), 2),
-    ]
-    # kfsym.numeric checks mean1, mean2, then cov1, cov2
-    _vector(args[0].array.shape, "mean1")
-    _vector(args[2].array.shape, "mean2")
-    _square(args[1].array.shape, "cov1")
-    _square(args[3].array.shape, "cov2")
+    args = _args(
+        ("mean1", mean1, "vector"),
+        ("cov1", cov1, "square"),
+        ("mean2", mean2, "vector"),
+        ("cov2", cov2, "square"),
+        checks=("mean1", "mean2", "cov1", "cov2"),  # kfsym.numeric's order
+    )
     size = same_size(**{arg.name: arg.array.shape[-1] for arg in args})
     broadcast_shapes(**{arg.name: _batch(arg) for arg in args})
     return args, size
@@ -573,16 +581,7 @@ def kf_predict(x: Any, P: Any, F: Any, Q: Any, *, B: Any = None, u: Any = None) 
     array([[1., 1.],
            [1., 1.]])
     """
-    args = [
-        _Arg("x", _as_dask(x, "x"), 1),
-        _Arg("P", _as_dask(P, "P"), 2),
-        _Arg("F", _as_dask(F, "F"), 2),
-        _Arg("Q", _as_dask(Q, "Q"), 2),
-    ]
-    _vector(args[0].array.shape, "x")
-    _square(args[1].array.shape, "P")
-    _rectangular(args[2].array.shape, "F")
-    _square(args[3].array.shape, "Q")
+    args = _args(("x", x, "vector"), ("P", P, "square"), ("F", F, "matrix"), ("Q", Q, "square"))
     shape = {arg.name: arg.array.shape for arg in args}
     size = same_size(
         x=shape["x"][-1], P=shape["P"][-1], F=shape["F"][-1], **{"F rows": shape["F"][-2]}, Q=shape["Q"][-1]
@@ -590,9 +589,7 @@ def kf_predict(x: Any, P: Any, F: Any, Q: Any, *, B: Any = None, u: Any = None) 
     if (B is None) != (u is None):
         raise ValueError("give both B and u, or neither")
     if B is not None and u is not None:
-        control, gain = _Arg("u", _as_dask(u, "u"), 1, True), _Arg("B", _as_dask(B, "B"), 2, True)
-        _vector(control.array.shape, "u")
-        _rectangular(gain.array.shape, "B")
+        control, gain = _args(("u", u, "vector"), ("B", B, "matrix"), keyword=True)
         same_size(x=size, **{"B rows": gain.array.shape[-2]})
         same_size(u=control.array.shape[-1], **{"B columns": gain.array.shape[-1]})
         args += [gain, control]
@@ -621,18 +618,7 @@ def kf_update(x: Any, P: Any, z: Any, H: Any, R: Any) -> MultivariateGaussian:
     array([[5.],
            [2.]])
     """
-    args = [
-        _Arg("x", _as_dask(x, "x"), 1),
-        _Arg("P", _as_dask(P, "P"), 2),
-        _Arg("z", _as_dask(z, "z"), 1),
-        _Arg("H", _as_dask(H, "H"), 2),
-        _Arg("R", _as_dask(R, "R"), 2),
-    ]
-    _vector(args[0].array.shape, "x")
-    _square(args[1].array.shape, "P")
-    _vector(args[2].array.shape, "z")
-    _rectangular(args[3].array.shape, "H")
-    _square(args[4].array.shape, "R")
+    args = _args(("x", x, "vector"), ("P", P, "square"), ("z", z, "vector"), ("H", H, "matrix"), ("R", R, "square"))
     shape = {arg.name: arg.array.shape for arg in args}
     size = same_size(x=shape["x"][-1], P=shape["P"][-1], **{"H columns": shape["H"][-1]})
     same_size(z=shape["z"][-1], R=shape["R"][-1], **{"H rows": shape["H"][-2]})
