@@ -1191,6 +1191,10 @@ def test_attack_13_big_python_ints_and_long_doubles() -> None:
     assert mvn_logpdf([10**20, 0], [0, 0], np.eye(2)) == mvn_logpdf([1e20, 0.0], [0.0, 0.0], np.eye(2))
     with pytest.raises(OverflowError, match="var holds an integer"):
         pdf(0.0, 0.0, 10**400)
+    for function in (pdf, logpdf, cdf):  # and a ValueError, like every other bad argument
+        for arguments in ((10**400, 0.0, 1.0), (0.0, -(10**400), 1.0), (0.0, 0.0, 10**400)):
+            with pytest.raises(ValueError, match="holds an integer of 1329 bits"):
+                function(*arguments)
     with pytest.raises(OverflowError, match="x holds an integer"):
         expectation([1, -(10**5000)])
     with pytest.raises(TypeError, match="x must be real numbers"):

@@ -11,8 +11,12 @@ checks every digit); in short, with ``a = |x|``:
 - ``x <= -1/2``: ``erfc(x) = 2 - erfc(-x)``.
 
 Accuracy, measured against mpmath over the whole double range (``tests/test_erfc.py`` checks the stated
-bound, :data:`ULP_BOUND`): within a few units in the last place, like the C library's ``erfc``, and within
-that many subnormal steps where the result is subnormal.
+bound, :data:`ULP_BOUND`): a relative error of at most about 2.1 eps (the fits are far more accurate; the
+rest is rounding in Horner's rule, the exponential and three products). In units in the last place that is
+at most 4.1 ulp, reached where erfc is just below a power of two (erfc(0.8196) just below 1/4, where an ulp
+is smallest relative to the value), and 3 subnormal steps where the result is subnormal. Like any function
+evaluated to a few ulp, neighbouring doubles can come out up to 2 ulp out of order (measured: 35 of 200,000
+neighbouring pairs in [-7, 27]); the C library's erfc is about twice as accurate.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 
 #: Bound checked by the tests: |erfc(x) - exact| <= ULP_BOUND * ulp(exact), with ulp of the smallest normal
 #: below it (absolute steps of 2^-1074 where the result is subnormal).
-ULP_BOUND = 4
+ULP_BOUND = 5
 
 # Printed by ``python -m kfsym.derive.erfc_fit`` (highest power first).
 _SERIES = (

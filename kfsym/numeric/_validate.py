@@ -105,14 +105,22 @@ def _is_real_number(item: Any) -> bool:
     return isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, (bool, np.bool_))
 
 
+class BeyondDoublesError(ValueError, OverflowError):
+    """An argument (a Python int) beyond the largest double: a ValueError like every bad argument, and an OverflowError.
+
+    Python's own ``float(10**400)`` raises OverflowError; kfsym's argument errors are ValueErrors (a long double
+    beyond the doubles is one too), so this is both, and ``except ValueError`` catches every bad argument.
+    """
+
+
 def _from_objects(array: Any, name: str) -> FloatArray:
-    """An object array of real numbers (big Python ints) as doubles; an OverflowError naming ``name`` beyond them."""
+    """An object array of real numbers (big Python ints) as doubles; a :class:`BeyondDoublesError` naming ``name``."""
     values = []
     for item in array.flat:
         try:
             values.append(float(item))
         except OverflowError:
-            raise OverflowError(
+            raise BeyondDoublesError(
                 f"{name} holds an integer of {int(item).bit_length()} bits, beyond the largest double (1.8e308, "
                 "1024 bits)"
             ) from None
