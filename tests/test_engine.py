@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ import sympy as sp
 
 from kfsym.derive import Case, Derivation, ProofError, Result, Step, get, prove_equal
 from kfsym.derive.checks import CheckTimeout, residual, run_with_time_limit
-from kfsym.derive.kernel.timelimit import runaway_checks
+from kfsym.derive.kernel.timelimit import WALL_FACTOR, runaway_checks
 from tests.tolerance import assert_rel
 
 a, b = sp.symbols("a b", real=True)
@@ -97,6 +98,36 @@ def test_a_swallowed_timeout_fires_again() -> None:
         run_with_time_limit(stubborn, 0.1)
     assert swallowed == [1]
     assert time.monotonic() - started < 1.0
+
+
+def test_the_limit_counts_cpu_time_not_waiting() -> None:
+    """On the main thread the limit is CPU time: waiting (here 0.3 s, no CPU) does not use it up."""
+    assert run_with_time_limit(lambda: threading.Event().wait(0.3) or 7, 0.1) == 7
+
+
+def test_a_check_that_only_waits_is_stopped_by_the_wall_clock_backstop() -> None:
+    started = time.monotonic()
+    with pytest.raises(CheckTimeout):
+        run_with_time_limit(lambda: threading.Event().wait(30.0), 0.02)  # backstop: WALL_FACTOR * 0.02 s
+    assert time.monotonic() - started < WALL_FACTOR * 0.02 + 2.0
+
+
+def test_a_nested_limit_gives_the_outer_one_back() -> None:
+    """An inner limit that ends in time restores the outer one, which still fires on its own budget."""
+    inner_done: list[int] = []
+
+    def outer() -> None:
+        inner_done.append(run_with_time_limit(lambda: 1, 5.0))
+        while True:  # CPU until the outer limit (0.2 s) stops it
+            pass
+
+    started = time.process_time()
+    with pytest.raises(CheckTimeout):
+        run_with_time_limit(outer, 0.2)
+    assert inner_done == [1]
+    assert time.process_time() - started < 2.0
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)  # nothing left running afterwards
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def test_timeout_also_applies_off_the_main_thread() -> None:

@@ -1,14 +1,19 @@
 """The time limit that guards every check.
 
-On the main thread a ``SIGALRM`` timer interrupts the computation itself. A limit set
-inside another one never outlives it, and the outer one is restored. On any
-other thread the check runs in a worker thread; when the limit expires the
-caller gets :class:`CheckTimeout` at once, the worker's result (if it ever
-comes) is discarded, and :class:`CheckTimeout` is *injected* into the worker
-(``PyThreadState_SetAsyncExc``) so that it stops at its next Python bytecode
-instead of running on in the background. SymPy is pure Python, so this stops
-it within a moment; :func:`runaway_checks` counts workers that are still alive
-after being told to stop (so a test can notice one).
+The limit counts CPU time: on the main thread an ``ITIMER_PROF`` timer (the process's CPU
+time, user and system) interrupts the computation itself with :class:`CheckTimeout`, so a
+check gets the same budget on a quiet machine and on one shared with other jobs (a
+wall-clock limit turned slow-but-sound proofs into failures under load). A wall-clock
+``ITIMER_REAL`` timer at :data:`WALL_FACTOR` times the limit backs it up, for a check that
+waits instead of computing. A limit set inside another one never outlives it, and the
+outer one is restored (both timers). On any other thread (no timer signals there) the
+limit is wall-clock time: the check runs in a worker thread; when the limit expires the
+caller gets :class:`CheckTimeout` at once, the worker's result (if it ever comes) is
+discarded, and :class:`CheckTimeout` is *injected* into the worker
+(``PyThreadState_SetAsyncExc``) so that it stops at its next Python bytecode instead of
+running on in the background. SymPy is pure Python, so this stops it within a moment;
+:func:`runaway_checks` counts workers that are still alive after being told to stop (so a
+test can notice one).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["MAX_TIMEOUT", "CheckTimeout", "run_with_time_limit", "runaway_checks", "validate_timeout"]
+__all__ = ["MAX_TIMEOUT", "WALL_FACTOR", "CheckTimeout", "run_with_time_limit", "runaway_checks", "validate_timeout"]
 
 _T = TypeVar("_T")
 _REPEAT = 0.05  # seconds between repeated alarms once a limit has expired
@@ -37,25 +42,41 @@ class CheckTimeout(BaseException):
     """
 
 
+#: The wall-clock backstop of a limit on the main thread, in multiples of its CPU time.
+WALL_FACTOR = 30.0
+
+
 @contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    def _on_alarm(signum: int, frame: object) -> None:
+def _timer(which: int, signum: int, seconds: float, clock: Callable[[], float]) -> Iterator[None]:
+    """Raise CheckTimeout after ``seconds`` of ``clock`` (the timer ``which``, signal ``signum``), nested safely."""
+
+    def _on_expiry(signum: int, frame: object) -> None:
         raise CheckTimeout
 
-    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # a limit already running (a nested check)
-    started = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    outer, _ = signal.getitimer(which)  # a limit already running (a nested check)
+    started = clock()
+    previous = signal.signal(signum, _on_expiry)
     # The timer repeats: an exception raised where Python cannot propagate it (a weakref callback or __del__
     # during garbage collection prints "Exception ignored" and carries on) is raised again a moment later.
     first = min(seconds, outer) if outer > 0 else seconds
-    signal.setitimer(signal.ITIMER_REAL, first, _REPEAT)
+    signal.setitimer(which, first, _REPEAT)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(which, 0)
+        signal.signal(signum, previous)
         if outer > 0:  # give the enclosing limit back what is left of it (at least a moment, so it still fires)
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), _REPEAT)
+            signal.setitimer(which, max(outer - (clock() - started), 1e-3), _REPEAT)
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """``seconds`` of CPU time, and WALL_FACTOR times as much wall-clock time, on the main thread."""
+    with (
+        _timer(signal.ITIMER_REAL, signal.SIGALRM, WALL_FACTOR * seconds, time.monotonic),
+        _timer(signal.ITIMER_PROF, signal.SIGPROF, seconds, time.process_time),
+    ):
+        yield
 
 
 def _stop(worker: threading.Thread) -> None:
@@ -100,14 +121,15 @@ def validate_timeout(seconds: Any) -> float:
 
 
 def run_with_time_limit(function: Callable[[], _T], seconds: float) -> _T:
-    """Call ``function()`` and raise :class:`CheckTimeout` after ``seconds``.
+    """Call ``function()`` and raise :class:`CheckTimeout` after ``seconds`` of CPU time.
 
     Parameters
     ----------
     function : callable
         The check, without arguments.
     seconds : float
-        Positive time limit.
+        Positive time limit: CPU seconds on the main thread (with a wall-clock backstop of
+        ``WALL_FACTOR * seconds``), wall-clock seconds on any other thread.
 
     Returns
     -------
