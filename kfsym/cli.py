@@ -272,7 +272,7 @@ def _parser() -> argparse.ArgumentParser:
 
     prove = commands.add_parser("prove", help="check derivations symbolically (all by default)")
     prove.add_argument("names", nargs="*", metavar="NAME", help="derivations to prove")
-    prove.add_argument("--timeout", type=_positive_seconds, default=None, help="seconds allowed per check (> 0)")
+    prove.add_argument("--timeout", type=_positive_seconds, default=None, help="CPU seconds allowed per check (> 0)")
     prove.add_argument(
         "--jobs",
         type=_at_least_one,
