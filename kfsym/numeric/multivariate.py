@@ -38,6 +38,7 @@ _LOG_2 = math.log(2.0)
 _SQRT_HALF = math.sqrt(0.5)
 _TINY_Z = 2.0**-960  # a z-score below this may have lost bits to underflow in the product
 _HUGE_Z = 2.0**960  # above this, T~^-1 z (cond(T~) >= 1) and the products that follow may overflow
+_UNROLLED_PRODUCT = 8  # the compiled product is unrolled up to this n (kfsym.numeric._product_source.MAX_SIZE)
 
 
 class MultivariateGaussian(NamedTuple):
@@ -394,7 +395,16 @@ def _compiled_product(
     mean, cov = np.empty((count, size)), np.empty((count, size, size))
     flags = np.empty(count, dtype=np.int8)
     flat = [np.ascontiguousarray(array).reshape(count, *array.shape[len(batch) :]) for array in (m1, s1, m2, s2)]
-    flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    if size <= _UNROLLED_PRODUCT:  # vectorised across the batch, unrolled for this n
+        from kfsym.numeric._compiled_filter import product_kernel
+
+        flat_cov = [array.reshape(count, size * size) for array in flat[1::2]]
+        flagged = product_kernel(size)(
+            flat[0], flat_cov[0], flat[2], flat_cov[1], SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean,
+            cov.reshape(count, size * size), flags,
+        )
+    else:
+        flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
     if flagged:
         if (flags == 1).any():
             return _numpy_product(*arrays)  # raises, naming the argument

@@ -1,0 +1,255 @@
+"""Source of the compiled batched product of two Gaussians, unrolled for one size n, vectorised across the batch.
+
+``mvn_multiply`` by the formulas of :func:`kfsym.numeric.multivariate._scaled_product` (the proved
+``multivariate.product_general``), with the checks of ``covariance(definite=True)`` on both covariances,
+as straight-line scalar code per element inside a loop over the elements of a block (``BLOCK`` at a
+time, elements innermost), as the compiled Kalman filter does (:mod:`kfsym.numeric._filter_source`,
+whose Cholesky and substitution printers are reused). No calls and no branches in that loop: LLVM
+vectorises it across elements (each formula one SIMD instruction on 4 or 8 elements).
+
+Per element, a status (``flags``), as the per-element loop ``mvn_product_batch`` it replaces:
+
+- 1: an argument is invalid (a non-finite entry, a covariance not symmetric within
+  ``SYMMETRY_RTOL sqrt(A_ii A_jj)``, or without a Cholesky factor of its unit-scaled matrix
+  ``2^-k A 2^-k``, k_i = frexp(A_ii) // 2): the caller's NumPy path raises the error naming it;
+- 2: outside the common case, recomputed by the NumPy path: both covariances diagonal, a covariance
+  not exactly symmetric (within the tolerance: the NumPy path solves with the unsymmetric T~), means
+  all subnormal, a z-score that may over- or underflow, a non-positive pivot of T~, a non-finite result,
+  a variance to repair;
+- 0: done.
+
+T~ = R S1 R + R S2 R is symmetric positive definite when both covariances pass, so it is solved by
+its Cholesky factor (no pivoting, no branch) where the NumPy path uses LU with partial pivoting:
+both are backward stable, their results differ by rounding (a few eps cond(T~)).
+
+This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
+"""
+
+from __future__ import annotations
+
+from kfsym.numeric._filter_source import _all_finite, _Printer, _sum, scaled_cholesky, scaled_solve
+
+__all__ = ["MAX_SIZE", "product_source"]
+
+#: The largest n the product is unrolled for (larger n: the per-element loop of ``COMPILED_SOURCE``); the
+#: printers name entries by their single-digit indices.
+MAX_SIZE = 8
+
+_SMALLEST_NORMAL = 2.0**-1022
+_TWO_64 = 2.0**64
+
+
+def _unit_power(out: _Printer, name: str, variance: str) -> None:
+    """name = 2^-k, k = frexp(variance)[1] // 2, the exponent of ``unit_scaled``, from the variance's bits
+    (``frexp`` would be a library call per element): exact for every positive finite variance."""
+    out(f"# 2^-k, k = exponent(A) // 2 (A = m 2^exponent, 1/2 <= m < 1); a subnormal A is read as A 2^64, exactly")
+    out(f"t = {variance} if {variance} >= {_SMALLEST_NORMAL!r} else {variance} * {_TWO_64!r}")
+    out(f"e = ((numpy.float64(t).view(numpy.int64) >> 52) - 1022) - (0 if {variance} >= {_SMALLEST_NORMAL!r} else 64)")
+    out(f"{name} = numpy.int64((1023 - (e >> 1)) << 52).view(numpy.float64)")
+
+
+def _checks(out: _Printer, cov: str, std: str, power: str, n: int, valid: str, exact: str) -> None:
+    """The checks of ``covariance(definite=True)`` on one covariance (entries ``{cov}{i}{j}``): ``valid`` is
+    1.0 where they pass, else 0.0; ``exact`` is 0.0 where it is not exactly symmetric. Leaves the standard
+    deviations ``{std}{i}``."""
+    for i in range(n):
+        out(f"{std}{i} = math.sqrt({cov}{i}{i})")
+    out(f"{valid} = 1.0")
+    for i in range(n):
+        for j in range(i):
+            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)
+            out("# |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)")
+            a, b = f"{cov}{i}{j}", f"{cov}{j}{i}"
+            out(f"{valid} = {valid} if abs({a} - {b}) <= rtol * ({std}{i} * {std}{j}) else 0.0")
+            out(f"{exact} = {exact} if {a} == {b} else 0.0")
+    for i in range(n):
+        _unit_power(out, f"{power}{i}", f"{cov}{i}{i}")
+    out("# C = 2^-k A 2^-k = L L^T (the unit-scaled matrix of covariance(definite=True)): every pivot positive")
+    scaled_cholesky(out, lambda i, j: f"{cov}{i}{j}", power, n)
+    out(f"{valid} = {valid} if ok != 0.0 else 0.0")
+
+
+def _mean_scale(out: _Printer, n: int) -> None:
+    """up = 2^shift, down = 2^-shift, shift = max(-exponent(largest |m|), 0): tiny means scaled up exactly, the
+    mean scaled back with one rounding; special where every mean is subnormal (2^-shift would be too)."""
+    largest = "0.0"
+    for i in range(n):
+        largest = f"max({largest}, abs(xa{i}), abs(xb{i}))"
+    out(f"largest = {largest}")
+    out("# shift = max(-exponent(largest), 0) (0 for largest = 0); all means subnormal: the NumPy path")
+    out("e = (numpy.float64(largest).view(numpy.int64) >> 52) - 1022")
+    out("special = special if (largest == 0.0) | (largest >= 2.2250738585072014e-308) else 1.0")
+    out("e = e if (largest >= 2.2250738585072014e-308) else 0")
+    out("shift = -e if e < 0 else 0")
+    out("up = numpy.int64((1023 + shift) << 52).view(numpy.float64)")
+    out("down = numpy.int64((1023 - shift) << 52).view(numpy.float64)")
+    for i in range(n):
+        out(f"ya{i} = xa{i} * up")
+        out(f"yb{i} = xb{i} * up")
+
+
+def _product(out: _Printer, n: int) -> None:
+    """``_scaled_product`` for one element (both covariances valid), with the status ``special``."""
+    out("# r = 1/sqrt(s1^2 + s2^2) per axis (1/hypot, computed as the block was copied in: a library call);")
+    out("# d the smaller standard deviation, at least 2^-1020 times the larger")
+    for i in range(n):
+        out(f"rr{i} = inb[{2 * n + 2 * n * n + i}, k]")
+        out(f"dd{i} = max(min(sa{i}, sb{i}), max(sa{i}, sb{i}) * {2.0**-1020!r})")
+        out(f"wa{i} = sa{i} * rr{i}")
+        out(f"wb{i} = sb{i} * rr{i}")
+        out(f"qa{i} = sa{i} / dd{i}")
+        out(f"qb{i} = sb{i} / dd{i}")
+    for i in range(n):
+        for j in range(n):
+            out(f"# rho = S_ij / s_i / s_j;  T~ = R S1 R + R S2 R;  A = R S1 D^-1,  B = R S2 D^-1")
+            out(f"ca{i}{j} = pa{i}{j} / sa{i} / sa{j}")
+            out(f"cb{i}{j} = pb{i}{j} / sb{i} / sb{j}")
+            out(f"tt{i}{j} = ca{i}{j} * (wa{i} * wa{j}) + cb{i}{j} * (wb{i} * wb{j})")
+            out(f"aa{i}{j} = ca{i}{j} * (wa{i} * qa{j})")
+            out(f"bb{i}{j} = cb{i}{j} * (wb{i} * qb{j})")
+    out("# T~ symmetrised (its two triangles differ by rounding): (T~ + T~^T)/2, exactly T~_ij where symmetric")
+    for i in range(n):
+        for j in range(i):
+            a, b = f"tt{i}{j}", f"tt{j}{i}"
+            out(f"tt{i}{j} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
+    for i in range(n):
+        out(f"# z = R (m2 - m1), without forming m2 - m1; an overflowed z is special and kept out of the solve")
+        out(f"zz{i} = rr{i} * yb{i} - rr{i} * ya{i}")
+        out(f"special = special if abs(zz{i}) <= huge else 1.0")
+        out(f"zz{i} = zz{i} if abs(zz{i}) <= huge else 0.0")
+    out("# T~ = L L^T (unit diagonal: no scaling); a pivot <= 0: the NumPy path")
+    for i in range(n):
+        out(f"one{i} = 1.0")
+    scaled_cholesky(out, lambda i, j: f"tt{i}{j}", "one", n)
+    out("special = special if ok != 0.0 else 1.0")
+
+    def right(a: int, j: int) -> str:
+        return f"bb{a}{j}" if j < n else f"zz{a}"
+
+    out("# G = T~^-1 [B | z]: forward, then back substitution")
+    scaled_solve(out, right, "one", n, n + 1)
+    for i in range(n):
+        for j in range(n):
+            out("# S = D (A^T T~^-1 B) D")
+            out(f"cv{i}{j} = (dd{i} * ({_sum([f'aa{k}{i} * g{k}{j}' for k in range(n)])})) * dd{j}")
+    for i in range(n):
+        out("# W2 (m2 - m1) = D A^T T~^-1 z,  W1 (m2 - m1) = D B^T T~^-1 z")
+        out(f"second = dd{i} * ({_sum([f'aa{k}{i} * g{k}{n}' for k in range(n)])})")
+        out(f"first = dd{i} * ({_sum([f'bb{k}{i} * g{k}{n}' for k in range(n)])})")
+        out("# a z-score or a correction that may have lost bits to underflow (the means differ): the NumPy path")
+        out(f"z = abs(zz{i})")
+        out(f"small = (z < tiny) | (min(abs(second), abs(first)) < tiny)")
+        out(f"special = special if not (small & (xa{i} != xb{i})) else 1.0")
+        out("special = special if (abs(second) < math.inf) & (abs(first) < math.inf) else 1.0")
+        out("# m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error")
+        out(f"first_error = 0.5 * abs(ya{i}) + 0.5 * abs(second)")
+        out(f"second_error = 0.5 * abs(yb{i}) + 0.5 * abs(first)")
+        out(f"value = ya{i} + second if (first_error < math.inf) & (first_error <= second_error) else yb{i} - first")
+        out("# 2^-shift (m scaled): one rounding")
+        out(f"mu{i} = value * down")
+        out(f"special = special if abs(mu{i}) < math.inf else 1.0")
+    out("# exactly symmetric: S/2 + S^T/2 where S != S^T; a variance <= 0 is repaired by the NumPy path")
+    for i in range(n):
+        out(f"special = special if cv{i}{i} > 0.0 else 1.0")
+        for j in range(i):
+            a, b = f"cv{i}{j}", f"cv{j}{i}"
+            out(f"{a} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
+            out(f"{b} = {a}")
+    _all_finite(out, "finite", [f"cv{i}{j}" for i in range(n) for j in range(n)])
+    out("special = special if finite != 0.0 else 1.0")
+
+
+def product_source(n: int, block: int) -> str:
+    """Python source of ``product_block`` and ``product_batch`` for size n (2 <= n <= MAX_SIZE).
+
+    ``product_batch(m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags) -> flagged`` takes the means
+    ``(count, n)`` and covariances ``(count, n * n)`` (C-ordered), writes ``mean_out (count, n)``,
+    ``cov_out (count, n * n)`` and ``flags (count,)`` (int8) and returns how many elements are flagged.
+    Each block of ``block`` elements is copied into a buffer with the elements innermost (its shape a literal,
+    so LLVM knows every distance in it), computed there, and copied out.
+    """
+    if not 2 <= n <= MAX_SIZE:
+        raise ValueError(f"the unrolled product is printed for 2 <= n <= {MAX_SIZE}; got n = {n}")
+    square = n * n
+    # input fields: m1, m2, S1, S2; output fields: mean, cov, status
+    fields_in = 2 * n + 2 * square + n  # and 1/hypot(s1_i, s2_i)
+    fields_out = n + square + 1
+    body = _Printer(8)
+    loads: list[tuple[str, int]] = []
+    for i in range(n):
+        loads += [(f"xa{i}", i), (f"xb{i}", n + i)]
+    for i in range(n):
+        for j in range(n):
+            loads += [(f"pa{i}{j}", 2 * n + i * n + j), (f"pb{i}{j}", 2 * n + square + i * n + j)]
+    for name, field in loads:
+        body(f"{name} = inb[{field}, k]")
+    body("# finite arguments, both covariances symmetric with a Cholesky factor of the unit-scaled matrix")
+    _all_finite(body, "valid", [name for name, _ in loads])
+    body("special = 0.0")
+    body("exact = 1.0")
+    _checks(body, "pa", "sa", "ka", n, "valid1", "exact")
+    _checks(body, "pb", "sb", "kb", n, "valid2", "exact")
+    body("valid = valid if (valid1 != 0.0) & (valid2 != 0.0) else 0.0")
+    body("# not exactly symmetric (within the tolerance): the NumPy path, which solves with the unsymmetric T~")
+    body("special = special if exact != 0.0 else 1.0")
+    off = [f"abs(pa{i}{j}) + abs(pb{i}{j})" for i in range(n) for j in range(n) if i != j]
+    body("# both covariances diagonal: the 1-D product per axis, by the NumPy path")
+    body(f"special = special if ({_sum(off)}) != 0.0 else 1.0")
+    _mean_scale(body, n)
+    _product(body, n)
+    for i in range(n):
+        body(f"buf[{i}, k] = mu{i}")
+        for j in range(n):
+            body(f"buf[{n + i * n + j}, k] = cv{i}{j}")
+    body(f"buf[{fields_out - 1}, k] = 1.0 if valid == 0.0 else (2.0 if special != 0.0 else 0.0)")
+    lines = [
+        f"# generated by kfsym.numeric._product_source for n = {n}, blocks of {block}; do not edit",
+        "import math",
+        "",
+        "import numba",
+        "import numpy",
+        "",
+        "",
+        '@numba.njit(cache=True, nogil=True, error_model="numpy")',
+        "def product_block(lo, hi, m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags):",
+        f"    inb = numpy.empty(({fields_in}, {block}))",
+        f"    buf = numpy.empty(({fields_out}, {block}))",
+        "    base = numba.uint64(lo)",
+        "    width = numba.uint64(hi - lo)",
+        "    for k in range(width):",
+        f"        for f in range({n}):",
+        "            inb[f, k] = m1[base + k, f]",
+        f"            inb[{n} + f, k] = m2[base + k, f]",
+        f"        for f in range({square}):",
+        f"            inb[{2 * n} + f, k] = s1[base + k, f]",
+        f"            inb[{2 * n + square} + f, k] = s2[base + k, f]",
+        f"        for f in range({n}):",
+        f"            # r = 1/hypot(s1, s2) (NumPy's hypot: the C library's); the loop below calls nothing",
+        f"            first = math.sqrt(s1[base + k, f * {n + 1}])",
+        f"            second = math.sqrt(s2[base + k, f * {n + 1}])",
+        f"            inb[{2 * n + 2 * square} + f, k] = 1.0 / math.hypot(first, second)",
+        "    for k in range(width):  # unsigned indices: no wraparound checks, so LLVM vectorises",
+        *body.lines,
+        "    flagged = 0",
+        "    for k in range(width):",
+        f"        for f in range({n}):",
+        "            mean_out[base + k, f] = buf[f, k]",
+        f"        for f in range({square}):",
+        f"            cov_out[base + k, f] = buf[{n} + f, k]",
+        f"        status = numpy.int8(buf[{fields_out - 1}, k])",
+        "        flags[base + k] = status",
+        "        flagged += status != 0",
+        "    return flagged",
+        "",
+        "",
+        '@numba.njit(cache=True, nogil=True, error_model="numpy")',
+        "def product_batch(m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags):",
+        "    count = m1.shape[0]",
+        "    flagged = 0",
+        f"    for lo in range(0, count, {block}):",
+        f"        hi = min(count, lo + {block})",
+        "        flagged += product_block(lo, hi, m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags)",
+        "    return flagged",
+        "",
+    ]
+    return "\n".join(lines)
