@@ -27,7 +27,7 @@ This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 
 from __future__ import annotations
 
-from kfsym.numeric._filter_source import _all_finite, _Printer, _sum, scaled_cholesky, scaled_solve
+from kfsym.numeric._filter_source import _Printer, _sum, scaled_cholesky, scaled_solve
 
 __all__ = ["MAX_SIZE", "product_source"]
 
@@ -42,31 +42,29 @@ _TWO_64 = 2.0**64
 def _unit_power(out: _Printer, name: str, variance: str) -> None:
     """name = 2^-k, k = frexp(variance)[1] // 2, the exponent of ``unit_scaled``, from the variance's bits
     (``frexp`` would be a library call per element): exact for every positive finite variance."""
-    out(f"# 2^-k, k = exponent(A) // 2 (A = m 2^exponent, 1/2 <= m < 1); a subnormal A is read as A 2^64, exactly")
-    out(f"t = {variance} if {variance} >= {_SMALLEST_NORMAL!r} else {variance} * {_TWO_64!r}")
-    out(f"e = ((numpy.float64(t).view(numpy.int64) >> 52) - 1022) - (0 if {variance} >= {_SMALLEST_NORMAL!r} else 64)")
+    out("# 2^-k, k = exponent(A) // 2 (A = m 2^exponent, 1/2 <= m < 1); a subnormal A read as A 2^64, exactly")
+    out(f"small = {variance} < {_SMALLEST_NORMAL!r}")
+    out(f"t = {variance} * (1.0 + small * {_TWO_64!r})")
+    out("e = ((numpy.float64(t).view(numpy.int64) >> 52) - 1022) - 64 * small")
     out(f"{name} = numpy.int64((1023 - (e >> 1)) << 52).view(numpy.float64)")
 
 
-def _checks(out: _Printer, cov: str, std: str, power: str, n: int, valid: str, exact: str) -> None:
-    """The checks of ``covariance(definite=True)`` on one covariance (entries ``{cov}{i}{j}``): ``valid`` is
-    1.0 where they pass, else 0.0; ``exact`` is 0.0 where it is not exactly symmetric. Leaves the standard
-    deviations ``{std}{i}``."""
+def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
+    """The checks of ``covariance(definite=True)`` on one covariance (entries ``{cov}{i}{j}``), into the flags
+    ``invalid`` (they fail) and ``inexact`` (not exactly symmetric); leaves the standard deviations ``{std}{i}``."""
     for i in range(n):
         out(f"{std}{i} = math.sqrt({cov}{i}{i})")
-    out(f"{valid} = 1.0")
     for i in range(n):
         for j in range(i):
-            # |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)
-            out("# |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)")
             a, b = f"{cov}{i}{j}", f"{cov}{j}{i}"
-            out(f"{valid} = {valid} if abs({a} - {b}) <= rtol * ({std}{i} * {std}{j}) else 0.0")
-            out(f"{exact} = {exact} if {a} == {b} else 0.0")
+            out("# |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)")
+            out(f"invalid = invalid | (abs({a} - {b}) > rtol * ({std}{i} * {std}{j}))")
+            out(f"inexact = inexact | ({a} != {b})")
     for i in range(n):
         _unit_power(out, f"{power}{i}", f"{cov}{i}{i}")
     out("# C = 2^-k A 2^-k = L L^T (the unit-scaled matrix of covariance(definite=True)): every pivot positive")
-    scaled_cholesky(out, lambda i, j: f"{cov}{i}{j}", power, n)
-    out(f"{valid} = {valid} if ok != 0.0 else 0.0")
+    scaled_cholesky(out, lambda i, j: f"{cov}{max(i, j)}{min(i, j)}", power, n)
+    out("invalid = invalid | (ok == 0.0)")
 
 
 def _mean_scale(out: _Printer, n: int) -> None:
@@ -76,11 +74,9 @@ def _mean_scale(out: _Printer, n: int) -> None:
     for i in range(n):
         largest = f"max({largest}, abs(xa{i}), abs(xb{i}))"
     out(f"largest = {largest}")
-    out("# shift = max(-exponent(largest), 0) (0 for largest = 0); all means subnormal: the NumPy path")
-    out("e = (numpy.float64(largest).view(numpy.int64) >> 52) - 1022")
-    out("special = special if (largest == 0.0) | (largest >= 2.2250738585072014e-308) else 1.0")
-    out("e = e if (largest >= 2.2250738585072014e-308) else 0")
-    out("shift = -e if e < 0 else 0")
+    out("# shift = max(-exponent(largest), 0), 0 for largest = 0; every mean subnormal: the NumPy path")
+    out("shift = max(1022 - (numpy.float64(largest).view(numpy.int64) >> 52), 0) * (largest != 0.0)")
+    out(f"special = special | ((largest < {_SMALLEST_NORMAL!r}) & (largest != 0.0))")
     out("up = numpy.int64((1023 + shift) << 52).view(numpy.float64)")
     out("down = numpy.int64((1023 - shift) << 52).view(numpy.float64)")
     for i in range(n):
@@ -89,7 +85,7 @@ def _mean_scale(out: _Printer, n: int) -> None:
 
 
 def _product(out: _Printer, n: int) -> None:
-    """``_scaled_product`` for one element (both covariances valid), with the status ``special``."""
+    """``_scaled_product`` for one element, with the flag ``special``."""
     out("# r = 1/sqrt(s1^2 + s2^2) per axis (1/hypot, computed as the block was copied in: a library call);")
     out("# d the smaller standard deviation, at least 2^-1020 times the larger")
     for i in range(n):
@@ -99,29 +95,28 @@ def _product(out: _Printer, n: int) -> None:
         out(f"wb{i} = sb{i} * rr{i}")
         out(f"qa{i} = sa{i} / dd{i}")
         out(f"qb{i} = sb{i} / dd{i}")
+    out("# rho = S_ij / s_i / s_j, the lower triangle (S exactly symmetric here): T~ exactly symmetric")
     for i in range(n):
-        for j in range(n):
-            out(f"# rho = S_ij / s_i / s_j;  T~ = R S1 R + R S2 R;  A = R S1 D^-1,  B = R S2 D^-1")
+        for j in range(i + 1):
             out(f"ca{i}{j} = pa{i}{j} / sa{i} / sa{j}")
             out(f"cb{i}{j} = pb{i}{j} / sb{i} / sb{j}")
-            out(f"tt{i}{j} = ca{i}{j} * (wa{i} * wa{j}) + cb{i}{j} * (wb{i} * wb{j})")
-            out(f"aa{i}{j} = ca{i}{j} * (wa{i} * qa{j})")
-            out(f"bb{i}{j} = cb{i}{j} * (wb{i} * qb{j})")
-    out("# T~ symmetrised (its two triangles differ by rounding): (T~ + T~^T)/2, exactly T~_ij where symmetric")
     for i in range(n):
-        for j in range(i):
-            a, b = f"tt{i}{j}", f"tt{j}{i}"
-            out(f"tt{i}{j} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
+        for j in range(n):
+            rho = f"{max(i, j)}{min(i, j)}"
+            out("# T~ = R S1 R + R S2 R;  A = R S1 D^-1,  B = R S2 D^-1")
+            if j <= i:
+                out(f"tt{i}{j} = ca{rho} * (wa{i} * wa{j}) + cb{rho} * (wb{i} * wb{j})")
+            out(f"aa{i}{j} = ca{rho} * (wa{i} * qa{j})")
+            out(f"bb{i}{j} = cb{rho} * (wb{i} * qb{j})")
     for i in range(n):
-        out(f"# z = R (m2 - m1), without forming m2 - m1; an overflowed z is special and kept out of the solve")
+        out("# z = R (m2 - m1), without forming m2 - m1; an overflowed z: the NumPy path")
         out(f"zz{i} = rr{i} * yb{i} - rr{i} * ya{i}")
-        out(f"special = special if abs(zz{i}) <= huge else 1.0")
-        out(f"zz{i} = zz{i} if abs(zz{i}) <= huge else 0.0")
+        out(f"special = special | (not abs(zz{i}) <= huge)")
     out("# T~ = L L^T (unit diagonal: no scaling); a pivot <= 0: the NumPy path")
     for i in range(n):
         out(f"one{i} = 1.0")
     scaled_cholesky(out, lambda i, j: f"tt{i}{j}", "one", n)
-    out("special = special if ok != 0.0 else 1.0")
+    out("special = special | (ok == 0.0)")
 
     def right(a: int, j: int) -> str:
         return f"bb{a}{j}" if j < n else f"zz{a}"
@@ -137,26 +132,26 @@ def _product(out: _Printer, n: int) -> None:
         out(f"second = dd{i} * ({_sum([f'aa{k}{i} * g{k}{n}' for k in range(n)])})")
         out(f"first = dd{i} * ({_sum([f'bb{k}{i} * g{k}{n}' for k in range(n)])})")
         out("# a z-score or a correction that may have lost bits to underflow (the means differ): the NumPy path")
-        out(f"z = abs(zz{i})")
-        out(f"small = (z < tiny) | (min(abs(second), abs(first)) < tiny)")
-        out(f"special = special if not (small & (xa{i} != xb{i})) else 1.0")
-        out("special = special if (abs(second) < math.inf) & (abs(first) < math.inf) else 1.0")
+        out(f"small = (abs(zz{i}) < tiny) | (min(abs(second), abs(first)) < tiny)")
+        out(f"special = special | (small & (xa{i} != xb{i}))")
+        out("special = special | (not (abs(second) < math.inf) & (abs(first) < math.inf))")
         out("# m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error")
         out(f"first_error = 0.5 * abs(ya{i}) + 0.5 * abs(second)")
         out(f"second_error = 0.5 * abs(yb{i}) + 0.5 * abs(first)")
         out(f"value = ya{i} + second if (first_error < math.inf) & (first_error <= second_error) else yb{i} - first")
         out("# 2^-shift (m scaled): one rounding")
         out(f"mu{i} = value * down")
-        out(f"special = special if abs(mu{i}) < math.inf else 1.0")
+        out(f"special = special | (not abs(mu{i}) < math.inf)")
     out("# exactly symmetric: S/2 + S^T/2 where S != S^T; a variance <= 0 is repaired by the NumPy path")
     for i in range(n):
-        out(f"special = special if cv{i}{i} > 0.0 else 1.0")
+        out(f"special = special | (not cv{i}{i} > 0.0)")
         for j in range(i):
             a, b = f"cv{i}{j}", f"cv{j}{i}"
             out(f"{a} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
             out(f"{b} = {a}")
-    _all_finite(out, "finite", [f"cv{i}{j}" for i in range(n) for j in range(n)])
-    out("special = special if finite != 0.0 else 1.0")
+    entries = [f"cv{i}{j} * 0.0" for i in range(n) for j in range(n)]
+    out("# every entry finite (inf * 0 and NaN * 0 are NaN)")
+    out(f"special = special | (({_sum(entries)}) != 0.0)")
 
 
 def product_source(n: int, block: int) -> str:
@@ -184,24 +179,23 @@ def product_source(n: int, block: int) -> str:
     for name, field in loads:
         body(f"{name} = inb[{field}, k]")
     body("# finite arguments, both covariances symmetric with a Cholesky factor of the unit-scaled matrix")
-    _all_finite(body, "valid", [name for name, _ in loads])
-    body("special = 0.0")
-    body("exact = 1.0")
-    _checks(body, "pa", "sa", "ka", n, "valid1", "exact")
-    _checks(body, "pb", "sb", "kb", n, "valid2", "exact")
-    body("valid = valid if (valid1 != 0.0) & (valid2 != 0.0) else 0.0")
+    body(f"invalid = ({_sum([f'{name} * 0.0' for name, _ in loads])}) != 0.0")
+    body("inexact = False")
+    _checks(body, "pa", "sa", "ka", n)
+    _checks(body, "pb", "sb", "kb", n)
     body("# not exactly symmetric (within the tolerance): the NumPy path, which solves with the unsymmetric T~")
-    body("special = special if exact != 0.0 else 1.0")
+    body("special = inexact")
     off = [f"abs(pa{i}{j}) + abs(pb{i}{j})" for i in range(n) for j in range(n) if i != j]
     body("# both covariances diagonal: the 1-D product per axis, by the NumPy path")
-    body(f"special = special if ({_sum(off)}) != 0.0 else 1.0")
+    body(f"special = special | (({_sum(off)}) == 0.0)")
     _mean_scale(body, n)
     _product(body, n)
     for i in range(n):
         body(f"buf[{i}, k] = mu{i}")
         for j in range(n):
             body(f"buf[{n + i * n + j}, k] = cv{i}{j}")
-    body(f"buf[{fields_out - 1}, k] = 1.0 if valid == 0.0 else (2.0 if special != 0.0 else 0.0)")
+    body("# status: 1 invalid, else 2 special, else 0 (special > invalid: special and not invalid)")
+    body(f"buf[{fields_out - 1}, k] = 1.0 * invalid + 2.0 * (special > invalid)")
     lines = [
         f"# generated by kfsym.numeric._product_source for n = {n}, blocks of {block}; do not edit",
         "import math",
