@@ -1,10 +1,10 @@
 """Compile the generated Kalman-filter, RTS-smoother and batched-product loops with Numba (imported only when used).
 
 :mod:`kfsym.numeric._filter_source`, :mod:`kfsym.numeric._smoother_source` and
-:mod:`kfsym.numeric._product_source` print the loops unrolled for one state size (and measurement size); :func:`kfsym.numeric._jit.load_source` writes
-them to the cache directory and imports them from there, so Numba's own on-disk cache
-(``cache=True``) keeps the machine code between processes: the first call for a size compiles
-(seconds), later processes load it (a fraction of a second).
+:mod:`kfsym.numeric._product_source` print the loops unrolled for one state size (and measurement size);
+:func:`kfsym.numeric._jit.load_source` writes them to the cache directory and imports them from there, so
+Numba's own on-disk cache (``cache=True``) keeps the machine code between processes: the first call for a
+size compiles (seconds), later processes load it (a fraction of a second).
 """
 
 from __future__ import annotations

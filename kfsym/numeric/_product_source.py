@@ -84,10 +84,10 @@ def _mean_scale(out: _Printer, n: int) -> None:
         out(f"yb{i} = xb{i} * up")
 
 
-def _product(out: _Printer, n: int) -> None:
-    """``_scaled_product`` for one element, with the flag ``special``."""
+def _scaled_terms(out: _Printer, n: int) -> None:
+    """r, d, the correlations, T~, A, B and z of ``_scaled_product`` for one element."""
     out("# r = 1/sqrt(s1^2 + s2^2) per axis (1/hypot, computed as the block was copied in: a library call);")
-    out("# d the smaller standard deviation, at least 2^-1020 times the larger")
+    out("# d the smaller standard deviation, at least 2^-1020 times the larger; u = s r; s/d")
     for i in range(n):
         out(f"rr{i} = inb[{2 * n + 2 * n * n + i}, k]")
         out(f"dd{i} = max(min(sa{i}, sb{i}), max(sa{i}, sb{i}) * {2.0**-1020!r})")
@@ -95,24 +95,28 @@ def _product(out: _Printer, n: int) -> None:
         out(f"wb{i} = sb{i} * rr{i}")
         out(f"qa{i} = sa{i} / dd{i}")
         out(f"qb{i} = sb{i} / dd{i}")
-    out("# rho = S_ij / s_i / s_j, the lower triangle (S exactly symmetric here): T~ exactly symmetric")
+    out("# rho = S_ij / s_i / s_j, from the lower triangle (S exactly symmetric here): T~ exactly symmetric")
     for i in range(n):
         for j in range(i + 1):
             out(f"ca{i}{j} = pa{i}{j} / sa{i} / sa{j}")
             out(f"cb{i}{j} = pb{i}{j} / sb{i} / sb{j}")
+    out("# T~ = R S1 R + R S2 R (its lower triangle);  A = R S1 D^-1,  B = R S2 D^-1")
     for i in range(n):
         for j in range(n):
             rho = f"{max(i, j)}{min(i, j)}"
-            out("# T~ = R S1 R + R S2 R;  A = R S1 D^-1,  B = R S2 D^-1")
             if j <= i:
                 out(f"tt{i}{j} = ca{rho} * (wa{i} * wa{j}) + cb{rho} * (wb{i} * wb{j})")
             out(f"aa{i}{j} = ca{rho} * (wa{i} * qa{j})")
             out(f"bb{i}{j} = cb{rho} * (wb{i} * qb{j})")
+    out("# z = R (m2 - m1), without forming m2 - m1 (it may overflow); an overflowed z: the NumPy path")
     for i in range(n):
-        out("# z = R (m2 - m1), without forming m2 - m1; an overflowed z: the NumPy path")
         out(f"zz{i} = rr{i} * yb{i} - rr{i} * ya{i}")
         out(f"special = special | (not abs(zz{i}) <= huge)")
-    out("# T~ = L L^T (unit diagonal: no scaling); a pivot <= 0: the NumPy path")
+
+
+def _solve(out: _Printer, n: int) -> None:
+    """g{a}{j} = (T~^-1 [B | z])_aj by the Cholesky factor of T~ (unit diagonal: scales of 1)."""
+    out("# T~ = L L^T; a pivot <= 0: the NumPy path (its LU may still solve, or names the singular sum)")
     for i in range(n):
         out(f"one{i} = 1.0")
     scaled_cholesky(out, lambda i, j: f"tt{i}{j}", "one", n)
@@ -123,10 +127,10 @@ def _product(out: _Printer, n: int) -> None:
 
     out("# G = T~^-1 [B | z]: forward, then back substitution")
     scaled_solve(out, right, "one", n, n + 1)
-    for i in range(n):
-        for j in range(n):
-            out("# S = D (A^T T~^-1 B) D")
-            out(f"cv{i}{j} = (dd{i} * ({_sum([f'aa{k}{i} * g{k}{j}' for k in range(n)])})) * dd{j}")
+
+
+def _mean(out: _Printer, n: int) -> None:
+    """mu{i}: the posterior mean, the form with the smaller rounding error per component, scaled back."""
     for i in range(n):
         out("# W2 (m2 - m1) = D A^T T~^-1 z,  W1 (m2 - m1) = D B^T T~^-1 z")
         out(f"second = dd{i} * ({_sum([f'aa{k}{i} * g{k}{n}' for k in range(n)])})")
@@ -135,13 +139,22 @@ def _product(out: _Printer, n: int) -> None:
         out(f"small = (abs(zz{i}) < tiny) | (min(abs(second), abs(first)) < tiny)")
         out(f"special = special | (small & (xa{i} != xb{i}))")
         out("special = special | (not (abs(second) < math.inf) & (abs(first) < math.inf))")
-        out("# m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error")
+        out("# m = m1 + W2 (m2 - m1) = m2 - W1 (m2 - m1): the form with the smaller rounding error, compared in halves")
         out(f"first_error = 0.5 * abs(ya{i}) + 0.5 * abs(second)")
         out(f"second_error = 0.5 * abs(yb{i}) + 0.5 * abs(first)")
-        out(f"value = ya{i} + second if (first_error < math.inf) & (first_error <= second_error) else yb{i} - first")
-        out("# 2^-shift (m scaled): one rounding")
+        out("from_first = (first_error < math.inf) & (not first_error > second_error)")
+        out(f"value = ya{i} + second if from_first else yb{i} - first")
+        out("# m 2^-shift: one rounding")
         out(f"mu{i} = value * down")
         out(f"special = special | (not abs(mu{i}) < math.inf)")
+
+
+def _covariance(out: _Printer, n: int) -> None:
+    """cv{i}{j}: the posterior covariance, exactly symmetric; special where it is to be repaired."""
+    out("# S = D (A^T T~^-1 B) D")
+    for i in range(n):
+        for j in range(n):
+            out(f"cv{i}{j} = (dd{i} * ({_sum([f'aa{k}{i} * g{k}{j}' for k in range(n)])})) * dd{j}")
     out("# exactly symmetric: S/2 + S^T/2 where S != S^T; a variance <= 0 is repaired by the NumPy path")
     for i in range(n):
         out(f"special = special | (not cv{i}{i} > 0.0)")
@@ -189,7 +202,10 @@ def product_source(n: int, block: int) -> str:
     body("# both covariances diagonal: the 1-D product per axis, by the NumPy path")
     body(f"special = special | (({_sum(off)}) == 0.0)")
     _mean_scale(body, n)
-    _product(body, n)
+    _scaled_terms(body, n)
+    _solve(body, n)
+    _covariance(body, n)
+    _mean(body, n)
     for i in range(n):
         body(f"buf[{i}, k] = mu{i}")
         for j in range(n):
@@ -218,7 +234,7 @@ def product_source(n: int, block: int) -> str:
         f"            inb[{2 * n} + f, k] = s1[base + k, f]",
         f"            inb[{2 * n + square} + f, k] = s2[base + k, f]",
         f"        for f in range({n}):",
-        f"            # r = 1/hypot(s1, s2) (NumPy's hypot: the C library's); the loop below calls nothing",
+        "            # r = 1/hypot(s1, s2) (NumPy's hypot: the C library's); the loop below calls nothing",
         f"            first = math.sqrt(s1[base + k, f * {n + 1}])",
         f"            second = math.sqrt(s2[base + k, f * {n + 1}])",
         f"            inb[{2 * n + 2 * square} + f, k] = 1.0 / math.hypot(first, second)",
