@@ -38,7 +38,7 @@ _LOG_2 = math.log(2.0)
 _SQRT_HALF = math.sqrt(0.5)
 _TINY_Z = 2.0**-960  # a z-score below this may have lost bits to underflow in the product
 _HUGE_Z = 2.0**960  # above this, T~^-1 z (cond(T~) >= 1) and the products that follow may overflow
-_UNROLLED_PRODUCT = 8  # the compiled product is unrolled up to this n (kfsym.numeric._product_source.MAX_SIZE)
+_UNROLLED_PRODUCT = 6  # the compiled product is unrolled up to this n (kfsym.numeric._product_source.MAX_SIZE)
 
 
 class MultivariateGaussian(NamedTuple):
