@@ -87,10 +87,12 @@ def _mean_scale(out: _Printer, n: int) -> None:
 
 def _scaled_terms(out: _Printer, n: int) -> None:
     """r, d, the correlations, T~, A, B and z of ``_scaled_product`` for one element."""
-    out("# r = 1/sqrt(s1^2 + s2^2) per axis (1/hypot, computed as the block was copied in: a library call);")
-    out("# d the smaller standard deviation, at least 2^-1020 times the larger; u = s r; s/d")
+    out("# r = 1/sqrt(s1^2 + s2^2) = 2^-k / sqrt(2^-2k A1_ii + 2^-2k A2_ii), 2^-k the unit scale of the larger variance")
+    out("# (exact scaling: no overflow; NumPy's 1/hypot(s1, s2) is a library call, this vectorises; both within")
+    out("# an ulp or two); d the smaller standard deviation, at least 2^-1020 times the larger; u = s r; s/d")
     for i in range(n):
-        out(f"rr{i} = buf[{2 * n + 2 * n * n + i}, k]")
+        out(f"pp = min(ka{i}, kb{i})")
+        out(f"rr{i} = pp / math.sqrt((pa{i}{i} * pp) * pp + (pb{i}{i} * pp) * pp)")
         out(f"dd{i} = max(min(sa{i}, sb{i}), max(sa{i}, sb{i}) * {2.0**-1020!r})")
         out(f"wa{i} = sa{i} * rr{i}")
         out(f"wb{i} = sb{i} * rr{i}")
@@ -181,7 +183,7 @@ def product_source(n: int, block: int) -> str:
         raise ValueError(f"the unrolled product is printed for 2 <= n <= {MAX_SIZE}; got n = {n}")
     square = n * n
     # input fields: m1, m2, S1, S2; output fields: mean, cov, status
-    fields_in = 2 * n + 2 * square + n  # and 1/hypot(s1_i, s2_i)
+    fields_in = 2 * n + 2 * square
     fields_out = n + square + 1
     body = _Printer(8)
     loads: list[tuple[str, int]] = []
@@ -224,8 +226,9 @@ def product_source(n: int, block: int) -> str:
         '@numba.njit(cache=True, nogil=True, error_model="numpy")',
         "def product_block(lo, hi, m1, s1, m2, s2, rtol, tiny, huge, mean_out, cov_out, flags):",
         "    # one buffer, inputs then outputs, the elements innermost: one base pointer and literal distances, so",
-        "    # LLVM proves the loop free of aliasing (no runtime checks, no scalar copy of the loop)",
-        f"    buf = numpy.empty(({fields_in + fields_out}, {block}))",
+        "    # LLVM proves the loop free of aliasing (no runtime checks, no scalar copy of the loop); rows 8 longer",
+        "    # than the block, so that they do not all fall in the same few cache sets",
+        f"    buf = numpy.empty(({fields_in + fields_out}, {block + 8}))",
         "    base = numba.uint64(lo)",
         "    width = numba.uint64(hi - lo)",
         "    for k in range(width):",
@@ -235,11 +238,6 @@ def product_source(n: int, block: int) -> str:
         f"        for f in range({square}):",
         f"            buf[{2 * n} + f, k] = s1[base + k, f]",
         f"            buf[{2 * n + square} + f, k] = s2[base + k, f]",
-        f"        for f in range({n}):",
-        "            # r = 1/hypot(s1, s2) (NumPy's hypot: the C library's); the loop below calls nothing",
-        f"            first = math.sqrt(s1[base + k, f * {n + 1}])",
-        f"            second = math.sqrt(s2[base + k, f * {n + 1}])",
-        f"            buf[{2 * n + 2 * square} + f, k] = 1.0 / math.hypot(first, second)",
         "    # a partial block: the rest of its inputs zero (invalid elements, computed and discarded), so that every",
         "    # block runs the whole loop: its trip count a literal multiple of the vector width, no remainder loop",
         f"    for f in range({fields_in}):",
