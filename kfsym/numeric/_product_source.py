@@ -4,8 +4,8 @@
 ``multivariate.product_general``), with the checks of ``covariance(definite=True)`` on both covariances,
 as straight-line scalar code per element inside a loop over the elements of a block (``BLOCK`` at a
 time, elements innermost), as the compiled Kalman filter does (:mod:`kfsym.numeric._filter_source`,
-whose Cholesky and substitution printers are reused). No calls and no branches in that loop: LLVM
-vectorises it across elements (each formula one SIMD instruction on 4 or 8 elements).
+whose printers of the scaled Cholesky factorisation check the covariances here). No calls and no branches
+in that loop: LLVM vectorises it across elements (each formula one SIMD instruction on 4 or 8 elements).
 
 Per element, a status (``flags``), as the per-element loop ``mvn_product_batch`` it replaces:
 
@@ -18,16 +18,23 @@ Per element, a status (``flags``), as the per-element loop ``mvn_product_batch``
   a variance to repair;
 - 0: done.
 
-T~ = R S1 R + R S2 R is symmetric positive definite when both covariances pass, so it is solved by
-its Cholesky factor (no pivoting, no branch) where the NumPy path uses LU with partial pivoting:
-both are backward stable, their results differ by rounding (a few eps cond(T~)).
+T~ = R S1 R + R S2 R is symmetric positive definite when both covariances pass, so Gaussian elimination
+needs no pivoting (no exchange, no branch; a pivot <= 0 marks the element) where the NumPy path's LU
+pivots partially: the same elimination but for the rare exchange. A Cholesky solve, tried first, is as
+backward stable but lost up to 10 times more accuracy where D (A^T T~^-1 B) D cancels (axes whose scales
+differ between cov1 and cov2: errors in T~^-1 B are amplified by the ratios s/d in A); the elimination
+gives the errors of the per-element loop it replaces, case for case (tests/test_compiled.py).
+
+1/hypot(s1, s2), a library call per axis in NumPy (40% of the loop's time when called from it), is
+2^-k / sqrt(2^-2k (A1_ii + A2_ii)) here, 2^-k the unit scale of the larger variance: the same r within
+an ulp or two, vectorised.
 
 This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 """
 
 from __future__ import annotations
 
-from kfsym.numeric._filter_source import _Printer, _sum, scaled_cholesky, scaled_solve
+from kfsym.numeric._filter_source import _Printer, _sum, scaled_cholesky
 
 __all__ = ["MAX_SIZE", "product_source"]
 
@@ -87,9 +94,9 @@ def _mean_scale(out: _Printer, n: int) -> None:
 
 def _scaled_terms(out: _Printer, n: int) -> None:
     """r, d, the correlations, T~, A, B and z of ``_scaled_product`` for one element."""
-    out("# r = 1/sqrt(s1^2 + s2^2) = 2^-k / sqrt(2^-2k A1_ii + 2^-2k A2_ii), 2^-k the unit scale of the larger variance")
-    out("# (exact scaling: no overflow; NumPy's 1/hypot(s1, s2) is a library call, this vectorises; both within")
-    out("# an ulp or two); d the smaller standard deviation, at least 2^-1020 times the larger; u = s r; s/d")
+    out("# r = 1/sqrt(s1^2 + s2^2) = 2^-k / sqrt(2^-2k A1_ii + 2^-2k A2_ii), 2^-k the unit scale of the larger")
+    out("# variance (exact scaling: no overflow; NumPy's 1/hypot(s1, s2) is a library call, this vectorises; both")
+    out("# within an ulp or two); d the smaller standard deviation, at least 2^-1020 times the larger; u = s r; s/d")
     for i in range(n):
         out(f"pp = min(ka{i}, kb{i})")
         out(f"rr{i} = pp / math.sqrt((pa{i}{i} * pp) * pp + (pb{i}{i} * pp) * pp)")
@@ -118,18 +125,28 @@ def _scaled_terms(out: _Printer, n: int) -> None:
 
 
 def _solve(out: _Printer, n: int) -> None:
-    """g{a}{j} = (T~^-1 [B | z])_aj by the Cholesky factor of T~ (unit diagonal: scales of 1)."""
-    out("# T~ = L L^T; a pivot <= 0: the NumPy path (its LU may still solve, or names the singular sum)")
+    """g{a}{j} = (T~^-1 [B | z])_aj by Gaussian elimination without pivoting (T~ is symmetric positive definite,
+    so its pivots are positive and elimination is stable without exchanges; a pivot <= 0 marks the element)."""
+    out("# T~ in full (symmetric); [B | z] as the right-hand sides")
     for i in range(n):
-        out(f"one{i} = 1.0")
-    scaled_cholesky(out, lambda i, j: f"tt{i}{j}", "one", n)
-    out("special = special | (ok == 0.0)")
-
-    def right(a: int, j: int) -> str:
-        return f"bb{a}{j}" if j < n else f"zz{a}"
-
-    out("# G = T~^-1 [B | z]: forward, then back substitution")
-    scaled_solve(out, right, "one", n, n + 1)
+        for j in range(i + 1, n):
+            out(f"tt{i}{j} = tt{j}{i}")
+        for j in range(n + 1):
+            out(f"rh{i}{j} = {f'bb{i}{j}' if j < n else f'zz{i}'}")
+    for j in range(n):
+        out(f"# elimination below pivot {j}: row_i -= (T_i{j} / T_{j}{j}) row_{j}; a pivot <= 0: the NumPy path")
+        out(f"special = special | (not tt{j}{j} > 0.0)")
+        for i in range(j + 1, n):
+            out(f"lm = tt{i}{j} / tt{j}{j}")
+            for c in range(j + 1, n):
+                out(f"tt{i}{c} = tt{i}{c} - lm * tt{j}{c}")
+            for c in range(n + 1):
+                out(f"rh{i}{c} = rh{i}{c} - lm * rh{j}{c}")
+    out("# G = U^-1 (L^-1 [B | z]): back substitution, column by column")
+    for c in range(n + 1):
+        for a in reversed(range(n)):
+            terms = "".join(f" - tt{a}{b} * g{b}{c}" for b in range(a + 1, n))
+            out(f"g{a}{c} = (rh{a}{c}{terms}) / tt{a}{a}")
 
 
 def _mean(out: _Printer, n: int) -> None:
