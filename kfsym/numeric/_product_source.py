@@ -39,8 +39,9 @@ from kfsym.numeric._filter_source import _Printer, _sum, scaled_cholesky
 __all__ = ["MAX_SIZE", "product_source"]
 
 #: The largest n the product is unrolled for (larger n: the per-element loop of ``COMPILED_SOURCE``). The code
-#: grows as n^3 and its first compilation with it (one machine, under load: n = 2: 3 s, 4: 5 s, 6: 15 s, 8: 32 s,
-#: cached on disk afterwards), while the gain over the per-element loop shrinks (4x at n = 4, 2.3x at n = 8).
+#: grows as n^3 and its first compilation with it (one machine, under load: n = 2: 2 s, 4: 3.4 s, 6: 9.5 s,
+#: 7: 14 s, 8: 20 s; Numba's disk cache keeps it afterwards) while it stays 4 to 7 times faster than the
+#: per-element loop (n = 8: 4x): the limit trades a first call's wait against speed.
 MAX_SIZE = 6
 
 _SMALLEST_NORMAL = 2.0**-1022
