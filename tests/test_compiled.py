@@ -407,6 +407,22 @@ def test_compiled_product_across_block_boundaries(compiled: None, n: int, count:
 
 
 @needs_numba
+def test_compiled_product_keeps_batch_shapes_and_reads_any_layout(compiled: None) -> None:
+    """A (20, 30) batch, cov1 in Fortran order and mean2 a strided view: the loop reads C-ordered copies."""
+    m1, s1, m2, s2 = (array.reshape(20, 30, *array.shape[1:]) for array in random_products(11, 600, 3))
+    s1 = np.asfortranarray(s1)
+    m2 = np.repeat(m2, 2, axis=-1)[..., ::2]
+    fast, slow = mvn_multiply(m1, s1, m2, s2), numpy_path(mvn_multiply, m1, s1, m2, s2)
+    assert fast.mean.shape == (20, 30, 3) and fast.cov.shape == (20, 30, 3, 3)
+    flat = [array.reshape(600, *array.shape[2:]) for array in (m1, s1, m2, s2)]
+    assert_products_agree(
+        type(fast)(fast.mean.reshape(600, 3), fast.cov.reshape(600, 3, 3)),
+        type(slow)(slow.mean.reshape(600, 3), slow.cov.reshape(600, 3, 3)),
+        flat,
+    )
+
+
+@needs_numba
 def test_compiled_product_redoes_special_elements_in_the_middle_of_a_block(compiled: None) -> None:
     """Elements outside the common case, among ordinary ones of the same block: flagged 2, and exactly the NumPy
     path's result there (it recomputes them); the others untouched."""
