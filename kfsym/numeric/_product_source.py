@@ -12,18 +12,18 @@ Per element, a status (``flags``), as the per-element loop ``mvn_product_batch``
 - 1: an argument is invalid (a non-finite entry, a covariance not symmetric within
   ``SYMMETRY_RTOL sqrt(A_ii A_jj)``, or without a Cholesky factor of its unit-scaled matrix
   ``2^-k A 2^-k``, k_i = frexp(A_ii) // 2): the caller's NumPy path raises the error naming it;
-- 2: outside the common case, recomputed by the NumPy path: both covariances diagonal, a covariance
-  not exactly symmetric (within the tolerance: the NumPy path solves with the unsymmetric T~), means
-  all subnormal, a z-score that may over- or underflow, a non-positive pivot of T~, a non-finite result,
-  a variance to repair;
+- 2: outside the common case, recomputed by the NumPy path: both covariances diagonal, every mean
+  subnormal, a z-score that may over- or underflow, a non-positive pivot of T~, a non-finite result, a
+  variance to repair;
 - 0: done.
 
-T~ = R S1 R + R S2 R is symmetric positive definite when both covariances pass, so Gaussian elimination
-needs no pivoting (no exchange, no branch; a pivot <= 0 marks the element) where the NumPy path's LU
-pivots partially: the same elimination but for the rare exchange. A Cholesky solve, tried first, is as
-backward stable but lost up to 10 times more accuracy where D (A^T T~^-1 B) D cancels (axes whose scales
-differ between cov1 and cov2: errors in T~^-1 B are amplified by the ratios s/d in A); the elimination
-gives the errors of the per-element loop it replaces, case for case (tests/test_compiled.py).
+T~ = R S1 R + R S2 R (entry by entry as in NumPy, so unsymmetric where a covariance is symmetric only
+within the tolerance) is, up to that tolerance, symmetric positive definite when both covariances pass,
+so Gaussian elimination needs no pivoting (no exchange, no branch; a pivot <= 0 marks the element) where
+the NumPy path's LU pivots partially: the same elimination but for the rare exchange. A Cholesky solve,
+tried first, is as backward stable but lost up to 10 times more accuracy where D (A^T T~^-1 B) D cancels
+(axes whose scales differ between cov1 and cov2: errors in T~^-1 B are amplified by the ratios s/d in A);
+the elimination gives the errors of the per-element loop it replaces, case for case (tests/test_compiled.py).
 
 1/hypot(s1, s2), a library call per axis in NumPy (40% of the loop's time when called from it), is
 2^-k / sqrt(2^-2k (A1_ii + A2_ii)) here, 2^-k the unit scale of the larger variance: the same r within
@@ -59,8 +59,8 @@ def _unit_power(out: _Printer, name: str, variance: str) -> None:
 
 
 def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
-    """The checks of ``covariance(definite=True)`` on one covariance (entries ``{cov}{i}{j}``), into the flags
-    ``invalid`` (they fail) and ``inexact`` (not exactly symmetric); leaves the standard deviations ``{std}{i}``."""
+    """The checks of ``covariance(definite=True)`` on one covariance (entries ``{cov}{i}{j}``), into the flag
+    ``invalid`` (they fail); leaves the standard deviations ``{std}{i}``."""
     for i in range(n):
         out(f"{std}{i} = math.sqrt({cov}{i}{i})")
     for i in range(n):
@@ -68,7 +68,6 @@ def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
             a, b = f"{cov}{i}{j}", f"{cov}{j}{i}"
             out("# |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)")
             out(f"invalid = invalid | (abs({a} - {b}) > rtol * ({std}{i} * {std}{j}))")
-            out(f"inexact = inexact | ({a} != {b})")
     for i in range(n):
         _unit_power(out, f"{power}{i}", f"{cov}{i}{i}")
     out("# C = 2^-k A 2^-k = L L^T (the unit-scaled matrix of covariance(definite=True)): every pivot positive")
@@ -106,19 +105,15 @@ def _scaled_terms(out: _Printer, n: int) -> None:
         out(f"wb{i} = sb{i} * rr{i}")
         out(f"qa{i} = sa{i} / dd{i}")
         out(f"qb{i} = sb{i} / dd{i}")
-    out("# rho = S_ij / s_i / s_j, from the lower triangle (S exactly symmetric here): T~ exactly symmetric")
-    for i in range(n):
-        for j in range(i + 1):
-            out(f"ca{i}{j} = pa{i}{j} / sa{i} / sa{j}")
-            out(f"cb{i}{j} = pb{i}{j} / sb{i} / sb{j}")
-    out("# T~ = R S1 R + R S2 R (its lower triangle);  A = R S1 D^-1,  B = R S2 D^-1")
+    out("# rho = S_ij / s_i / s_j;  T~ = R S1 R + R S2 R;  A = R S1 D^-1,  B = R S2 D^-1 (each entry from its own")
+    out("# S_ij: a covariance symmetric within the tolerance gives NumPy's unsymmetric T~, A and B, as there)")
     for i in range(n):
         for j in range(n):
-            rho = f"{max(i, j)}{min(i, j)}"
-            if j <= i:
-                out(f"tt{i}{j} = ca{rho} * (wa{i} * wa{j}) + cb{rho} * (wb{i} * wb{j})")
-            out(f"aa{i}{j} = ca{rho} * (wa{i} * qa{j})")
-            out(f"bb{i}{j} = cb{rho} * (wb{i} * qb{j})")
+            out(f"ca = pa{i}{j} / sa{i} / sa{j}")
+            out(f"cb = pb{i}{j} / sb{i} / sb{j}")
+            out(f"tt{i}{j} = ca * (wa{i} * wa{j}) + cb * (wb{i} * wb{j})")
+            out(f"aa{i}{j} = ca * (wa{i} * qa{j})")
+            out(f"bb{i}{j} = cb * (wb{i} * qb{j})")
     out("# z = R (m2 - m1), without forming m2 - m1 (it may overflow); an overflowed z: the NumPy path")
     for i in range(n):
         out(f"zz{i} = rr{i} * yb{i} - rr{i} * ya{i}")
@@ -128,10 +123,8 @@ def _scaled_terms(out: _Printer, n: int) -> None:
 def _solve(out: _Printer, n: int) -> None:
     """g{a}{j} = (T~^-1 [B | z])_aj by Gaussian elimination without pivoting (T~ is symmetric positive definite,
     so its pivots are positive and elimination is stable without exchanges; a pivot <= 0 marks the element)."""
-    out("# T~ in full (symmetric); [B | z] as the right-hand sides")
+    out("# [B | z]: the right-hand sides")
     for i in range(n):
-        for j in range(i + 1, n):
-            out(f"tt{i}{j} = tt{j}{i}")
         for j in range(n + 1):
             out(f"rh{i}{j} = {f'bb{i}{j}' if j < n else f'zz{i}'}")
     for j in range(n):
@@ -214,11 +207,9 @@ def product_source(n: int, block: int) -> str:
         body(f"{name} = buf[{field}, k]")
     body("# finite arguments, both covariances symmetric with a Cholesky factor of the unit-scaled matrix")
     body(f"invalid = ({_sum([f'{name} * 0.0' for name, _ in loads])}) != 0.0")
-    body("inexact = False")
     _checks(body, "pa", "sa", "ka", n)
     _checks(body, "pb", "sb", "kb", n)
-    body("# not exactly symmetric (within the tolerance): the NumPy path, which solves with the unsymmetric T~")
-    body("special = inexact")
+    body("special = False")
     off = [f"abs(pa{i}{j}) + abs(pb{i}{j})" for i in range(n) for j in range(n) if i != j]
     body("# both covariances diagonal: the 1-D product per axis, by the NumPy path")
     body(f"special = special | (({_sum(off)}) == 0.0)")
