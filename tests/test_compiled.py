@@ -407,6 +407,28 @@ def test_compiled_product_across_block_boundaries(compiled: None, n: int, count:
 
 
 @needs_numba
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_compiled_product_is_the_per_element_loop_but_for_pivoting(n: int) -> None:
+    """The unrolled loop against the per-element loop it replaces (same formulas but r from the variances, and
+    elimination without exchanges where that loop pivots partially): the same flags, the same numbers to rounding."""
+    from kfsym.numeric.multivariate import _HUGE_Z, _TINY_Z, SYMMETRY_RTOL
+
+    m1, s1, m2, s2 = random_products(20 + n, 600, n)
+    s2[7] = np.diag(np.diagonal(s2[7]))
+    s1[7] = np.diag(np.diagonal(s1[7]))  # flagged by both
+    kernels = _jit.elementwise_kernels()
+    assert kernels is not None
+    mean, cov, flags = np.empty((600, n)), np.empty((600, n, n)), np.empty(600, dtype=np.int8)
+    kernels.mvn_product_batch(m1, s1, m2, s2, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    np.testing.assert_array_equal(product_flags(m1, s1, m2, s2), flags)
+    fast = mvn_multiply(m1, s1, m2, s2)
+    done = flags == 0
+    assert done.sum() == 599
+    inputs = [m1[done], s1[done], m2[done], s2[done]]
+    assert_products_agree(type(fast)(fast.mean[done], fast.cov[done]), type(fast)(mean[done], cov[done]), inputs)
+
+
+@needs_numba
 def test_compiled_product_keeps_batch_shapes_and_reads_any_layout(compiled: None) -> None:
     """A (20, 30) batch, cov1 in Fortran order and mean2 a strided view: the loop reads C-ordered copies."""
     m1, s1, m2, s2 = (array.reshape(20, 30, *array.shape[1:]) for array in random_products(11, 600, 3))

@@ -23,7 +23,7 @@ so Gaussian elimination needs no pivoting (no exchange, no branch; a pivot <= 0 
 the NumPy path's LU pivots partially: the same elimination but for the rare exchange. A Cholesky solve,
 tried first, is as backward stable but lost up to 10 times more accuracy where D (A^T T~^-1 B) D cancels
 (axes whose scales differ between cov1 and cov2: errors in T~^-1 B are amplified by the ratios s/d in A);
-the elimination gives the errors of the per-element loop it replaces, case for case (tests/test_compiled.py).
+the elimination gives the errors of the per-element loop it replaces (measured on 9000 random cases).
 
 1/hypot(s1, s2), a library call per axis in NumPy (40% of the loop's time when called from it), is
 2^-k / sqrt(2^-2k (A1_ii + A2_ii)) here, 2^-k the unit scale of the larger variance: the same r within
