@@ -16,7 +16,7 @@ import math
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -380,6 +380,180 @@ def test_compiled_mvn_multiply_redoes_special_elements_and_names_errors(compiled
         mvn_multiply(m1, s1, m2, s2)
     with pytest.raises(ValueError, match="cov1 must be symmetric"):
         mvn_multiply(m1, s1 + np.triu(np.ones((2, 2)), 1), m2, s2)
+
+
+def random_products(seed: int, count: int, n: int, offset: tuple[int, int] = (0, 0)) -> list[np.ndarray]:
+    """(m1, cov1, m2, cov2): a batch of correlated, exactly symmetric covariances with standard deviations
+    2^(k + j), k per element within ``offset`` (the same for both), j per axis within +-2 (axes far apart in
+    scale between cov1 and cov2 are the coupled-scales defect class of the xfail property, on either path)."""
+    rng = np.random.default_rng(seed)
+    common = rng.integers(*offset, size=(count, 1), endpoint=True)
+    arrays = []
+    for _ in range(2):
+        factor = rng.normal(size=(count, n, n))
+        unit = factor @ np.swapaxes(factor, -1, -2) + n * np.eye(n)
+        scale = np.ldexp(1.0, common + rng.integers(-2, 2, size=(count, n), endpoint=True))
+        with np.errstate(under="ignore"):
+            cov = unit * scale[:, :, None] * scale[:, None, :]
+        cov = np.tril(cov) + np.swapaxes(np.tril(cov, -1), -1, -2)  # exactly symmetric
+        arrays += [rng.normal(size=(count, n)) * np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), cov]
+    return arrays
+
+
+def assert_products_agree(fast: Any, slow: Any, case: Sequence[np.ndarray]) -> None:
+    """Element by element within the bound of test_compiled_mvn_multiply_agrees_with_the_numpy_path,
+    |S1| |T^-1| |S2| formed with T scaled to about unit diagonal by powers of two (any variances)."""
+    m1, s1, m2, s2 = case
+    assert (fast.cov == np.swapaxes(fast.cov, -1, -2)).all()
+    for e in range(len(m1)):
+        total = s1[e] + s2[e]
+        d = np.ldexp(1.0, np.frexp(np.diagonal(total))[1] // 2)
+        outer = np.outer(d, d)
+        k = 2 * K_ND * len(m1[e]) * scaled_condition(total) * EPS
+        inverse = np.abs(np.linalg.inv(total / outer))
+        first, second = np.abs(s1[e]) / outer, np.abs(s2[e]) / outer
+        mean_magnitude = d * (second @ inverse @ (np.abs(m1[e]) / d) + first @ inverse @ (np.abs(m2[e]) / d))
+        cov_magnitude = outer * (first @ inverse @ second)
+        scale = np.sqrt(np.diagonal(cov_magnitude))
+        scale = np.outer(scale, scale)
+        assert (np.abs(fast.mean[e] - slow.mean[e]) <= k * mean_magnitude + 2 * SUB).all(), e
+        assert (np.abs(fast.cov[e] - slow.cov[e]) <= k * scale + 2 * SUB).all(), e
+
+
+def product_flags(m1: Any, s1: Any, m2: Any, s2: Any) -> np.ndarray:
+    """The status the unrolled compiled product gives each element (0 done, 1 invalid, 2 for the NumPy path)."""
+    from kfsym.numeric._compiled_filter import product_kernel
+    from kfsym.numeric.multivariate import _HUGE_Z, _TINY_Z, SYMMETRY_RTOL
+
+    count, n = m1.shape
+    flags = np.empty(count, dtype=np.int8)
+    square = count, n * n
+    arguments = (m1, s1.reshape(square), m2, s2.reshape(square), SYMMETRY_RTOL, _TINY_Z, _HUGE_Z)
+    flagged = product_kernel(n)(*arguments, np.empty((count, n)), np.empty(square), flags)
+    assert flagged == np.count_nonzero(flags)
+    return flags
+
+
+@needs_numba
+@pytest.mark.parametrize("count", [1, 255, 256, 257, 600])
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_compiled_product_across_block_boundaries(compiled: None, n: int, count: int) -> None:
+    """The unrolled product runs blocks of 256 elements: every element of a partial or full block agrees."""
+    case = random_products(count + n, count, n)
+    assert not product_flags(*case).any()
+    assert_products_agree(mvn_multiply(*case), numpy_path(mvn_multiply, *case), case)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_compiled_product_is_the_per_element_loop_but_for_pivoting(n: int) -> None:
+    """The unrolled loop against the per-element loop it replaces (same formulas but r from the variances, and
+    elimination without exchanges where that loop pivots partially): the same flags, the same numbers to rounding."""
+    from kfsym.numeric.multivariate import _HUGE_Z, _TINY_Z, SYMMETRY_RTOL
+
+    m1, s1, m2, s2 = random_products(20 + n, 600, n)
+    s2[7] = np.diag(np.diagonal(s2[7]))
+    s1[7] = np.diag(np.diagonal(s1[7]))  # flagged by both
+    kernels = _jit.elementwise_kernels()
+    assert kernels is not None
+    mean, cov, flags = np.empty((600, n)), np.empty((600, n, n)), np.empty(600, dtype=np.int8)
+    kernels.mvn_product_batch(m1, s1, m2, s2, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    np.testing.assert_array_equal(product_flags(m1, s1, m2, s2), flags)
+    fast = mvn_multiply(m1, s1, m2, s2)
+    done = flags == 0
+    assert done.sum() == 599
+    inputs = [m1[done], s1[done], m2[done], s2[done]]
+    assert_products_agree(type(fast)(fast.mean[done], fast.cov[done]), type(fast)(mean[done], cov[done]), inputs)
+
+
+@needs_numba
+def test_compiled_product_keeps_batch_shapes_and_reads_any_layout(compiled: None) -> None:
+    """A (20, 30) batch, cov1 in Fortran order and mean2 a strided view: the loop reads C-ordered copies."""
+    m1, s1, m2, s2 = (array.reshape(20, 30, *array.shape[1:]) for array in random_products(11, 600, 3))
+    s1 = np.asfortranarray(s1)
+    m2 = np.repeat(m2, 2, axis=-1)[..., ::2]
+    fast, slow = mvn_multiply(m1, s1, m2, s2), numpy_path(mvn_multiply, m1, s1, m2, s2)
+    assert fast.mean.shape == (20, 30, 3) and fast.cov.shape == (20, 30, 3, 3)
+    flat = [array.reshape(600, *array.shape[2:]) for array in (m1, s1, m2, s2)]
+    assert_products_agree(
+        type(fast)(fast.mean.reshape(600, 3), fast.cov.reshape(600, 3, 3)),
+        type(slow)(slow.mean.reshape(600, 3), slow.cov.reshape(600, 3, 3)),
+        flat,
+    )
+
+
+@needs_numba
+def test_compiled_product_redoes_special_elements_in_the_middle_of_a_block(compiled: None) -> None:
+    """Elements outside the common case, among ordinary ones of the same block: flagged 2, and exactly the NumPy
+    path's result there (it recomputes them); the others untouched."""
+    m1, s1, m2, s2 = random_products(7, 600, 3)
+    s1[300], s2[300] = np.diag([2.0, 3.0, 1e-300]), np.diag([1.0, 5e-324, 4.0])  # both diagonal
+    s1[301, 0, 1] *= 1.0 + 1e-12  # symmetric within the tolerance, not exactly: done here, as in NumPy
+    m1[302], m2[302] = [1e-310, -3e-310, 0.0], [5e-324, 0.0, 2e-309]  # every mean subnormal
+    m1[303], m2[303] = [-1e300, 0.0, 0.0], [1e300, 0.0, 0.0]  # z = R (m2 - m1) overflows
+    s1[303] *= 1e-300
+    m1[304], m2[304] = [1e-300, 0.0, 0.0], [0.0, 0.0, 0.0]  # a correction that underflows
+    s1[304] *= 1e300
+    flags = product_flags(m1, s1, m2, s2)
+    special = [300, 302, 303, 304]
+    assert list(np.flatnonzero(flags)) == special and (flags[special] == 2).all()
+    fast, slow = mvn_multiply(m1, s1, m2, s2), numpy_path(mvn_multiply, m1, s1, m2, s2)
+    np.testing.assert_array_equal(fast.mean[special], slow.mean[special])
+    np.testing.assert_array_equal(fast.cov[special], slow.cov[special])
+    rest = np.setdiff1d(np.arange(600), special)
+    assert_products_agree(
+        type(fast)(fast.mean[rest], fast.cov[rest]),
+        type(slow)(slow.mean[rest], slow.cov[rest]),
+        [m1[rest], s1[rest], m2[rest], s2[rest]],
+    )
+
+
+@needs_numba
+def test_compiled_product_names_an_invalid_element_in_the_middle_of_a_block(compiled: None) -> None:
+    m1, s1, m2, s2 = random_products(8, 600, 4)
+    bad = s2.copy()
+    bad[300, 1, 2] = bad[300, 2, 1] = 2.0 * math.sqrt(bad[300, 1, 1] * bad[300, 2, 2])  # not positive definite
+    assert list(np.flatnonzero(product_flags(m1, s1, m2, bad))) == [300]
+    with pytest.raises(ValueError, match=r"cov2 must be positive definite at batch index \(300,\)"):
+        mvn_multiply(m1, s1, m2, bad)
+    bad = s1.copy()
+    bad[299, 0, 3] *= 1.0 + 1e-6
+    with pytest.raises(ValueError, match=r"cov1 must be symmetric at batch index \(299,\)"):
+        mvn_multiply(m1, bad, m2, s2)
+    bad = m2.copy()
+    bad[257, 2] = math.inf
+    assert product_flags(m1, s1, bad, s2)[257] == 1
+    with pytest.raises(ValueError, match="mean2"):
+        mvn_multiply(m1, s1, bad, s2)
+
+
+@needs_numba
+@pytest.mark.parametrize("offset", [(-535, -500), (490, 505), (-500, 500)])
+def test_compiled_product_at_subnormal_and_huge_scales(compiled: None, offset: tuple[int, int]) -> None:
+    """Variances from 2^-1074 (subnormal) to 2^1020: the checks scale each matrix exactly as covariance() does,
+    and the product agrees with the NumPy path (or is redone by it)."""
+    case = random_products(9, 300, 3, offset)
+    assert not (product_flags(*case) == 1).any()
+    assert_products_agree(mvn_multiply(*case), numpy_path(mvn_multiply, *case), case)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [5, 6, 7])
+def test_compiled_product_for_larger_sizes(compiled: None, n: int) -> None:
+    """Unrolled up to n = 6; beyond, the per-element loop of COMPILED_SOURCE."""
+    case = random_products(n, 300, n)
+    assert_products_agree(mvn_multiply(*case), numpy_path(mvn_multiply, *case), case)
+
+
+def test_the_product_source_is_printed_for_2_to_6() -> None:
+    from kfsym.numeric._product_source import MAX_SIZE, product_source
+    from kfsym.numeric.multivariate import _UNROLLED_PRODUCT
+
+    assert MAX_SIZE == _UNROLLED_PRODUCT
+    assert "def product_batch(" in product_source(2, 256)
+    for n in (1, MAX_SIZE + 1):
+        with pytest.raises(ValueError, match="2 <= n <= 6"):
+            product_source(n, 256)
 
 
 def random_updates(seed: int, count: int, n: int, m: int) -> tuple[np.ndarray, ...]:

@@ -288,7 +288,8 @@ def mvn_log_density_rows(points, mean, factor, scale, constant, out):  # pragma:
 #: per batch element, with the covariance checks of ``kfsym.numeric._validate.covariance(definite=True)`` first
 #: (finite, symmetric, a Cholesky factor of the unit-scaled matrix). ``flags[k]``: 0 done, 1 an argument is
 #: invalid (the NumPy path raises the error), 2 outside the common case (a z-score that may over- or underflow,
-#: both covariances diagonal, a result to repair): the NumPy path recomputes that element.
+#: both covariances diagonal, a result to repair): the NumPy path recomputes that element. Used for n above
+#: ``kfsym.numeric._product_source.MAX_SIZE``; smaller n take that module's loop, unrolled and vectorised.
 MVN_PRODUCT_SOURCE = '''\
 @_njit
 def _spd_unit_cholesky_fails(matrices, e, rtol, factor, root, power):  # pragma: no cover - compiled

@@ -38,6 +38,7 @@ _LOG_2 = math.log(2.0)
 _SQRT_HALF = math.sqrt(0.5)
 _TINY_Z = 2.0**-960  # a z-score below this may have lost bits to underflow in the product
 _HUGE_Z = 2.0**960  # above this, T~^-1 z (cond(T~) >= 1) and the products that follow may overflow
+_UNROLLED_PRODUCT = 6  # the compiled product is unrolled up to this n (kfsym.numeric._product_source.MAX_SIZE)
 
 
 class MultivariateGaussian(NamedTuple):
@@ -369,14 +370,17 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
 def _compiled_product(
     mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
 ) -> MultivariateGaussian | None:
-    """The product by the compiled per-element loop (checks first, in the same pass), or None where it does not apply.
+    """The product by a compiled loop (checks first, in the same pass), or None where it does not apply.
 
     It applies to float64 ndarrays of one batch shape, means (..., n) and covariances (..., n, n), n >= 2, with
-    at least ``_jit.MIN_SIZE`` covariance entries, and Numba available. The loop checks each element as
+    at least ``_jit.MIN_SIZE`` covariance entries, and Numba available. For n up to ``_UNROLLED_PRODUCT`` the loop
+    is unrolled for n and vectorised across the batch (:mod:`kfsym.numeric._product_source`, compiled once per
+    n); beyond, it is the per-element loop ``mvn_product_batch``. Either checks each element as
     :func:`covariance` does (finite, symmetric, a Cholesky factor of the unit-scaled matrix) and computes
     :func:`_scaled_product` for it; an element with an invalid argument sends the whole call to the NumPy
     path (which raises the error naming it), and the elements outside the common case (z-scores that may
-    over- or underflow, both covariances diagonal, a singular T~, a result to repair) are recomputed there.
+    over- or underflow, both covariances diagonal, a singular T~, a result to repair; for the unrolled loop
+    also a covariance symmetric only within the tolerance, or every mean subnormal) are recomputed there.
     """
     arrays = (mean1, cov1, mean2, cov2)
     if not all(type(array) is np.ndarray and array.dtype == np.float64 for array in arrays):
@@ -394,7 +398,14 @@ def _compiled_product(
     mean, cov = np.empty((count, size)), np.empty((count, size, size))
     flags = np.empty(count, dtype=np.int8)
     flat = [np.ascontiguousarray(array).reshape(count, *array.shape[len(batch) :]) for array in (m1, s1, m2, s2)]
-    flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
+    if size <= _UNROLLED_PRODUCT:  # vectorised across the batch, unrolled for this n
+        from kfsym.numeric._compiled_filter import product_kernel
+
+        square = count, size * size  # the covariances flattened, as the unrolled loop reads them
+        inputs = (flat[0], flat[1].reshape(square), flat[2], flat[3].reshape(square))
+        flagged = product_kernel(size)(*inputs, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov.reshape(square), flags)
+    else:
+        flagged = kernels.mvn_product_batch(*flat, SYMMETRY_RTOL, _TINY_Z, _HUGE_Z, mean, cov, flags)
     if flagged:
         if (flags == 1).any():
             return _numpy_product(*arrays)  # raises, naming the argument
