@@ -13,7 +13,7 @@ The formulas are the NumPy backend's (:mod:`kfsym.numeric.sequence`), entry by e
 - prediction  x' = F x + B u,  P' = F P F^T + Q                      (``kalman.predict``)
 - innovation  S = H P H^T + R,  y = z - H x, masked components set apart exactly
 - Cholesky    of S scaled by powers of two, C = D S D = L L^T with D = diag(2^-k_a) and
-  C_aa in [1, 4) (in [1, 2^52) if S_aa is subnormal; exact, so no subnormal pivot and NumPy's rounding);
+  C_aa in [1/4, 1) (exact, so no subnormal pivot and NumPy's rounding);
   K^T = S^{-1} (H P) = D L^-T L^-1 D (H P) by forward and back substitution
 - update      x+ = x + K y,  P+ = (I - K H) P (I - K H)^T + K R K^T (``kalman.update_general``,
   Joseph form: ``kalman.joseph_general``)
@@ -107,16 +107,19 @@ def _symmetrized(out: _Printer, raw: str, name: str, size: int) -> None:
 
 
 def power_of_two_scale(out: _Printer, name: str, variance: str) -> None:
-    """name = 2^-k with k = floor(e / 2) for a variance 2^e (1 <= 2^-2k variance < 4), read from the exponent bits.
+    """name = 2^-k, k = frexp(variance)[1] // 2 (the exponent of ``unit_scaled``), read from the variance's bits.
 
-    Integer operations on the bits and two selects, so it vectorises (``frexp`` would be a library call per
-    track): exact scaling by powers of two changes no rounding, only the range. A subnormal variance takes
-    2^537 (the scaled variance is then in [1, 2^52)), a zero one 1, inf and NaN 2^-512 (the checks refuse them).
+    Integer operations on the bits and no library call (``frexp`` would be one per element), so it vectorises;
+    exact for every positive finite variance, subnormal ones included (read as variance 2^64, exactly), and
+    2^-2k variance is in [1/4, 1). Exact scaling by powers of two changes no rounding, only the range. A zero
+    variance gives 1; inf and NaN give 2^-512 (the checks refuse them).
     """
-    biased = f"e_{name}"
-    out(f"{biased} = (np.float64({variance}).view(np.int64) >> 52) & 2047  # the biased exponent e + 1023")
-    out(f"{name} = np.int64((1023 - (({biased} - 1023) >> 1)) << 52).view(np.float64)")
-    out(f"{name} = {2.0**537!r} if ({biased} == 0) & ({variance} > 0.0) else {name}")
+    small, scaled, exponent = f"{name}_small", f"{name}_t", f"{name}_e"
+    out("# 2^-k, k = exponent(A) // 2 (A = m 2^exponent, 1/2 <= m < 1); a subnormal A read as A 2^64, exactly")
+    out(f"{small} = {variance} < {2.0**-1022!r}")
+    out(f"{scaled} = {variance} * (1.0 + {small} * {2.0**64!r})")
+    out(f"{exponent} = ((np.float64({scaled}).view(np.int64) >> 52) - 1022) - 64 * {small}")
+    out(f"{name} = np.int64((1023 - ({exponent} >> 1)) << 52).view(np.float64)")
     out(f"{name} = 1.0 if {variance} == 0.0 else {name}")
 
 
@@ -213,7 +216,7 @@ def _innovation(out: _Printer, at: _Fields, n: int, m: int) -> None:
 
 def _factor_and_gain(out: _Printer, at: _Fields, n: int, m: int) -> None:
     """Cholesky factor of S scaled to unit diagonal, the log-likelihood pieces, the gain and the updated mean."""
-    # S = D^-1 C D^-1 with D = diag(sd_a), powers of two (exact): C_aa in [1, 4) or [1, 2^52), so no subnormal or huge
+    # S = D^-1 C D^-1 with D = diag(sd_a), powers of two (exact): C_aa in [1/4, 1), so no subnormal or huge
     # pivot in its factor, and the same rounding as NumPy's factor of S scaled by other powers of two
     for a in range(m):
         power_of_two_scale(out, f"sd{a}", f"e{a}{a}")

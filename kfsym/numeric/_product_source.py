@@ -34,7 +34,7 @@ This module only prints text; :mod:`kfsym.numeric._compiled_filter` compiles it.
 
 from __future__ import annotations
 
-from kfsym.numeric._filter_source import _Printer, _sum, scaled_cholesky
+from kfsym.numeric._filter_source import _Printer, _sum, power_of_two_scale, scaled_cholesky
 
 __all__ = ["MAX_SIZE", "product_source"]
 
@@ -45,17 +45,6 @@ __all__ = ["MAX_SIZE", "product_source"]
 MAX_SIZE = 6
 
 _SMALLEST_NORMAL = 2.0**-1022
-_TWO_64 = 2.0**64
-
-
-def _unit_power(out: _Printer, name: str, variance: str) -> None:
-    """name = 2^-k, k = frexp(variance)[1] // 2, the exponent of ``unit_scaled``, from the variance's bits
-    (``frexp`` would be a library call per element): exact for every positive finite variance."""
-    out("# 2^-k, k = exponent(A) // 2 (A = m 2^exponent, 1/2 <= m < 1); a subnormal A read as A 2^64, exactly")
-    out(f"small = {variance} < {_SMALLEST_NORMAL!r}")
-    out(f"t = {variance} * (1.0 + small * {_TWO_64!r})")
-    out("e = ((numpy.float64(t).view(numpy.int64) >> 52) - 1022) - 64 * small")
-    out(f"{name} = numpy.int64((1023 - (e >> 1)) << 52).view(numpy.float64)")
 
 
 def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
@@ -69,7 +58,7 @@ def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
             out("# |A_ij - A_ji| <= rtol sqrt(A_ii) sqrt(A_jj)")
             out(f"invalid = invalid | (abs({a} - {b}) > rtol * ({std}{i} * {std}{j}))")
     for i in range(n):
-        _unit_power(out, f"{power}{i}", f"{cov}{i}{i}")
+        power_of_two_scale(out, f"{power}{i}", f"{cov}{i}{i}")
     out("# C = 2^-k A 2^-k = L L^T (the unit-scaled matrix of covariance(definite=True)): every pivot positive")
     scaled_cholesky(out, lambda i, j: f"{cov}{max(i, j)}{min(i, j)}", power, n)
     out("invalid = invalid | (ok == 0.0)")
@@ -83,10 +72,10 @@ def _mean_scale(out: _Printer, n: int) -> None:
         largest = f"max({largest}, abs(xa{i}), abs(xb{i}))"
     out(f"largest = {largest}")
     out("# shift = max(-exponent(largest), 0), 0 for largest = 0; every mean subnormal: the NumPy path")
-    out("shift = max(1022 - (numpy.float64(largest).view(numpy.int64) >> 52), 0) * (largest != 0.0)")
+    out("shift = max(1022 - (np.float64(largest).view(np.int64) >> 52), 0) * (largest != 0.0)")
     out(f"special = special | ((largest < {_SMALLEST_NORMAL!r}) & (largest != 0.0))")
-    out("up = numpy.int64((1023 + shift) << 52).view(numpy.float64)")
-    out("down = numpy.int64((1023 - shift) << 52).view(numpy.float64)")
+    out("up = np.int64((1023 + shift) << 52).view(np.float64)")
+    out("down = np.int64((1023 - shift) << 52).view(np.float64)")
     for i in range(n):
         out(f"ya{i} = xa{i} * up")
         out(f"yb{i} = xb{i} * up")
@@ -229,7 +218,7 @@ def product_source(n: int, block: int) -> str:
         "import math",
         "",
         "import numba",
-        "import numpy",
+        "import numpy as np",
         "",
         "",
         '@numba.njit(cache=True, nogil=True, error_model="numpy")',
@@ -237,7 +226,7 @@ def product_source(n: int, block: int) -> str:
         "    # one buffer, inputs then outputs, the elements innermost: one base pointer and literal distances, so",
         "    # LLVM proves the loop free of aliasing (no runtime checks, no scalar copy of the loop); rows 8 longer",
         "    # than the block, so that they do not all fall in the same few cache sets",
-        f"    buf = numpy.empty(({fields_in + fields_out}, {block + 8}))",
+        f"    buf = np.empty(({fields_in + fields_out}, {block + 8}))",
         "    base = numba.uint64(lo)",
         "    width = numba.uint64(hi - lo)",
         "    for k in range(width):",
@@ -260,7 +249,7 @@ def product_source(n: int, block: int) -> str:
         f"            mean_out[base + k, f] = buf[{fields_in} + f, k]",
         f"        for f in range({square}):",
         f"            cov_out[base + k, f] = buf[{fields_in + n} + f, k]",
-        f"        status = numpy.int8(buf[{fields_in + fields_out - 1}, k])",
+        f"        status = np.int8(buf[{fields_in + fields_out - 1}, k])",
         "        flags[base + k] = status",
         "        flagged += status != 0",
         "    return flagged",

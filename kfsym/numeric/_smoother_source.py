@@ -7,7 +7,7 @@ LLVM vectorises it across tracks. The formulas are the NumPy backend's
 ``sequence.rts_step_general``), entry by entry:
 
 - gain        G^T = P_{t+1|t}^{-1} (F P_{t|t}): P_{t+1|t} scaled by powers of two,
-  C = D P D with D = diag(2^-k_i) and C_ii in [1, 4) (in [1, 2^52) if subnormal), factored C = L L^T, then
+  C = D P D with D = diag(2^-k_i) and C_ii in [1/4, 1), factored C = L L^T, then
   G^T = D L^-T L^-1 D (F P_{t|t}) by forward and back substitution
 - means       x_{t|T} = x_{t|t} + G (x_{t+1|T} - x_{t+1|t})
 - covariance  P_{t|T} = P_{t|t} + (G (P_{t+1|T} - P_{t+1|t})) G^T, symmetrised with its
