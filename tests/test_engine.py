@@ -130,6 +130,84 @@ def test_a_nested_limit_gives_the_outer_one_back() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def _spin() -> None:
+    while True:  # CPU until a limit stops it
+        pass
+
+
+def test_a_limit_that_expires_at_once_leaves_no_timer_or_handler_behind() -> None:
+    """However short the limit (it may expire while being set up), both timers and handlers are restored."""
+    handlers = signal.getsignal(signal.SIGPROF), signal.getsignal(signal.SIGALRM)
+    for seconds in (1e-8, 1e-7, 1e-6, 1e-5) * 10:
+        with pytest.raises(CheckTimeout):
+            run_with_time_limit(_spin, seconds)
+        assert signal.getitimer(signal.ITIMER_PROF) == signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert (signal.getsignal(signal.SIGPROF), signal.getsignal(signal.SIGALRM)) == handlers
+
+
+def test_the_callers_own_alarm_is_left_alone() -> None:
+    """A one-shot ITIMER_REAL of the caller's keeps its handler and its schedule; the CPU limit still holds."""
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        assert run_with_time_limit(lambda: 42, 5.0) == 42
+        with pytest.raises(CheckTimeout):  # the CPU timer stops a busy check (the wall one is the caller's)
+            run_with_time_limit(_spin, 0.05)
+        value, interval = signal.getitimer(signal.ITIMER_REAL)
+        assert 0.0 < value <= 0.5 and interval == 0.0  # still one-shot, still due
+        deadline = time.monotonic() + 2.0
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fired == [signal.SIGALRM]  # fired once, to the caller's handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_profilers_cpu_timer_is_left_alone_and_the_limit_uses_wall_clock_time() -> None:
+    ticks: list[int] = []
+    previous = signal.signal(signal.SIGPROF, lambda signum, frame: ticks.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_PROF, 0.01, 0.01)  # a sampling profiler
+        started = time.monotonic()
+        with pytest.raises(CheckTimeout):
+            run_with_time_limit(lambda: threading.Event().wait(5.0), 0.1)  # no CPU: only a wall limit stops it
+        assert time.monotonic() - started < 2.0
+        assert signal.getitimer(signal.ITIMER_PROF)[1] == 0.01  # the profiler's timer runs on
+        assert signal.getsignal(signal.SIGPROF) is not previous
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def test_a_nested_check_off_the_main_thread_is_stopped_with_its_parent() -> None:
+    """An outer limit that expires stops the inner check too (the parent waits in slices and passes it on)."""
+    finished: list[str] = []
+
+    def inner() -> str:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            pass
+        finished.append("inner")
+        return "inner"
+
+    caught: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_with_time_limit(lambda: run_with_time_limit(inner, 20.0), 0.3)
+        except CheckTimeout as error:
+            caught.append(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(5.0)
+    assert len(caught) == 1
+    assert runaway_checks(2.0) == 0
+    assert finished == []
+
+
 def test_timeout_also_applies_off_the_main_thread() -> None:
     caught: list[BaseException] = []
 
