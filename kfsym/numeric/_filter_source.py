@@ -123,14 +123,22 @@ def power_of_two_scale(out: _Printer, name: str, variance: str) -> None:
     out(f"{name} = 1.0 if {variance} == 0.0 else {name}")
 
 
-def scaled_cholesky(out: _Printer, entry: Callable[[int, int], str], scale: str, size: int) -> None:
+def scaled_cholesky(
+    out: _Printer, entry: Callable[[int, int], str], scale: str, size: int, floor: float = 0.0
+) -> None:
     """l{i}{j}: the Cholesky factor of C = D E D, D = diag(scale0, scale1, ...), E's entries ``entry(i, j)``;
-    ok = 0.0 where a pivot is not positive (the pivot is then taken as 1 so that the loop runs on)."""
+    ok = 0.0 where a pivot is not above ``floor`` C_jj (not positive, by default; the pivot is then taken as 1
+    so that the loop runs on)."""
     out("ok = 1.0")
     for j in range(size):
-        pivot = f"({entry(j, j)} * {scale}{j}) * {scale}{j}" + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
+        diagonal = f"({entry(j, j)} * {scale}{j}) * {scale}{j}"
+        pivot = diagonal + "".join(f" - l{j}{c} * l{j}{c}" for c in range(j))
         out(f"d = {pivot}")
-        out("ok = ok if d > 0.0 else 0.0")
+        if floor:
+            out(f"# a pivot within {floor:.2g} of its diagonal entry: singular to working precision")
+            out(f"ok = ok if d > {floor!r} * ({diagonal}) else 0.0")
+        else:
+            out("ok = ok if d > 0.0 else 0.0")
         out("d = d if d > 0.0 else 1.0")
         out(f"l{j}{j} = math.sqrt(d)")
         for i in range(j + 1, size):

@@ -40,7 +40,15 @@ from kfsym.numeric._filter_source import (
 )
 from kfsym.numeric._validate import SYMMETRY_RTOL
 
-__all__ = ["smoother_fields", "smoother_source"]
+__all__ = ["singular_pivot_floor", "smoother_fields", "smoother_source"]
+
+
+def singular_pivot_floor(n: int) -> float:
+    """4 n eps: a Cholesky pivot of P_t+1|t (scaled to unit diagonal) at or below this share of its diagonal entry
+    is rounding noise (the pivot's own error is about n eps), so P_t+1|t is singular to working precision and the
+    smoother refuses it on both backends (its gain would be noise: seen with P_t+1|t = 1e300 [[1, 1], [1, 1]],
+    exactly singular in doubles though mathematically definite, where the backends returned different gains)."""
+    return 4.0 * n * 2.0**-52
 
 
 def smoother_fields(n: int) -> dict[str, tuple[int, tuple[int, ...]]]:
@@ -119,8 +127,8 @@ def _gain(out: _Printer, n: int) -> None:
     for i in range(n):
         for j in range(n):
             out(f"fp{i}{j} = {_sum([f'f{i}{c} * Pf{c}{j}' for c in range(n)])}")
-    # C = D P_t+1|t D = L L^T; a non-positive pivot: the gain is not unique
-    scaled_cholesky(out, lambda i, j: f"Pp{i}{j}", "sp", n)
+    # C = D P_t+1|t D = L L^T; a pivot not above singular_pivot_floor(n) C_jj: the gain is not unique
+    scaled_cholesky(out, lambda i, j: f"Pp{i}{j}", "sp", n, singular_pivot_floor(n))
     # G^T = D C^-1 D (F P_t|t); g{a}{j} = (G^T)_aj = G_ja
     scaled_solve(out, lambda a, j: f"fp{a}{j}", "sp", n, n)
 

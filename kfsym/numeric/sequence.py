@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kfsym.numeric._smoother_source import singular_pivot_floor
 from kfsym.numeric._validate import (
     FloatArray,
     broadcast_shapes,
@@ -331,8 +332,8 @@ def _nonfinite(array: Any, core: int) -> Any:
 
 _PRIOR = "the predicted moments, the innovation or its covariance H P H^T + R"
 _SINGULAR_PREDICTION = (
-    "the predicted covariance P_t+1|t at step {step} is singular or indefinite (it has no Cholesky factor): "
-    "the smoother gain is not unique"
+    "the predicted covariance P_t+1|t at step {step} is singular (to working precision: a Cholesky pivot at most "
+    "4 n eps of its diagonal entry) or indefinite: the smoother gain is not unique"
 )
 _POSTERIOR = "the filtered moments or the log-likelihood"
 
@@ -893,6 +894,10 @@ def _smooth_numpy(filtered: FilterResult, transition: _Term, batch: tuple[int, .
                 factor = np.linalg.cholesky(scaled)
             except np.linalg.LinAlgError:
                 raise ValueError(_SINGULAR_PREDICTION.format(step=t + 1)) from None
+            # pivots L_jj^2 at or below 4 n eps C_jj: singular to working precision (as the compiled pass)
+            pivots = np.diagonal(factor, axis1=-2, axis2=-1) ** 2
+            if (pivots <= singular_pivot_floor(size) * np.diagonal(scaled, axis1=-2, axis2=-1)).any():
+                raise ValueError(_SINGULAR_PREDICTION.format(step=t + 1))
             solved = _cholesky_solve(factor, np.ldexp(f_p, -exponents[..., :, None]))
             gain = _transpose(np.asarray(np.ldexp(solved, -exponents[..., :, None]), dtype=np.float64))
             gains[..., t, :, :] = gain
