@@ -664,3 +664,22 @@ def test_compiled_mvn_logpdf_redoes_a_substitution_that_overflows_into_nan(compi
     got = mvn_logpdf(x, np.zeros(4), cov)
     assert got[0] == -math.inf
     np.testing.assert_array_equal(got, numpy_path(mvn_logpdf, x, np.zeros(4), cov))
+
+
+@needs_numba
+def test_an_element_refused_on_the_redo_is_named_by_its_index_in_the_whole_batch() -> None:
+    """An element the loop sends to the NumPy path as special, where it is refused (definiteness decided by
+    rounding): the error names its index in the whole batch, not in the subset recomputed (independent review)."""
+    n, count, index = 3, 3700, 1246  # 3700 * 9 covariance entries: the compiled loop
+    rng = np.random.default_rng(0)
+    spread = rng.standard_normal((count, n, n))
+    spd = spread @ np.swapaxes(spread, -1, -2) + np.eye(n)
+    cov1 = spd.copy()
+    cov1[index] = [
+        [6.90949974393716e-249, 8.811876655447688e18, 0.0],
+        [8.811876655447688e18, 1.123803069230277e286, 0.0],
+        [0.0, 0.0, 1.4483591971123644e-215],
+    ]
+    means = rng.standard_normal((count, n))
+    with pytest.raises(ValueError, match=r"cov1 must be positive definite at batch index \(1246,\)"):
+        mvn_multiply(means, cov1, means, spd)

@@ -410,7 +410,10 @@ def _compiled_product(
         if (flags == 1).any():
             return _numpy_product(*arrays)  # raises, naming the argument
         redo = np.flatnonzero(flags)
-        again = _numpy_product(*(array[redo] for array in flat))
+        try:
+            again = _numpy_product(*(array[redo] for array in flat))
+        except ValueError:  # an element the loop passed at the edge of definiteness: the error names its index
+            return _numpy_product(*arrays)  # in the whole batch (raises)
         mean[redo], cov[redo] = again.mean, again.cov
     return MultivariateGaussian(mean.reshape(*batch, size), cov.reshape(*batch, size, size))
 
