@@ -269,3 +269,9 @@ def test_the_compiled_loop_flags_the_spread_as_the_numpy_path(
     np.testing.assert_allclose(fast[0], slow[0], rtol=1e-13, atol=1e-300)
     for index, case in enumerate(cases):
         check_element(case, *(value[index] for value in fast), f"batch index {index}")
+
+
+def test_the_compiled_threshold_is_the_numpy_one() -> None:
+    from kfsym.numeric import _product_source
+
+    assert _product_source.SCALE_SPREAD == SCALE_SPREAD

@@ -567,11 +567,13 @@ def test_one_dimensional_mvn_is_the_1d_function(case: tuple[float, float, float]
 NO_SHRINK = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 MVN_MULTIPLY_COMPONENTWISE = (
-    "mvn_multiply: the gain form's LU solve is normwise stable, the bound componentwise. Where the scales of cov1 "
-    "and cov2 differ by many decades (the coupled-scales defect: cov[0, 0] = 6.0e-55, exact 1.39e-93) the covariance "
-    "is now the square-root information form's, within 4e-3 of the bound; below the threshold (ratios s1_i/s2_i "
-    "spread over <= 2^16) small excesses remain: n = 2, s1 = I, s2 = [[1, 3881.3], [3881.3, 6.71e7]]: cov[0, 1] "
-    "error 2.4e-13 > 5.3e-14; s2 = [[1, 7.58], [7.58, 256]], m2 = [3, 0]: mean[1] error 4.2e-15 > 2.8e-15"
+    "mvn_multiply: the bound here is componentwise with cond(T~); the coupled-scales defect (cov[0, 0] = 6.0e-55, "
+    "exact 1.39e-93) is gone (scale ratios s1_i/s2_i spread over > 2^10: the square-root information covariance, "
+    "tests/test_mvn_multiply_scales.py), but two smaller excesses remain. (1) Below the threshold the gain form's "
+    "normwise-stable LU solve: n = 2, s1 = I (correlation -2.4e-16), s2 = [[1, 7.58], [7.58, 256]], m1 = 0, "
+    "m2 = [3, 0]: mean[1] error 4.2e-15 > 2.8e-15. (2) The information form's error grows with cond of cov1 and "
+    "cov2 scaled to unit diagonal, not with cond(T~): n = 2, cond(unit S1) = 1.3e10, cond(T~) = 8.5: cov[0, 0] "
+    "relative error 2.4e-12 (bound 6.4e42 of 6.1e54, i.e. 1e-12)"
 )
 
 #: Digits of the product's reference (the gain form's S1 (S1 + S2)^-1 S2 cancels through ~1e75 on coupled scales).

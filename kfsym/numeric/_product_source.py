@@ -48,7 +48,7 @@ MAX_SIZE = 6
 
 _SMALLEST_NORMAL = 2.0**-1022
 #: kfsym.numeric.multivariate.SCALE_SPREAD (not imported: this module prints text only)
-SCALE_SPREAD = 16
+SCALE_SPREAD = 10
 
 
 def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
