@@ -341,6 +341,9 @@ def mvn_multiply(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: Arra
 
     ``K`` comes from one batched linear solve; no covariance is inverted. Elements whose two
     covariances are both diagonal get exactly the 1-D :func:`kfsym.numeric.multiply` per axis.
+    Elements where the gain form cancels (per-axis ratios cov1_ii/cov2_ii spread over more than
+    2^(2 SCALE_SPREAD) with correlations) or returns an impossible result are recomputed in the
+    centred square-root information form (:func:`_information_product`).
 
     Parameters
     ----------
