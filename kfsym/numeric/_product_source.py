@@ -14,7 +14,9 @@ Per element, a status (``flags``), as the per-element loop ``mvn_product_batch``
   ``2^-k A 2^-k``, k_i = frexp(A_ii) // 2): the caller's NumPy path raises the error naming it;
 - 2: outside the common case, recomputed by the NumPy path: both covariances diagonal, every mean
   subnormal, a z-score that may over- or underflow, a non-positive pivot of T~, a non-finite result, a
-  variance to repair;
+  variance to repair or above min(S1_ii, S2_ii) (1 + 64 n eps), per-axis ratios s1_i/s2_i spread over more
+  than 2^SCALE_SPREAD (the gain form's covariance cancels there; the NumPy path computes it by the
+  square-root information form);
 - 0: done.
 
 T~ = R S1 R + R S2 R (entry by entry as in NumPy, so unsymmetric where a covariance is symmetric only
@@ -45,6 +47,8 @@ __all__ = ["MAX_SIZE", "product_source"]
 MAX_SIZE = 6
 
 _SMALLEST_NORMAL = 2.0**-1022
+#: kfsym.numeric.multivariate.SCALE_SPREAD (not imported: this module prints text only)
+SCALE_SPREAD = 10
 
 
 def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
@@ -62,6 +66,19 @@ def _checks(out: _Printer, cov: str, std: str, power: str, n: int) -> None:
     out("# C = 2^-k A 2^-k = L L^T (the unit-scaled matrix of covariance(definite=True)): every pivot positive")
     scaled_cholesky(out, lambda i, j: f"{cov}{max(i, j)}{min(i, j)}", power, n)
     out("invalid = invalid | (ok == 0.0)")
+
+
+def _spread(out: _Printer, n: int) -> None:
+    """special where the ratios s1_i/s2_i spread over more than 2^SCALE_SPREAD (from the exponents k of the unit scales,
+    left by the checks as ``ka{i}_e``, ``kb{i}_e``: variance exponents, k = e // 2): the gain form's covariance
+    cancels there, the NumPy path computes it by the square-root information form."""
+    for i in range(n):
+        out(f"gap{i} = (ka{i}_e >> 1) - (kb{i}_e >> 1)")
+    high, low = f"gap{n - 1}", f"gap{n - 1}"
+    for i in reversed(range(n - 1)):
+        high, low = f"max(gap{i}, {high})", f"min(gap{i}, {low})"
+    out("# max_i (k1_i - k2_i) - min_i (k1_i - k2_i) > SCALE_SPREAD: log2 of the spread of s1_i/s2_i, within 1")
+    out(f"special = special | ({high} - {low} > {SCALE_SPREAD})")
 
 
 def _mean_scale(out: _Printer, n: int) -> None:
@@ -161,6 +178,8 @@ def _covariance(out: _Printer, n: int) -> None:
     out("# exactly symmetric: S/2 + S^T/2 where S != S^T; a variance <= 0 is repaired by the NumPy path")
     for i in range(n):
         out(f"special = special | (not cv{i}{i} > 0.0)")
+        out("# S_ii <= min(S1_ii, S2_ii) (1 + 64 n eps) (exactly S <= S1, S <= S2): else the NumPy path's robust form")
+        out(f"special = special | (cv{i}{i} > min(pa{i}{i}, pb{i}{i}) * {1.0 + 64 * n * 2.0**-52!r})")
         for j in range(i):
             a, b = f"cv{i}{j}", f"cv{j}{i}"
             out(f"{a} = {a} if {a} == {b} else 0.5 * {a} + 0.5 * {b}")
@@ -202,6 +221,7 @@ def product_source(n: int, block: int) -> str:
     off = [f"abs(pa{i}{j}) + abs(pb{i}{j})" for i in range(n) for j in range(n) if i != j]
     body("# both covariances diagonal: the 1-D product per axis, by the NumPy path")
     body(f"special = special | (({_sum(off)}) == 0.0)")
+    _spread(body, n)
     _mean_scale(body, n)
     _scaled_terms(body, n)
     _solve(body, n)
