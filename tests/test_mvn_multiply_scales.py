@@ -25,6 +25,7 @@ import pytest
 
 from kfsym.numeric import _jit, mvn_multiply
 from kfsym.numeric.multivariate import SCALE_SPREAD, _numpy_product
+from tests.test_numeric_properties import mp_inverse_spd
 
 EPS = sys.float_info.epsilon
 SUB = 5e-324
@@ -74,19 +75,6 @@ def unit_diagonal(matrix: np.ndarray) -> np.ndarray:
     return matrix / root[:, None] / root[None, :]
 
 
-def mp_inverse(matrix: mpmath.matrix) -> mpmath.matrix:
-    """A^-1 = R (R A R)^-1 R, R = diag(A_ii)^-1/2 (mpmath's pivot tolerance is absolute: scale first)."""
-    n = matrix.rows
-    root = [1 / mpmath.sqrt(matrix[i, i]) for i in range(n)]
-    scaled = mpmath.matrix(n, n)
-    for i in range(n):
-        for j in range(n):
-            scaled[i, j] = root[i] * matrix[i, j] * root[j]
-    inverse = mpmath.inverse(scaled)
-    for i in range(n):
-        for j in range(n):
-            inverse[i, j] = root[i] * inverse[i, j] * root[j]
-    return inverse
 
 
 def check_element(case: Case, mean: np.ndarray, cov: np.ndarray, label: str, *, relative: bool = False) -> None:
@@ -103,11 +91,11 @@ def check_element(case: Case, mean: np.ndarray, cov: np.ndarray, label: str, *, 
     with mpmath.workdps(DPS):
         a, b = mpmath.matrix(s1.tolist()), mpmath.matrix(s2.tolist())
         x1, x2 = mpmath.matrix(m1.tolist()), mpmath.matrix(m2.tolist())
-        info1, info2 = mp_inverse(a), mp_inverse(b)
+        info1, info2 = mp_inverse_spd(a), mp_inverse_spd(b)
         # C = (S1^-1 + S2^-1)^-1, mean = C (S1^-1 m1 + S2^-1 m2)
-        exact_cov = mp_inverse(info1 + info2)
+        exact_cov = mp_inverse_spd(info1 + info2)
         exact_mean = exact_cov * (info1 * x1 + info2 * x2)
-        inverse = mp_inverse(a + b).apply(abs)
+        inverse = mp_inverse_spd(a + b).apply(abs)
         mean_magnitude = b.apply(abs) * inverse * x1.apply(abs) + a.apply(abs) * inverse * x2.apply(abs)
         cov_magnitude = a.apply(abs) * inverse * b.apply(abs)
         tight = K_ND * n * max(np.linalg.cond(unit_diagonal(s1)), np.linalg.cond(unit_diagonal(s2))) * EPS
