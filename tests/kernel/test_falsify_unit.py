@@ -123,9 +123,9 @@ def test_inequalities_through_falsify() -> None:
 
 
 W = sp.Symbol("w", nonzero=True, real=True)
-M = sp.Symbol("m", negative=True)
-E = sp.Symbol("e", even=True)
-O = sp.Symbol("o", odd=True)
+NEG = sp.Symbol("m", negative=True)
+EVEN = sp.Symbol("e", even=True)
+ODD = sp.Symbol("o", odd=True)
 
 
 @pytest.mark.parametrize(
@@ -134,9 +134,9 @@ O = sp.Symbol("o", odd=True)
         (sp.sqrt(p**2), p),  # only for p >= 0
         (sp.cos(sp.pi * n) ** 2, sp.Integer(1)),  # only for integer n
         (sp.sign(W) ** 2, sp.Integer(1)),  # only for w != 0
-        (sp.Abs(M), -M),
-        ((-1) ** E, sp.Integer(1)),
-        ((-1) ** O, sp.Integer(-1)),
+        (sp.Abs(NEG), -NEG),
+        ((-1) ** EVEN, sp.Integer(1)),
+        ((-1) ** ODD, sp.Integer(-1)),
         (sp.floor(k), k),
         (sp.conjugate(x), x),  # only for real x
     ],
@@ -314,5 +314,5 @@ def test_points_that_cannot_be_evaluated_are_skipped_not_counted() -> None:
 
 def test_a_tiny_budget_is_not_evidence() -> None:
     gauss = sp.Integral(sp.exp(-(x**2) * y**2), (x, -sp.oo, sp.oo))
-    tested, found = falsify(gauss, sp.Integer(5), points=200, budget=0.05)
+    tested, _ = falsify(gauss, sp.Integer(5), points=200, budget=0.05)
     assert tested < 200
