@@ -54,6 +54,10 @@ def test_a_false_identity_gets_a_counterexample_whose_sides_really_differ() -> N
 def test_the_counterexample_is_shown_with_its_point_and_both_sides() -> None:
     shown = str(Counterexample({y: 2, x: 1}, mpmath.mpf(3), mpmath.mpf(5)))
     assert shown == "at x = 1, y = 2: left 3.0, right 5.0"
+    # the point in the order of the names (not of the values), each side to 12 significant digits
+    with mpmath.workdps(DIGITS + 10):
+        shown = str(Counterexample({x: 9, y: 1}, mpmath.mpf(1) / 3, mpmath.mpf(2) / 3))
+    assert shown == "at x = 9, y = 1: left 0.333333333333, right 0.666666666667"
 
 
 def test_the_points_are_seeded() -> None:

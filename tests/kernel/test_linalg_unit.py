@@ -37,6 +37,9 @@ def test_rules_are_applied_until_nothing_changes() -> None:
     chain = {A * B: C, C * D: sp.Integer(1)}
     assert rewrite_residual(A * B * D, sp.Integer(1), chain) == 0
     assert rewrite_residual(A * B * D, sp.Integer(2), chain) == -1
+    # a rule that only matches after a later rule has fired: the rules are passed over again
+    assert rewrite_residual(A * B * D, sp.Integer(1), {C * D: sp.Integer(1), A * B: C}) == 0
+    assert rewrite_residual(A * B * D * D, D, {C * D: sp.Integer(1), A * B: C}) == 0
 
 
 def test_only_non_commuting_rules_are_used() -> None:
