@@ -41,7 +41,7 @@ TRUE = [
     ("3 A A^-1 = 3 I", _mul(3, A, A.I), 3 * I2),
     ("A + 0 = A", sp.MatAdd(A, sp.ZeroMatrix(2, 2), evaluate=False), A),
     ("A I = A", _mul(A, I2), A),
-    ("AA - BB = (A + B)(A - B) + BA - AB", _mul(A, A) - _mul(B, B), (A + B) * (A - B) + B * A - A * B),
+    ("A(B + M) - MA = AB + AM - MA", A * (B + M) - M * A, A * B + A * M - M * A),
     ("det(AB) = det A det B", det(A * B), det(A) * det(B)),
     ("det(2A) = 4 det A", det(2 * A), 4 * det(A)),
     ("det(T^T) = det T", det(T.T), det(T)),
