@@ -1,0 +1,84 @@
+"""Input validation's own promises (kfsym/numeric/_validate.py and the probability checks of moments.py).
+
+Fast and direct: exact conversion of big Python integers (and a clear OverflowError beyond the largest double),
+the batch index that an error about one matrix of a stack names, and the probability vector's shape, sign and
+sum checks with their broadcasting along an axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kfsym.numeric import expectation, kf_update, mvn_logpdf, variance
+from kfsym.numeric._validate import first_indefinite_index, real
+from kfsym.numeric.moments import PROBABILITY_TOLERANCE
+from tests.tolerance import assert_rel
+
+
+def test_big_python_integers_become_the_nearest_doubles_in_their_shape() -> None:
+    values = np.array([[10**20, 3], [2**70, -(10**30)]], dtype=object)
+    got = real(values, "x")
+    assert got.dtype == np.float64 and got.shape == (2, 2)
+    assert got.tolist() == [[1e20, 3.0], [float(2**70), -1e30]]
+    assert real([10**20, 0.5], "x").tolist() == [1e20, 0.5]
+
+
+def test_an_integer_beyond_the_largest_double_is_an_overflow_error_naming_its_size() -> None:
+    with pytest.raises(OverflowError, match=r"^x holds an integer of 1101 bits"):
+        real(np.array([1.0, 2**1100], dtype=object), "x")
+    with pytest.raises(OverflowError, match=r"^cov holds an integer of 1025 bits"):
+        real([2**1024], "cov")
+
+
+def test_the_first_indefinite_matrix_of_a_stack_is_found_in_row_major_order() -> None:
+    good = np.eye(2)
+    bad = np.array([[1.0, 2.0], [2.0, 1.0]])
+    stack = np.stack([good, good, bad, bad]).reshape(2, 2, 2, 2)
+    assert first_indefinite_index(stack) == (1, 0)
+    assert first_indefinite_index(np.stack([bad, good])) == (0,)
+    assert first_indefinite_index(np.stack([good, good])) is None
+    assert first_indefinite_index(bad) == ()
+
+
+def test_an_error_about_one_covariance_of_a_batch_names_its_batch_index() -> None:
+    covs = np.stack([np.eye(2), np.eye(2), np.array([[1.0, 2.0], [2.0, 1.0]])])
+    with pytest.raises(ValueError, match=r"at batch index \(2,\)"):
+        mvn_logpdf(np.zeros((3, 2)), np.zeros(2), covs)
+    with pytest.raises(ValueError) as single:
+        mvn_logpdf(np.zeros(2), np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]))
+    assert "batch index" not in str(single.value)
+    asymmetric = np.stack([np.eye(2), np.array([[1.0, 0.5], [0.0, 1.0]])]).reshape(1, 2, 2, 2)
+    with pytest.raises(ValueError, match=r"at batch index \(0, 1\)"):
+        kf_update(np.zeros((1, 2, 2)), asymmetric, np.zeros((1, 2, 1)), np.ones((1, 2, 1, 2)), np.eye(1))
+
+
+def test_probabilities_must_match_the_values() -> None:
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match="shape"):
+        expectation(x, np.full(3, 1 / 3))  # no axis: p must have x's shape
+    with pytest.raises(ValueError, match="length 2 but x has 3 values along axis 1"):
+        expectation(x, [0.5, 0.5], axis=1)
+    with pytest.raises(ValueError, match="shape"):
+        expectation(x, np.full((3, 2), 1 / 3), axis=0)
+    with pytest.raises(ValueError, match="non-negative"):
+        expectation([1.0, 2.0], [1.5, -0.5])
+
+
+def test_probabilities_along_an_axis_weight_that_axis() -> None:
+    x = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    assert_rel(expectation(x, [0.25, 0.75], axis=0), [7.75, 15.5, 23.25], 1e-15)
+    assert_rel(expectation(x, [0.5, 0.25, 0.25], axis=1), [1.75, 17.5], 1e-15)
+    assert_rel(expectation(x, [0.5, 0.25, 0.25], axis=-1), [1.75, 17.5], 1e-15)
+    assert_rel(expectation(x, [[0.5, 0.25, 0.25], [0.0, 0.0, 1.0]], axis=1), [1.75, 30.0], 1e-15)
+    assert_rel(variance(x, [0.25, 0.75], axis=0), [15.1875, 60.75, 136.6875], 1e-14)
+
+
+def test_probabilities_must_sum_to_one_within_the_stated_tolerance() -> None:
+    expectation([1.0, 2.0], [0.5, 0.5 + PROBABILITY_TOLERANCE / 2])
+    with pytest.raises(ValueError, match=r"sum to 1 .* they sum to 1.00000001\b"):
+        expectation([1.0, 2.0], [0.5, 0.5 + 1e-8])
+    with pytest.raises(ValueError, match=r"they sum to 0.9\b"):
+        expectation([[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.5, 0.4]], axis=1)
+    with pytest.raises(ValueError, match=r"they sum to 1.2\b"):
+        variance([[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.7, 0.5]], axis=1)
