@@ -1,0 +1,61 @@
+"""The proof entry points' own contract (kfsym/derive/kernel/proof.py, checks.py), checked directly and fast.
+
+``prove_equal`` and ``prove_nonnegative`` return quietly on a true statement and raise ProofError naming the
+entry point, the step and the relation on a false one (the form their docstrings show); inputs that are not
+exact SymPy objects are refused with a TypeError naming the argument.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from kfsym.derive.kernel.checks import nonnegative_residual
+from kfsym.derive.kernel.errors import ProofError
+from kfsym.derive.kernel.proof import prove_equal, prove_nonnegative
+
+x = sp.Symbol("x", real=True)
+p = sp.Symbol("p", positive=True)
+
+
+def test_true_statements_are_proved_quietly() -> None:
+    prove_nonnegative(x**2 + 1, 1)
+    prove_nonnegative(p, 0)
+    prove_nonnegative(x**2)
+    prove_equal(p * x / (p + x), 1 / (1 / p + 1 / x), method="cancel")
+
+
+def test_a_false_inequality_names_the_entry_point_step_and_relation() -> None:
+    with pytest.raises(ProofError) as failure:
+        prove_nonnegative(x, 0)
+    message = str(failure.value)
+    assert message.startswith("prove_nonnegative, step 1: does not hold: lhs >= rhs\n")
+    assert "not provably nonnegative: x" in message
+    with pytest.raises(ProofError, match=r"^prove_nonnegative, step 1: does not hold: lhs >= rhs"):
+        prove_nonnegative(p, p + 1)
+
+
+def test_a_false_equation_names_the_entry_point_step_and_relation() -> None:
+    with pytest.raises(ProofError, match=r"^prove_equal, step 1: does not hold: lhs == rhs\n"):
+        prove_equal(x, x + 1)
+    with pytest.raises(ProofError, match=r"^prove_equal, step 1: .*never an equality"):
+        prove_equal(x**2, 0, method="nonnegative")
+
+
+def test_inputs_that_are_not_exact_sympy_objects_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match=r"^prove_nonnegative lhs: strings are never parsed"):
+        prove_nonnegative("x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^prove_nonnegative rhs: strings are never parsed"):
+        prove_nonnegative(x, "x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^prove_equal rhs: floating-point number 1.5 is not exact"):
+        prove_equal(x, 1.5)
+    with pytest.raises(TypeError, match=r"^prove_equal lhs: "):
+        prove_equal("x", x)
+
+
+def test_nonnegative_residual_is_zero_exactly_when_the_difference_is_provably_nonnegative() -> None:
+    assert nonnegative_residual(x**2 + 2, 1) == 0
+    assert nonnegative_residual(p, p) == 0
+    refused = nonnegative_residual(x, 0)
+    assert refused != 0 and str(refused) == "<not provably nonnegative: x>"
+    assert str(nonnegative_residual(p, p + 1)) == "<not provably nonnegative: -1>"
