@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from kfsym.derive.kernel.checks import nonnegative_residual
+from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
 from kfsym.derive.kernel.errors import ProofError
 from kfsym.derive.kernel.proof import prove_equal, prove_nonnegative
 
@@ -59,3 +59,16 @@ def test_nonnegative_residual_is_zero_exactly_when_the_difference_is_provably_no
     refused = nonnegative_residual(x, 0)
     assert refused != 0 and str(refused) == "<not provably nonnegative: x>"
     assert str(nonnegative_residual(p, p + 1)) == "<not provably nonnegative: -1>"
+
+
+def test_integration_by_parts_proves_the_textbook_case_and_names_its_bad_inputs() -> None:
+    left = sp.Integral(x * sp.exp(x), (x, 0, 1))
+    right = sp.E - sp.Integral(sp.exp(x), (x, 0, 1))
+    assert by_parts(left, right, ((x, sp.exp(x)),)) == 0
+    assert by_parts(left, right + 1, ((x, sp.exp(x)),)) != 0
+    with pytest.raises(TypeError, match=r"^by_parts lhs: "):
+        by_parts("x", right, ((x, sp.exp(x)),))
+    with pytest.raises(TypeError, match=r"^by_parts rhs: "):
+        by_parts(left, 0.5, ((x, sp.exp(x)),))
+    with pytest.raises(TypeError, match=r"^by_parts \(u, v\)"):
+        by_parts(left, right, ((x, 1.5),))
