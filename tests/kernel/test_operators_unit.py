@@ -14,7 +14,13 @@ import pytest
 import sympy as sp
 from sympy.stats import Normal
 
-from kfsym.derive.kernel.operators import Expectation, expectation_residual, normal_sums, unknown_random_objects
+from kfsym.derive.kernel.operators import (
+    Expectation,
+    _bound_symbols,
+    expectation_residual,
+    normal_sums,
+    unknown_random_objects,
+)
 
 mu, c = sp.symbols("mu c", real=True)
 sigma = sp.Symbol("sigma", positive=True)
@@ -103,3 +109,33 @@ def test_the_expectation_prints_as_e_of_its_argument() -> None:
     assert str(E(x[i] ** 2)) == "E[x[i]**2]"
     assert sp.latex(E(mu)) == r"\mathbb{E}\left[\mu\right]"
     assert "E" in sp.pretty(E(mu)) and "μ" in sp.pretty(E(mu))
+
+
+def test_a_delta_is_not_collapsed_into_a_scope_that_rebinds_its_partner() -> None:
+    m = sp.Symbol("m", integer=True, positive=True)
+    delta = sp.KroneckerDelta(i, m)
+    # inside, x[i] x[m] is summed over its own i: replacing m by the outer i there would capture it
+    nested = sp.Sum(sp.Sum(delta * sp.Sum(x[i] * x[m], (i, 1, N)), (m, 1, N)), (i, 1, N))
+    assert normal_sums(nested, {}) == normal_sums(total**2, {})
+    assert _bound_symbols(total * sp.Integral(m * c, (c, 0, 1))) == {j, c}
+    assert _bound_symbols(x[i] * mu) == set()
+
+
+def test_nested_single_sums_keep_their_own_indices() -> None:
+    m = sp.Symbol("m", integer=True, positive=True)
+    nested = sp.Sum(x[i] * sp.Sum(x[m], (m, 1, N)), (i, 1, N))
+    assert normal_sums(nested - total**2, {}) == 0
+    assert normal_sums(nested - N * total, {}) != 0
+
+
+def test_a_symbolic_power_of_a_random_sum_is_left_as_it_is() -> None:
+    assert expectation_residual(E(total**N), E(total**N), IID) == 0
+    assert expectation_residual(E(total**N), E(total) ** N, IID) != 0
+
+
+def test_only_a_kronecker_delta_collapses_a_sum() -> None:
+    m = sp.Symbol("m", integer=True, positive=True)
+    power = sp.Sum(sp.Sum(i**m * x[m], (m, 1, N)), (i, 1, N))  # i**m has the arguments (i, m) too
+    assert normal_sums(power - sp.Sum(i**i * x[i], (i, 1, N)), {}) != 0
+    delta = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 1, N)), (i, 1, N))
+    assert normal_sums(delta - sp.Sum(x[i], (i, 1, N)), {}) == 0
