@@ -38,6 +38,13 @@ def test_conditions_on_one_symbol_cover_its_domain_or_not() -> None:
     assert not covers([w**2 >= 0])  # w is complex: no order, no domain on the line
 
 
+def test_a_symbols_domain_counts_when_the_conditions_are_not_one_difference() -> None:
+    # (1, oo) and [0, 1]: every positive value, but not every real one
+    assert covers([p > 1, p * (1 - p) >= 0])
+    assert not covers([x > 1, x * (1 - x) >= 0])
+    assert covers([nn > 1, nn * (1 - nn) >= 0])
+
+
 def test_relations_on_one_difference_cover_the_line_or_not() -> None:
     assert covers([a <= b, a >= b])
     assert covers([a < b, sp.Eq(a, b), a > b])
@@ -65,6 +72,7 @@ def test_min_max_and_abs_are_replaced_only_under_a_condition_that_implies_it() -
     assert implied(sp.Max(a, b), a, sp.And(a > b, x > 0))  # one part of a conjunction suffices
     assert not implied(sp.Min(a, b), a, x > 0)
     assert not implied(sp.Min(a, b), x, a <= b)  # not one of the arguments
+    assert not implied(a + b, b, a <= b)  # only Min and Max pick an argument
     assert implied(sp.Abs(a - b), a - b, a >= b) and implied(sp.Abs(a - b), b - a, a <= b)
     assert not implied(sp.Abs(a - b), a - b, a <= b) and not implied(sp.Abs(a - b), b - a, a > b)
     assert implied(sp.Abs(x), -x, x < 0) and not implied(sp.Abs(x), x, x < 0)
