@@ -89,5 +89,7 @@ def test_matrix_residual_refuses_what_it_cannot_instantiate() -> None:
     assert "no concrete-size" in str(matrix_residual(N, N, {}))
     twins = (sp.MatrixSymbol("X", 2, 2), sp.MatrixSymbol("X", 3, 3))
     assert "share a name" in str(matrix_residual(sp.Matrix([[twins[0][0, 0]]]), sp.Matrix([[twins[1][0, 0]]]), {}))
+    X, Y = sp.MatrixSymbol("X", 2, 2), sp.MatrixSymbol("Y", 2, 2)
+    assert "cannot evaluate" in str(matrix_residual(sp.HadamardProduct(X, Y), sp.HadamardProduct(Y, X), {}))
     H = sp.MatrixSymbol("H", 1, 2)
     assert "refused" in str(matrix_residual(sp.MatMul((H.T * H).I, H.T * H, evaluate=False), sp.Identity(2), {}))
