@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 import sympy as sp
 
-from kfsym.derive.kernel.polymatrix import SingularInverseError, concrete_residual
+from kfsym.derive.kernel.polymatrix import (
+    SingularInverseError,
+    _differing_point,
+    _exquo,
+    _instance,
+    _inverted,
+    concrete_residual,
+)
 
 A, B, M = (sp.MatrixSymbol(name, 2, 2) for name in "ABM")
 T = sp.MatrixSymbol("T", 3, 3)
@@ -113,3 +120,36 @@ def test_no_concrete_matrix_symbol_is_refused() -> None:
 def test_sides_of_different_shapes_are_not_equal() -> None:
     residual = concrete_residual(C, C.T, set())
     assert residual != 0
+
+
+def test_exact_division_of_sparse_polynomials() -> None:
+    ring = sp.QQ[sp.symbols("x y")]
+    x, y = ring.gens
+    assert _exquo(x**2 - y**2, x - y) == x + y
+    assert _exquo((x + 2 * y) * (3 * x - y) * (x + 1), 3 * x - y) == (x + 2 * y) * (x + 1)
+    assert _exquo(6 * x * y**2, 2 * y) == 3 * x * y
+    assert _exquo(x**3 + y**3, x + y) == x**2 - x * y + y**2
+    assert _exquo(x**2 + y**2, x - y) is None  # a remainder: not exact
+    assert _exquo(x + 1, x**2) is None
+    assert _exquo(ring.zero, x) == ring.zero
+    with pytest.raises(ZeroDivisionError):
+        _exquo(x, ring.zero)
+
+
+def test_the_inverted_subexpressions_are_listed() -> None:
+    assert _inverted((A + B).I * A + M.I) == [A + B, M]
+    assert _inverted(sp.MatPow(A * B, -1)) == [A * B]
+    assert _inverted(A * B + B.T) == []
+
+
+def test_a_differing_point_is_an_integer_point_where_the_sides_differ() -> None:
+    instances = {A: _instance(A, False), B: _instance(B, False)}
+    point = _differing_point(A * B, B * A, instances)
+    assert point is not None and set(point) == {f"{s}[{r},{c}]" for s in "AB" for r in (0, 1) for c in (0, 1)}
+    assert all(isinstance(v, int) and -9 <= v <= 9 for v in point.values())
+    values = {g: point[g.name] for m in instances.values() for g in m.free_symbols}
+    left, right = (instances[A] * instances[B]).subs(values), (instances[B] * instances[A]).subs(values)
+    assert left != right
+    assert _differing_point(A * B, B * A, instances) == point  # seeded by the statement
+    assert _differing_point(A * B, A * B, instances) is None
+    assert _differing_point((A * B).I, B.I * A.I, instances) is None

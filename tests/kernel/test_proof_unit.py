@@ -72,3 +72,43 @@ def test_integration_by_parts_proves_the_textbook_case_and_names_its_bad_inputs(
         by_parts(left, 0.5, ((x, sp.exp(x)),))
     with pytest.raises(TypeError, match=r"^by_parts \(u, v\)"):
         by_parts(left, right, ((x, 1.5),))
+
+
+def test_integration_by_parts_over_an_infinite_range_and_with_a_constant() -> None:
+    oo = sp.oo
+    left = sp.Integral(x * sp.exp(-x), (x, 0, oo))
+    right = sp.Integral(sp.exp(-x), (x, 0, oo))
+    assert by_parts(left, right, ((x, -sp.exp(-x)),)) == 0
+    assert by_parts(3 * left, 3 * right, ((x, -sp.exp(-x)),)) == 0
+    assert by_parts(3 * left, right, ((x, -sp.exp(-x)),)) != 0
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "pair", "reason"),
+    [
+        (sp.Integral(x, (x, 0, 1)) + 1, sp.Integer(0), ((x, x),), "constant times one definite integral"),
+        (sp.Integral(x, (x, 0, 1), (p, 0, 1)), sp.Integer(0), ((x, x),), "constant times one definite integral"),
+        (sp.Integral(x, (x, 0, 1)), sp.Integer(0), ((x, x), (x, x)), "the pair (u, v)"),
+        (sp.Integral(sp.I * x, (x, 0, 1)), sp.Integer(0), ((sp.I * x, x),), "provably real"),
+        (sp.Integral(x * sp.sign(x), (x, -1, 1)), sp.Integer(0), ((x, sp.Abs(x)),), "continuously differentiable"),
+        (sp.Integral(x * sp.exp(-x), (x, 0, 1)), sp.Integer(0), ((x**2, -sp.exp(-x)),), "integrand is not"),
+        (
+            sp.Integral(x * sp.exp(x), (x, 0, sp.oo)),
+            sp.Integral(sp.exp(x), (x, 0, sp.oo)),
+            ((x, sp.exp(x)),),
+            "not finite",
+        ),
+        (
+            sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)),
+            sp.Integral(sp.exp(-x), (x, 0, 1)),
+            ((x, -sp.exp(-x)),),
+            "same range",
+        ),
+        (sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)), sp.Integer(1), ((x, -sp.exp(-x)),), "same range"),
+    ],
+)
+def test_integration_by_parts_refuses_what_its_rule_does_not_cover(
+    left: sp.Expr, right: sp.Expr, pair: tuple[tuple[sp.Expr, sp.Expr], ...], reason: str
+) -> None:
+    residual = by_parts(left, right, pair)
+    assert residual != 0 and reason in str(residual)
