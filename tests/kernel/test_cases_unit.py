@@ -70,6 +70,7 @@ def test_min_max_and_abs_are_replaced_only_under_a_condition_that_implies_it() -
     assert implied(sp.Min(a, b), a, a < b) and implied(sp.Min(a, b), a, sp.Eq(a, b))
     assert implied(sp.Min(a, b), b, sp.Eq(a, b)) and implied(sp.Max(a, b), b, sp.Eq(a, b))
     assert implied(sp.Max(a, b), a, sp.And(a > b, x > 0))  # one part of a conjunction suffices
+    assert implied(sp.Max(a, b), a, sp.And(x > 0, a > b))  # wherever it stands
     assert not implied(sp.Min(a, b), a, x > 0)
     assert not implied(sp.Min(a, b), x, a <= b)  # not one of the arguments
     assert not implied(a + b, b, a <= b)  # only Min and Max pick an argument

@@ -144,6 +144,11 @@ def test_bound_symbols_of_every_binder() -> None:
 
 def test_substitute_replaces_by_proved_equations_only() -> None:
     m = sp.Symbol("m", real=True)
+    assert proves(sp.exp(x + y), sp.exp(m), "substitute", {m: x + y}, change=((m, x + y),))  # either direction
+    trig = sp.sin(x) ** 2 + sp.cos(x) ** 2
+    assert proves(sp.exp(trig), sp.exp(1), "substitute", change=((trig, sp.Integer(1)),))  # proved by simplify
+    matrix = sp.Matrix([[sp.Integral(x, (x, 0, 1))]])
+    assert "bound inside" in why(matrix, sp.Matrix([[sp.Integral(y, (x, 0, 1))]]), "substitute", change=((x, y),))
     assert proves(sp.exp(m), sp.exp(x + y), "substitute", {m: x + y}, change=((m, x + y),))
     assert "not a proved equation" in why(sp.exp(m), sp.exp(x), "substitute", change=((m, x),))
     assert "needs the replacements" in why(m, m, "substitute")

@@ -153,3 +153,19 @@ def test_a_differing_point_is_an_integer_point_where_the_sides_differ() -> None:
     assert _differing_point(A * B, B * A, instances) == point  # seeded by the statement
     assert _differing_point(A * B, A * B, instances) is None
     assert _differing_point((A * B).I, B.I * A.I, instances) is None
+
+
+def test_only_the_power_minus_one_is_read_as_an_inverse() -> None:
+    assert concrete_residual(_mul(sp.MatPow(A, -1), A), I2, set()) == 0
+    assert concrete_residual(_mul(sp.MatPow(A + B, -1), A + B), I2, set()) == 0
+    with pytest.raises(ValueError, match="cannot evaluate matrix expression of type MatPow"):
+        concrete_residual(sp.MatPow(A, 2), _mul(A, A), set())
+
+
+def test_a_scalar_sum_is_not_evaluated_as_a_product() -> None:
+    with pytest.raises(ValueError, match="cannot evaluate"):
+        concrete_residual(det(A) + det(B), det(B) + det(A), set())
+
+
+def test_a_refutation_names_the_integer_point_where_the_sides_differ() -> None:
+    assert str(concrete_residual(A * A.T, A.T * A, set())).startswith("<the sides differ at the integer point {")
