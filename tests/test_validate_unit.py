@@ -48,6 +48,8 @@ def test_an_error_about_one_covariance_of_a_batch_names_its_batch_index() -> Non
     with pytest.raises(ValueError) as single:
         mvn_logpdf(np.zeros(2), np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]))
     assert "batch index" not in str(single.value)
+    with pytest.raises(ValueError, match=r"^cov must be symmetric; \|A - A\^T\| reaches 0.5$"):
+        mvn_logpdf(np.zeros(2), np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]))
     asymmetric = np.stack([np.eye(2), np.array([[1.0, 0.5], [0.0, 1.0]])]).reshape(1, 2, 2, 2)
     with pytest.raises(ValueError, match=r"at batch index \(0, 1\)"):
         kf_update(np.zeros((1, 2, 2)), asymmetric, np.zeros((1, 2, 1)), np.ones((1, 2, 1, 2)), np.eye(1))

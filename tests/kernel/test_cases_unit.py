@@ -45,6 +45,15 @@ def test_a_symbols_domain_counts_when_the_conditions_are_not_one_difference() ->
     assert covers([nn > 1, nn * (1 - nn) >= 0])
 
 
+def test_each_sign_assumption_gives_its_own_domain() -> None:
+    half = sp.Rational(1, 2)
+    assert not covers([p > half])  # (0, 1/2] is left out
+    assert covers([neg <= -1, neg * (neg + 1) < 0])  # (-oo, -1] and (-1, 0): every negative value
+    assert not covers([x <= -1, x * (x + 1) < 0])
+    assert covers([np_ <= -1, np_ * (np_ + 1) <= 0])  # (-oo, -1] and [-1, 0]
+    assert not covers([np_ <= -1, np_ * (np_ + 1) < 0])  # 0 is left out
+
+
 def test_relations_on_one_difference_cover_the_line_or_not() -> None:
     assert covers([a <= b, a >= b])
     assert covers([a < b, sp.Eq(a, b), a > b])

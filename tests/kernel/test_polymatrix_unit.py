@@ -129,6 +129,8 @@ def test_exact_division_of_sparse_polynomials() -> None:
     assert _exquo((x + 2 * y) * (3 * x - y) * (x + 1), 3 * x - y) == (x + 2 * y) * (x + 1)
     assert _exquo(6 * x * y**2, 2 * y) == 3 * x * y
     assert _exquo(x**3 + y**3, x + y) == x**2 - x * y + y**2
+    assert _exquo((x + 3 * y) * (x - 2 * y + 5), x + 3 * y) == x - 2 * y + 5  # coefficients other than +-1
+    assert _exquo(x**2 + 3 * y, x + 3 * y) is None
     assert _exquo(x**2 + y**2, x - y) is None  # a remainder: not exact
     assert _exquo(x + 1, x**2) is None
     assert _exquo(ring.zero, x) == ring.zero

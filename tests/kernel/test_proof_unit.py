@@ -12,7 +12,7 @@ import sympy as sp
 
 from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
 from kfsym.derive.kernel.errors import ProofError
-from kfsym.derive.kernel.proof import prove_equal, prove_nonnegative
+from kfsym.derive.kernel.proof import _normalised_weights, _sampleable, prove_equal, prove_nonnegative
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)
@@ -112,3 +112,17 @@ def test_integration_by_parts_refuses_what_its_rule_does_not_cover(
 ) -> None:
     residual = by_parts(left, right, pair)
     assert residual != 0 and reason in str(residual)
+
+
+def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> None:
+    i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+    P = sp.IndexedBase("P")
+    j = sp.Symbol("j", integer=True)
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n)), sp.Integer(1)) == (P, (1, n))
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n)), sp.Integer(2)) is None
+    assert _normalised_weights(sp.Sum(2 * P[i], (i, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[j], (i, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[i, j], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(P[i], sp.Integer(1)) is None
+    assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(1)}) == (True, {P: (1, n)})
+    assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(2)}) == (False, {})
