@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kfsym.numeric import expectation, kf_update, mvn_logpdf, variance
+from kfsym.numeric import expectation, kf_update, mvn_logpdf, std, variance
 from kfsym.numeric._validate import first_indefinite_index, real
 from kfsym.numeric.moments import PROBABILITY_TOLERANCE
 from tests.tolerance import assert_rel
@@ -84,3 +84,16 @@ def test_probabilities_must_sum_to_one_within_the_stated_tolerance() -> None:
         expectation([[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.5, 0.4]], axis=1)
     with pytest.raises(ValueError, match=r"they sum to 1.2\b"):
         variance([[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.7, 0.5]], axis=1)
+
+
+def test_std_along_an_axis_is_the_std_of_each_slice() -> None:
+    x = np.array([[1.0, 2.0, 4.0], [10.0, 30.0, 20.0]])
+    assert_rel(std(x, axis=1), [np.std(x[0]), np.std(x[1])], 1e-15)
+    assert_rel(std(x, axis=0), np.std(x, axis=0), 1e-15)
+
+
+def test_an_overflowing_result_names_the_quantity() -> None:
+    with pytest.raises(OverflowError, match=r"^the variance exceeds the largest double$"):
+        variance([-1e200, 1e200])
+    with pytest.raises(OverflowError, match=r"^the standard deviation exceeds the largest double$"):
+        std([-1.7e308, 1.7e308], ddof=1)  # sqrt(2) * 1.7e308

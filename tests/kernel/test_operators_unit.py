@@ -138,5 +138,6 @@ def test_only_a_kronecker_delta_collapses_a_sum() -> None:
     m = sp.Symbol("m", integer=True, positive=True)
     power = sp.Sum(sp.Sum(i**m * x[m], (m, 1, N)), (i, 1, N))  # i**m has the arguments (i, m) too
     assert normal_sums(power - sp.Sum(i**i * x[i], (i, 1, N)), {}) != 0
+    assert normal_sums(power - sp.Sum(x[i], (i, 1, N)), {}) != 0  # i**m is no delta to collapse on
     delta = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 1, N)), (i, 1, N))
     assert normal_sums(delta - sp.Sum(x[i], (i, 1, N)), {}) == 0

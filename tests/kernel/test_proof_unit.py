@@ -124,5 +124,6 @@ def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> 
     assert _normalised_weights(sp.Sum(P[j], (i, 1, n)), sp.Integer(1)) is None
     assert _normalised_weights(sp.Sum(P[i, j], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None
     assert _normalised_weights(P[i], sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None  # n times the weights
     assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(1)}) == (True, {P: (1, n)})
     assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(2)}) == (False, {})
