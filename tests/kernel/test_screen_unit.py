@@ -330,3 +330,35 @@ def test_the_screen_answers_the_same_twice_and_for_unhashable_sides() -> None:
     assert screen(sp.Matrix([bad]), sp.Matrix([0]), METHOD) is not None
     assert screen(sp.Matrix([x]), sp.Matrix([x]), METHOD) is None
     assert screen(bad, 0, METHOD) != screen(sp.Sum(f(i), (i, 1, 3)) + i, 0, METHOD)
+
+
+@pytest.mark.parametrize(
+    ("assumptions", "bad", "good"),
+    [
+        ({"positive": True}, (0, 3), (1, 3)),
+        ({"negative": True}, (-3, 0), (-sp.oo, -1)),
+        ({"nonnegative": True}, (-1, 3), (0, 3)),
+        ({"nonpositive": True}, (-3, 1), (-sp.oo, 0)),
+        ({"nonzero": True}, (0, 3), (1, 3)),
+        ({"zero": True}, (0, 1), None),
+        ({"even": True}, (0, 3), None),
+        ({"odd": True}, (1, 3), None),
+        ({"prime": True}, (2, 5), None),
+    ],
+)
+def test_each_declared_index_assumption_must_hold_on_the_whole_range(
+    assumptions: dict[str, bool], bad: tuple[Any, Any], good: tuple[Any, Any] | None
+) -> None:
+    k = sp.Symbol("k", integer=True, **assumptions)
+    assert "assumptions" in refused(sp.Sum(f(k), (k, *bad)), method="algebra")
+    if good is not None:
+        term = 2**k if good[0] == -sp.oo else f(k)  # an infinite range needs a sum proved convergent
+        admitted(sp.Sum(term, (k, *good)), method="algebra")
+
+
+def test_a_range_infinite_at_either_end_is_infinite() -> None:
+    q = sp.Symbol("q", integer=True, negative=True)
+    assert "not proved convergent" in refused(sp.Sum(1 / q, (q, -sp.oo, -1)), method="algebra")
+    assert "infinite" in refused(sp.Sum(1 / q**2, (q, -sp.oo, -1)), method="sums")
+    k = sp.Symbol("k", integer=True, positive=True)
+    assert "infinite" in refused(sp.Sum(1 / k**2, (k, 1, sp.oo)), method="sums")
