@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sympy as sp
 
-from kfsym.derive.kernel.checks import bound_symbols, change_of_variables, is_zero, rebuild, residual
+from kfsym.derive.kernel.checks import _parametrise, bound_symbols, change_of_variables, is_zero, rebuild, residual
 
 x, y, z, w = sp.symbols("x y z w", real=True)
 s = sp.Symbol("s", positive=True)
@@ -154,3 +154,29 @@ def test_substitute_replaces_by_proved_equations_only() -> None:
     assert "needs the replacements" in why(m, m, "substitute")
     assert "bound inside" in why(sp.Integral(x, (x, 0, 1)), sp.Integral(y, (x, 0, 1)), "substitute", change=((x, y),))
     assert "does not give the other" in why(sp.exp(m), sp.exp(x), "substitute", {m: x + y}, change=((m, x + y),))
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(-oo, oo), (x, oo), (-oo, x), (0, oo), (-oo, -2), (0, 1), (-3, s), (x, x + s)],
+)
+def test_a_parametrisation_runs_over_exactly_the_open_range(low: Any, high: Any) -> None:
+    found = _parametrise(z, sp.sympify(low), sp.sympify(high))
+    assert found is not None
+    u, image = found
+    if (low, high) == (-oo, oo):
+        assert u.is_real and image == u
+        return
+    assert u.is_positive  # u runs over (0, oo)
+    slope = sp.factor(sp.cancel(sp.diff(image, u)))
+    ends = sp.limit(image, u, 0, "+"), sp.limit(image, u, oo)
+    if slope.is_negative:  # decreasing: u -> 0 is the upper end
+        ends = ends[::-1]
+    else:
+        assert slope.is_positive  # strictly monotone: one point of the range for each u
+    assert all(got == want or sp.simplify(got - want) == 0 for got, want in zip(ends, (low, high), strict=True))
+
+
+@pytest.mark.parametrize(("low", "high"), [(c, oo), (-oo, c), (1, 0), (x, y), (x, x)])
+def test_a_range_that_is_not_provably_an_interval_has_no_parametrisation(low: Any, high: Any) -> None:
+    assert _parametrise(z, sp.sympify(low), sp.sympify(high)) is None
