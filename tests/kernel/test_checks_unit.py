@@ -51,6 +51,11 @@ def test_the_residual_of_a_false_statement_is_what_is_left() -> None:
     assert residual(x, x + 1, "cancel", {}) == -1
 
 
+def test_log_ratio_simplifies_what_cancel_leaves() -> None:
+    assert proves(sp.exp(sp.sin(s) ** 2), sp.exp(1 - sp.cos(s) ** 2), "log_ratio")
+    assert not proves(sp.exp(sp.sin(s) ** 2), sp.exp(1 + sp.cos(s) ** 2), "log_ratio")
+
+
 def test_log_ratio_refuses_sides_not_provably_positive() -> None:
     assert "left side not provably positive" in why(x * sp.exp(x), sp.exp(x + sp.log(x)), "log_ratio")
     assert "right side not provably positive" in why(sp.exp(x), x, "log_ratio")

@@ -127,3 +127,21 @@ def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> 
     assert _normalised_weights(sp.Sum(P[i], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None  # n times the weights
     assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(1)}) == (True, {P: (1, n)})
     assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(2)}) == (False, {})
+
+
+def test_integration_by_parts_takes_both_ends_and_u_prime() -> None:
+    one_two = sp.Integral(x * sp.exp(x), (x, 1, 2))
+    both_ends = 2 * sp.exp(2) - sp.E - sp.Integral(sp.exp(x), (x, 1, 2))  # [u v] = 2e^2 - e
+    assert by_parts(one_two, both_ends, ((x, sp.exp(x)),)) == 0
+    assert by_parts(one_two, both_ends + 2 * sp.E, ((x, sp.exp(x)),)) != 0
+    square = sp.Integral(x**2 * sp.exp(x), (x, 0, 1))  # u = x^2, u' = 2x
+    assert by_parts(square, sp.E - sp.Integral(2 * x * sp.exp(x), (x, 0, 1)), ((x**2, sp.exp(x)),)) == 0
+    assert by_parts(square, sp.E - sp.Integral(x * sp.exp(x), (x, 0, 1)), ((x**2, sp.exp(x)),)) != 0
+
+
+def test_integration_by_parts_refuses_a_boundary_term_that_is_not_a_number() -> None:
+    oo = sp.oo
+    down = by_parts(sp.Integral(-x * sp.exp(x), (x, 0, oo)), sp.Integral(sp.exp(x), (x, 0, oo)), ((-x, sp.exp(x)),))
+    assert "not finite" in str(down)  # [u v] = -oo
+    swinging = by_parts(sp.Integral(sp.cos(x), (x, 0, oo)), sp.Integer(0), ((sp.Integer(1), sp.sin(x)),))
+    assert "not finite" in str(swinging)  # sin has no limit at oo
