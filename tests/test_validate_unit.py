@@ -97,3 +97,23 @@ def test_an_overflowing_result_names_the_quantity() -> None:
         variance([-1e200, 1e200])
     with pytest.raises(OverflowError, match=r"^the standard deviation exceeds the largest double$"):
         std([-1.7e308, 1.7e308], ddof=1)  # sqrt(2) * 1.7e308
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1e-300, 2e-300, 4e-300], [3e-310, 1e-309, 2e-309]],  # deviations below the normal range
+        [[1e150, -1e150, 5e149], [1e153, 3e153, -2e153]],  # large: variances near 1e306
+        [[1.0, 1.0 + 2**-50, 1.0 - 2**-51], [5.0, 6.0, 8.0]],
+    ],
+)
+def test_moments_along_an_axis_are_the_moments_of_each_slice_also_at_extreme_scales(rows: list[list[float]]) -> None:
+    x = np.array(rows)
+    p = np.array([0.25, 0.5, 0.25])
+    for function in (variance, std):
+        by_row = [function(row) for row in x]
+        assert_rel(function(x, axis=1), by_row, 1e-15)
+        assert_rel(function(x.T, axis=0), by_row, 1e-15)
+        assert_rel(function(x, p, axis=1), [function(row, p) for row in x], 1e-15)
+        assert_rel(function(x, ddof=1, axis=-1), [function(row, ddof=1) for row in x], 1e-15)
+    assert_rel(expectation(x, p, axis=1), [expectation(row, p) for row in x], 1e-15)
