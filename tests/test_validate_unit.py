@@ -7,6 +7,8 @@ sum checks with their broadcasting along an axis.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,28 @@ def test_moments_along_an_axis_are_the_moments_of_each_slice_also_at_extreme_sca
         assert_rel(function(x, p, axis=1), [function(row, p) for row in x], 1e-15)
         assert_rel(function(x, ddof=1, axis=-1), [function(row, ddof=1) for row in x], 1e-15)
     assert_rel(expectation(x, p, axis=1), [expectation(row, p) for row in x], 1e-15)
+
+
+def _exact_scalar_update(x: float, p: float, z: float, h: float, r: float) -> tuple[float, float]:
+    """The n = m = 1 update in exact rational arithmetic, rounded once."""
+    x_, p_, z_, h_, r_ = (Fraction(v) for v in (x, p, z, h, r))
+    s = h_ * h_ * p_ + r_
+    return float(x_ + p_ * h_ * (z_ - h_ * x_) / s), float(p_ * r_ / s)
+
+
+@pytest.mark.parametrize(
+    ("x", "p", "z", "h", "r"),
+    [
+        (1.0, 2.0, 3.0, 0.5, 0.25),
+        (-2.0, 1e-300, 5.0, 3.0, 1e-290),  # tiny variances
+        (0.5, 1e300, -1.0, 1e-5, 1e290),  # huge variances, small H
+        (3.0, 4.0, 1e200, 1e150, 1e280),  # R / H^2 far from P
+        (0.0, 1e-310, 1.0, 2.0, 1e-305),  # a subnormal variance
+        (1.0, 2.0, 2.0, -4.0, 8.0),  # negative H
+    ],
+)
+def test_the_scalar_update_is_the_exact_update_rounded(x: float, p: float, z: float, h: float, r: float) -> None:
+    result = kf_update([x], [[p]], [z], [[h]], [[r]])
+    want_mean, want_var = _exact_scalar_update(x, p, z, h, r)
+    assert_rel(result.mean[0], want_mean, 4e-16 * 8)
+    assert_rel(result.cov[0, 0], want_var, 4e-16 * 8)
