@@ -144,3 +144,26 @@ def test_the_scalar_update_is_the_exact_update_rounded(x: float, p: float, z: fl
     want_mean, want_var = _exact_scalar_update(x, p, z, h, r)
     assert_rel(result.mean[0], want_mean, 4e-16 * 8)
     assert_rel(result.cov[0, 0], want_var, 4e-16 * 8)
+
+
+def test_a_callers_raise_errstate_does_not_turn_handled_under_or_overflow_into_an_error() -> None:
+    """The functions handle extreme scales themselves: np.errstate(all="raise") around them changes nothing."""
+    tiny = np.array([[1e-300, 2e-300, 4e-300], [3e-310, 1e-309, 2e-309]])
+    far = np.array([1.7e308, -1.7e308])
+    cov = np.diag([1e-300, 1e300])
+
+    def results() -> list[object]:
+        return [
+            variance(tiny, axis=1),
+            std(tiny, axis=1),
+            expectation(tiny, [0.25, 0.5, 0.25], axis=1),
+            mvn_logpdf(far, -far, cov),
+            mvn_logpdf(np.array([1e-320, 0.0]), np.zeros(2), np.eye(2)),
+            kf_update([0.0], [[1e-310]], [1.0], [[2.0]], [[1e-305]]).cov,
+        ]
+
+    quiet = results()
+    with np.errstate(all="raise"):
+        loud = results()
+    for got, want in zip(loud, quiet, strict=True):
+        assert np.array_equal(np.asarray(got), np.asarray(want))
