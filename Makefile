@@ -47,10 +47,15 @@ $(MUTATE_STAMP): $(STAMP) pyproject.toml
 	touch $(MUTATE_STAMP)
 
 ## mutate: mutation testing (mutmut) of the prover's kernel, the numerics and the CLI; the score per part
-## (scope and the module -> tests mapping: [tool.mutmut] in pyproject.toml and mutation/README.md; ~30 min on 2 cores)
+## (scope and the module -> tests mapping: [tool.mutmut] in pyproject.toml and mutation/README.md; MUTATE_JOBS=2 workers)
+MUTATE_JOBS ?= 2
+MUTATE_NICE ?= 10
 mutate: $(MUTATE_STAMP)
 	rm -rf mutants
-	nice -n 10 $(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || { tail -c 3000 mutants.log; exit 1; }
+	@date -u +"mutmut started %H:%M:%S UTC"
+	PATH="$(abspath $(BIN)):$$PATH" nice -n $(MUTATE_NICE) $(BIN)/mutmut run --max-children $(MUTATE_JOBS) > mutants.log 2>&1 \
+		|| { tail -c 3000 mutants.log; exit 1; }
+	@date -u +"mutmut finished %H:%M:%S UTC"
 	$(BIN)/python mutation/score.py
 
 lint: $(STAMP)

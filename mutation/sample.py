@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-part", type=int, default=150)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--parts", nargs="*", default=list(PARTS))
+    parser.add_argument("--max-children", type=int, default=2, help="mutmut's worker processes")
     args = parser.parse_args(argv)
     equivalent = equivalent_mutants()
     by_part: dict[str, list[str]] = {part: [] for part in PARTS}
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         print("no mutants to sample: let `mutmut run` reach 'Running mutation testing' first", file=sys.stderr)
         return 2
     mutmut = Path(sys.executable).parent / "mutmut"
-    return subprocess.run([str(mutmut), "run", "--max-children", "2", *chosen], check=False).returncode
+    return subprocess.run(
+        [str(mutmut), "run", "--max-children", str(args.max_children), *chosen], check=False
+    ).returncode
 
 
 if __name__ == "__main__":

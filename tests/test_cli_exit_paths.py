@@ -130,3 +130,62 @@ def test_plot_and_bench_run_their_commands(capsys: pytest.CaptureFixture[str]) -
     status, out, _ = _run(capsys, "plot", "--list")
     assert status == 0 and out.strip()
     assert main(["bench", "--quick", "--case", "no such case"]) == 2
+
+
+def test_list_shows_each_derivations_generated_functions_and_nothing_for_the_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kfsym.derive.mathtext import to_unicode
+
+    status, out, _ = _run(capsys, "list")
+    assert status == 0
+    lines = {match.group(1): line for line in out.splitlines() if (match := re.match(r"  (\S+)\s", line))}
+    with_results = [d for d in all_derivations() if d.results]
+    without = [d for d in all_derivations() if not d.results]
+    assert with_results and without
+    for derivation in with_results:
+        assert lines[derivation.name].endswith("  → " + ", ".join(r.name for r in derivation.results))
+    for derivation in without:  # the line ends with the title
+        assert lines[derivation.name].endswith("  " + to_unicode(derivation.title))
+
+
+def test_plot_list_gives_each_figure_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    from kfsym import plot
+
+    status, out, _ = _run(capsys, "plot", "--list")
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) == len(plot.FIGURES)
+    for line, (name, draw) in zip(lines, plot.FIGURES.items(), strict=True):
+        summary = (draw.__doc__ or "").strip().splitlines()[0]
+        assert line.split()[0] == name and line.endswith("  " + summary)
+
+
+def test_bench_hands_its_options_to_the_benchmark_it_names(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kfsym import bench, bench_dask
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def stand_in(kind: str, status: int) -> object:
+        def run(**options: object) -> int:
+            calls.append((kind, options))
+            return status
+
+        return run
+
+    monkeypatch.setattr(bench, "run", stand_in("bench", 7))
+    monkeypatch.setattr(bench_dask, "run", stand_in("dask", 5))
+    target = tmp_path / "out.json"
+    assert main(["bench", "--quick", "--json", str(target), "--case", "filter"]) == 7
+    assert calls.pop() == ("bench", {"quick": True, "json_path": target, "cases": "filter"})
+    assert main(["bench"]) == 7
+    assert calls.pop() == ("bench", {"quick": False, "json_path": None, "cases": None})
+    assert main(["bench", "--dask", "--json", str(target)]) == 5
+    assert calls.pop() == ("dask", {"quick": False, "scale": None, "json_path": target})
+    assert main(["bench", "--dask-scale", "3", "--quick"]) == 5
+    assert calls.pop() == ("dask", {"quick": True, "scale": 3, "json_path": None})
+    assert calls == []
+    status, _, err = _run(capsys, "bench", "--dask", "--case", "filter")
+    assert status == 2 and "--case does not apply to --dask" in err and calls == []

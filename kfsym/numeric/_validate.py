@@ -45,7 +45,7 @@ _REAL_KINDS = "iuf"
 _INF = float("inf")
 
 
-def quiet(function: _Function) -> _Function:
+def quiet(function: _Function) -> _Function:  # pragma: no mutate block (a decorator: runs at import only)
     """``function`` run with NumPy's floating-point reports off (``np.errstate(all="ignore")``).
 
     The numeric functions handle over- and underflow themselves (scaling, explicit checks that raise

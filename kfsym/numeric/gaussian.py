@@ -491,7 +491,7 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 def _with_fast_path(
     factory: Callable[[Callable[..., Any], Any], Callable[..., Any]], validated: _Function, make: Any = None
-) -> _Function:
+) -> _Function:  # pragma: no mutate block (runs at import only, before mutmut selects a mutant)
     fast = factory(validated, make)
     functools.update_wrapper(fast, validated)
     # the defining function's defaults, also when a wrapper (a decorator, a mutation-testing trampoline) hides them

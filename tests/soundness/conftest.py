@@ -30,3 +30,13 @@ def watchdog() -> Iterator[None]:
         faulthandler.cancel_dump_traceback_later()
     elapsed = time.process_time() - started
     assert elapsed < TEST_LIMIT, f"took {elapsed:.1f} CPU seconds, over the {TEST_LIMIT:g} s limit"
+
+
+@pytest.fixture(autouse=True)
+def empty_kernel_caches() -> Iterator[None]:
+    """Each statement is screened afresh: the memo of an earlier test (or process) never answers for it."""
+    from kfsym.derive.kernel import operators, screen
+
+    for cache in (screen._MEMO, screen._GENUINE, operators._CANONICAL):
+        cache.clear()
+    yield

@@ -272,7 +272,7 @@ def _singular_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) ->
     return f"the integrand {function} has singularities {found} not provably outside [{ordered[0]}, {ordered[1]}]"
 
 
-def _declared(variable: Any) -> str:
+def _declared(variable: Any) -> str:  # pragma: no mutate block (text of refusal messages only)
     keys = ("positive", "nonnegative", "negative", "nonpositive", "nonzero", "integer", "rational", "irrational")
     shown = [k for k in keys if variable.assumptions0.get(k)]
     return ", ".join(shown) or str(sorted(k for k, v in variable.assumptions0.items() if v))

@@ -1,0 +1,322 @@
+"""The numeric falsifier's own contract (kfsym/derive/kernel/falsify.py), checked directly and fast.
+
+The falsifier is the kernel's second line of defence: the symbolic checks in front of it mask its defects in
+the soundness tests, so its promises are tested here on their own. It must find a counterexample to a false
+statement, none to a true one, evaluate every point it is asked for when the statement can be evaluated,
+draw only values that satisfy each symbol's declared assumptions, and skip (never count) points it cannot
+evaluate.
+"""
+
+from __future__ import annotations
+
+import random
+
+import mpmath
+import pytest
+import sympy as sp
+
+from kfsym.derive.kernel.falsify import (
+    DIGITS,
+    TOLERANCE,
+    Counterexample,
+    _differ,
+    _quadrature,
+    _safe_names,
+    _value_for,
+    falsify,
+    seed_for,
+)
+
+x, y = sp.symbols("x y", real=True)
+z = sp.Symbol("z")  # complex
+p = sp.Symbol("p", positive=True)
+n = sp.Symbol("n", integer=True)
+k = sp.Symbol("k", integer=True, positive=True)
+
+
+def test_a_true_identity_is_evaluated_at_every_point_and_not_refuted() -> None:
+    assert falsify((x + y) ** 2, x**2 + 2 * x * y + y**2) == (3, None)
+    assert falsify(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.Integer(1), points=5) == (5, None)
+
+
+def test_a_false_identity_gets_a_counterexample_whose_sides_really_differ() -> None:
+    tested, found = falsify((x + y) ** 2, x**2 + y**2)
+    assert found is not None and tested >= 1
+    assert set(found.point) == {x, y}
+    left = ((x + y) ** 2).subs(found.point)
+    right = (x**2 + y**2).subs(found.point)
+    assert left != right
+    with mpmath.workdps(40):
+        assert mpmath.almosteq(found.left, mpmath.mpf(left.p) / left.q, 1e-25)
+        assert mpmath.almosteq(found.right, mpmath.mpf(right.p) / right.q, 1e-25)
+
+
+def test_the_counterexample_is_shown_with_its_point_and_both_sides() -> None:
+    shown = str(Counterexample({y: 2, x: 1}, mpmath.mpf(3), mpmath.mpf(5)))
+    assert shown == "at x = 1, y = 2: left 3.0, right 5.0"
+    # the point in the order of the names (not of the values), each side to 12 significant digits
+    with mpmath.workdps(DIGITS + 10):
+        shown = str(Counterexample({x: 9, y: 1}, mpmath.mpf(1) / 3, mpmath.mpf(2) / 3))
+    assert shown == "at x = 9, y = 1: left 0.333333333333, right 0.666666666667"
+
+
+def test_the_points_are_seeded() -> None:
+    first = falsify(x + y, x - y, seed=5)[1]
+    again = falsify(x + y, x - y, seed=5)[1]
+    assert first is not None and again is not None and first.point == again.point
+    others = {tuple(sorted(c.point.items(), key=str)) for s in range(6) if (c := falsify(x + y, x - y, seed=s)[1])}
+    assert len(others) > 1
+
+
+def test_seed_for_is_stable_and_tells_statements_apart() -> None:
+    assert seed_for(x**2, "integrand") == seed_for(x**2, "integrand")
+    assert seed_for(x**2, "integrand") != seed_for(x**3, "integrand")
+    assert seed_for(x**2, "a") != seed_for(x**2, "b")
+    assert seed_for("a", "b") != seed_for("ab")
+    assert 0 <= seed_for(x) < 2**32
+
+
+def test_relative_tolerance_at_one_and_at_large_magnitude() -> None:
+    tiny = sp.Rational(1, 10**25)
+    assert falsify(sp.Integer(1) + tiny, sp.Integer(1)) == (3, None)
+    assert falsify(sp.Integer(1) + sp.Rational(1, 10**15), sp.Integer(1))[1] is not None
+    big = sp.Integer(10) ** 30
+    # 10**30 + 10**10 differs from 10**30 by 1e-20 relative: equal; by 1e10 absolutely, so the scale is |side|.
+    assert falsify(big + 10**10, big) == (3, None)
+    assert falsify(big + 10**14, big)[1] is not None
+    assert falsify(-big - 10**10, -big) == (3, None)
+
+
+def test_the_differ_rule_scales_with_the_larger_side_and_at_least_one() -> None:
+    with mpmath.workdps(DIGITS + 10):  # the precision falsify compares at
+        one = mpmath.mpf(1)
+        assert not _differ([mpmath.mpc(one)], [mpmath.mpc(one + TOLERANCE / 2)], "=")
+        assert _differ([mpmath.mpc(one)], [mpmath.mpc(one + 2 * TOLERANCE)], "=")
+        small = mpmath.mpf(10) ** -30  # near zero the absolute tolerance is TOLERANCE itself
+        assert not _differ([mpmath.mpc(small)], [mpmath.mpc(-small)], "=")
+        big = mpmath.mpf(10) ** 20
+        assert not _differ([mpmath.mpc(big)], [mpmath.mpc(big + 1)], "=")
+        assert _differ([mpmath.mpc(big)], [mpmath.mpc(big + 10**4)], "=")
+        assert not _differ([mpmath.mpc(big + 1)], [mpmath.mpc(big)], "=")
+        assert _differ([mpmath.mpc(one), mpmath.mpc(one)], [mpmath.mpc(one), mpmath.mpc(2)], "=")
+
+
+def test_the_inequality_rule() -> None:
+    with mpmath.workdps(DIGITS + 10):
+        one, two = mpmath.mpc(1), mpmath.mpc(2)
+        assert not _differ([two], [one], ">=")
+        assert not _differ([one], [one], ">=")
+        assert not _differ([one], [mpmath.mpc(one + TOLERANCE / 2)], ">=")
+        assert _differ([one], [two], ">=")
+        assert _differ([mpmath.mpc(1, 1)], [one], ">=")  # a complex side is no inequality
+        assert _differ([two], [mpmath.mpc(1, 1)], ">=")
+        assert not _differ([mpmath.mpc(2, TOLERANCE / 4)], [one], ">=")
+        big = mpmath.mpc(10**20)
+        assert not _differ([big], [big + 1], ">=")
+        assert _differ([big], [big + 10**4], ">=")
+
+
+def test_inequalities_through_falsify() -> None:
+    assert falsify(x**2 + 1, 2 * x, relation=">=") == (3, None)
+    assert falsify(x, x + 1, relation=">=")[1] is not None
+    assert falsify(x + 1, x, relation=">=") == (3, None)
+    # an equal pair is not a failed ">=": the slack is the tolerance, not a strict inequality
+    assert falsify(x, x, relation=">=") == (3, None)
+    # for an equation, a side that is larger is a counterexample all the same
+    assert falsify(x + 1, x)[1] is not None
+
+
+W = sp.Symbol("w", nonzero=True, real=True)
+NEG = sp.Symbol("m", negative=True)
+EVEN = sp.Symbol("e", even=True)
+ODD = sp.Symbol("o", odd=True)
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs"),
+    [
+        (sp.sqrt(p**2), p),  # only for p >= 0
+        (sp.cos(sp.pi * n) ** 2, sp.Integer(1)),  # only for integer n
+        (sp.sign(W) ** 2, sp.Integer(1)),  # only for w != 0
+        (sp.Abs(NEG), -NEG),
+        ((-1) ** EVEN, sp.Integer(1)),
+        ((-1) ** ODD, sp.Integer(-1)),
+        (sp.floor(k), k),
+        (sp.conjugate(x), x),  # only for real x
+    ],
+)
+def test_statements_true_under_the_assumptions_are_evaluated_and_not_refuted(lhs: sp.Expr, rhs: sp.Expr) -> None:
+    assert falsify(lhs, rhs, points=4) == (4, None)
+
+
+def test_a_symbol_without_assumptions_takes_complex_values() -> None:
+    assert falsify(sp.conjugate(z), z)[1] is not None
+    assert falsify(sp.re(z), z)[1] is not None
+    assert falsify(sp.sqrt(z**2), z, points=12)[1] is not None
+
+
+@pytest.mark.parametrize(
+    "assumptions",
+    [
+        {"integer": True},
+        {"positive": True},
+        {"negative": True},
+        {"nonzero": True},
+        {"nonpositive": True},
+        {"real": True},
+        {"irrational": True},
+        {"transcendental": True},
+        {"irrational": True, "positive": True},
+        {"integer": True, "positive": True, "even": True},
+        {"complex": True},
+        {},
+    ],
+)
+def test_every_drawn_value_satisfies_the_declared_assumptions(assumptions: dict[str, bool]) -> None:
+    symbol = sp.Symbol("s", **assumptions)
+    rng = random.Random(3)
+    values = [_value_for(symbol, rng) for _ in range(30)]
+    assert all(v is not None for v in values)
+    for value in values:
+        for key, wanted in symbol.assumptions0.items():
+            assert getattr(value, f"is_{key}") == wanted, (value, key)
+    if not assumptions or assumptions == {"complex": True}:
+        assert any(not v.is_real for v in values)  # a complex symbol is tried off the real line
+    if assumptions == {"real": True}:
+        assert any(not v.is_integer for v in values) and any(v < 0 for v in values) and any(v > 0 for v in values)
+
+
+def test_an_unsatisfiable_symbol_gets_no_value_and_no_point_is_tested() -> None:
+    impossible = sp.Symbol("q", infinite=True)  # no finite number is admissible
+    assert _value_for(impossible, random.Random(0)) is None
+    assert falsify(impossible, impossible + 1) == (0, None)
+
+
+def test_matrix_symbols_get_integer_matrices_symmetric_where_declared() -> None:
+    A = sp.MatrixSymbol("A", 2, 2)
+    B = sp.MatrixSymbol("B", 2, 2)
+    assert falsify(A.T, A, symmetric=frozenset({"A"})) == (3, None)
+    found = falsify(A.T, A)[1]
+    assert found is not None and len(found.point[A]) == 2 and len(found.point[A][0]) == 2
+    assert falsify(A * B, B * A, symmetric=frozenset({"A", "B"}))[1] is not None
+    assert falsify((A * B).T, B.T * A.T) == (3, None)
+    C = sp.MatrixSymbol("C", 2, 3)
+    assert falsify((A * C).T, C.T * A.T) == (3, None)
+    assert falsify(C.T * C, (C.T * C).T, points=2) == (2, None)
+
+
+def test_explicit_matrices_are_compared_entry_by_entry() -> None:
+    assert falsify(sp.Matrix([[x, y], [y, x]]), sp.Matrix([[x, y], [y, x]])) == (3, None)
+    found = falsify(sp.Matrix([x, y]), sp.Matrix([x, x]))[1]
+    assert found is not None and found.left != found.right
+    # sides of different size are never compared
+    assert falsify(sp.Matrix([x, y]), sp.Matrix([x, y, x])) == (0, None)
+
+
+def test_a_matrix_symbol_of_symbolic_size_is_not_evaluated() -> None:
+    N = sp.Symbol("N", integer=True, positive=True)
+    A = sp.MatrixSymbol("A", N, N)
+    assert falsify(A, A.T) == (0, None)
+
+
+def test_non_commuting_symbols_are_not_evaluated() -> None:
+    a, b = sp.symbols("a b", commutative=False)
+    assert falsify(a * b, b * a) == (0, None)
+
+
+def test_limits_derivatives_and_orders_are_not_evaluated() -> None:
+    assert falsify(sp.Limit(sp.sin(x) / x, x, 0), sp.Integer(2)) == (0, None)
+    assert falsify(sp.Derivative(sp.Function("g")(x), x), sp.Integer(0)) == (0, None)
+    assert falsify(sp.Derivative(x**2, x, evaluate=False), 3 * x) == (0, None)
+    assert falsify(sp.O(x), x) == (0, None)
+
+
+def test_definite_integrals_are_evaluated_by_quadrature() -> None:
+    gauss = sp.Integral(sp.exp(-(x**2)), (x, -sp.oo, sp.oo))
+    assert falsify(gauss, sp.sqrt(sp.pi)) == (3, None)
+    assert falsify(gauss, sp.sqrt(sp.pi) + sp.Rational(1, 10**12))[1] is not None
+    assert falsify(sp.Integral(x * y, (x, 0, y)), y**3 / 2) == (3, None)
+    assert falsify(sp.Integral(x * y, (x, 0, y)), y**3 / 3)[1] is not None
+    assert falsify(sp.Integral(sp.exp(x), (x, -sp.oo, 0)), sp.Integer(1)) == (3, None)
+    assert falsify(sp.Integral(sp.exp(-p * x), (x, 0, sp.oo)), 1 / p) == (3, None)
+    assert falsify(sp.Integral(x * y, (x, 0, 1), (y, 0, 2)), sp.Integer(1)) == (3, None)
+
+
+def test_quadrature_itself() -> None:
+    value = _quadrature(sp.Integral(sp.exp(-(x**2)), (x, -sp.oo, sp.oo)))
+    assert abs(value - sp.sqrt(sp.pi)) < sp.Float(10) ** -(DIGITS - 2)
+    assert abs(_quadrature(sp.Integral(x, (x, 1, 3))) - 4) < sp.Float(10) ** -(DIGITS - 2)
+    assert abs(_quadrature(sp.Integral(x * y, (x, 0, 1), (y, 0, 2))) - 1) < sp.Float(10) ** -(DIGITS - 2)
+    with pytest.raises(ValueError, match="indefinite"):
+        _quadrature(sp.Integral(x, x))
+    with pytest.raises(ValueError, match="free symbols"):
+        _quadrature(sp.Integral(x * y, (x, 0, 1)))
+    with pytest.raises(ValueError, match="real number"):
+        _quadrature(sp.Integral(x, (x, 0, sp.I)))
+
+
+def test_user_names_never_reach_generated_code() -> None:
+    hostile = sp.Symbol("__import__('os').system('false') or t", real=True)
+    safe, renamed = _safe_names(hostile * sp.exp(-(hostile**2)), [hostile])
+    assert all(s.name.startswith("_kfsym_v") for s in safe.free_symbols)
+    assert renamed[0] in safe.free_symbols and renamed[0].is_real
+    assert falsify(sp.Integral(hostile**2 * sp.exp(-(hostile**2)), (hostile, -sp.oo, sp.oo)), sp.sqrt(sp.pi) / 2) == (
+        3,
+        None,
+    )
+    with pytest.raises(ValueError, match="named functions"):
+        _safe_names(sp.Function("f")(x), [x])
+    with pytest.raises(ValueError, match="named functions"):
+        _safe_names(sp.MatrixSymbol("M", 1, 1)[0, 0] * x, [x])
+
+
+def test_indexed_draws_get_one_value_each() -> None:
+    X = sp.IndexedBase("X", real=True)
+    i = sp.Symbol("i", integer=True)
+    assert falsify(sp.Sum(X[i], (i, 1, 3)), X[1] + X[2] + X[3]) == (3, None)
+    assert falsify(sp.Sum(X[i], (i, 1, 3)), 3 * X[1])[1] is not None
+    assert falsify(sp.Sum(X[i] ** 2, (i, 1, k)), sp.Sum(X[i] ** 2, (i, 1, k))) == (3, None)
+
+
+def test_weights_are_drawn_positive_and_summing_to_one() -> None:
+    P = sp.IndexedBase("P", real=True)
+    i = sp.Symbol("i", integer=True)
+    total = sp.Sum(P[i], (i, 1, k))
+    assert falsify(total, sp.Integer(1), weights={P: (1, k)}) == (3, None)
+    assert falsify(total, sp.Integer(1))[1] is not None
+    assert falsify(sp.Sum(P[i], (i, 0, 2)), sp.Integer(1), weights={P: (0, 2)}) == (3, None)
+    # every weight positive: a mean of the weights lies in (0, 1)
+    assert falsify(P[1], sp.Integer(0), relation=">=", weights={P: (1, 2)}) == (3, None)
+    assert falsify(sp.Integer(1), P[2], relation=">=", weights={P: (1, 2)}) == (3, None)
+
+
+def test_undefined_functions_are_tried_as_random_polynomials() -> None:
+    f = sp.Function("f")
+    assert falsify(f(x) + f(x), 2 * f(x)) == (3, None)
+    assert falsify(f(x), f(-x))[1] is not None
+    assert falsify(f(x, y), f(y, x))[1] is not None
+    assert falsify(f(x) ** 2, f(x) * f(x)) == (3, None)
+
+
+def test_functions_with_assumptions_or_under_an_integral_stay_opaque() -> None:
+    g = sp.Function("g", real=True)
+    assert falsify(g(x), g(-x)) == (0, None)
+    f = sp.Function("f")
+    assert falsify(sp.Integral(f(x), (x, 0, 1)), sp.Integer(0)) == (0, None)
+    assert falsify(sp.Sum(f(n), (n, 1, 3)) + f(x), f(x)) == (0, None)
+
+
+def test_points_that_cannot_be_evaluated_are_skipped_not_counted() -> None:
+    w = sp.Symbol("w", real=True)
+    tested, found = falsify(1 / w, 1 / w, points=40)
+    assert found is None and 0 < tested < 40  # the draws that hit w = 0 are skipped, the others counted
+    tested, found = falsify(1 / (w - w), sp.Integer(0))
+    assert (tested, found) == (0, None)
+    A = sp.MatrixSymbol("A", 2, 2)
+    assert falsify(A.I * A, sp.Identity(2), points=6)[1] is None
+
+
+def test_a_tiny_budget_is_not_evidence() -> None:
+    gauss = sp.Integral(sp.exp(-(x**2) * y**2), (x, -sp.oo, sp.oo))
+    tested, _ = falsify(gauss, sp.Integer(5), points=200, budget=0.05)
+    assert tested < 200

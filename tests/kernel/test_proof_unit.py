@@ -1,0 +1,147 @@
+"""The proof entry points' own contract (kfsym/derive/kernel/proof.py, checks.py), checked directly and fast.
+
+``prove_equal`` and ``prove_nonnegative`` return quietly on a true statement and raise ProofError naming the
+entry point, the step and the relation on a false one (the form their docstrings show); inputs that are not
+exact SymPy objects are refused with a TypeError naming the argument.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
+from kfsym.derive.kernel.errors import ProofError
+from kfsym.derive.kernel.proof import _normalised_weights, _sampleable, prove_equal, prove_nonnegative
+
+x = sp.Symbol("x", real=True)
+p = sp.Symbol("p", positive=True)
+
+
+def test_true_statements_are_proved_quietly() -> None:
+    prove_nonnegative(x**2 + 1, 1)
+    prove_nonnegative(p, 0)
+    prove_nonnegative(x**2)
+    prove_equal(p * x / (p + x), 1 / (1 / p + 1 / x), method="cancel")
+
+
+def test_a_false_inequality_names_the_entry_point_step_and_relation() -> None:
+    with pytest.raises(ProofError) as failure:
+        prove_nonnegative(x, 0)
+    message = str(failure.value)
+    assert message.startswith("prove_nonnegative, step 1: does not hold: lhs >= rhs\n")
+    assert "not provably nonnegative: x" in message
+    with pytest.raises(ProofError, match=r"^prove_nonnegative, step 1: does not hold: lhs >= rhs"):
+        prove_nonnegative(p, p + 1)
+
+
+def test_a_false_equation_names_the_entry_point_step_and_relation() -> None:
+    with pytest.raises(ProofError, match=r"^prove_equal, step 1: does not hold: lhs == rhs\n"):
+        prove_equal(x, x + 1)
+    with pytest.raises(ProofError, match=r"^prove_equal, step 1: .*never an equality"):
+        prove_equal(x**2, 0, method="nonnegative")
+
+
+def test_inputs_that_are_not_exact_sympy_objects_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match=r"^prove_nonnegative lhs: strings are never parsed"):
+        prove_nonnegative("x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^prove_nonnegative rhs: strings are never parsed"):
+        prove_nonnegative(x, "x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^prove_equal rhs: floating-point number 1.5 is not exact"):
+        prove_equal(x, 1.5)
+    with pytest.raises(TypeError, match=r"^prove_equal lhs: "):
+        prove_equal("x", x)
+
+
+def test_nonnegative_residual_is_zero_exactly_when_the_difference_is_provably_nonnegative() -> None:
+    assert nonnegative_residual(x**2 + 2, 1) == 0
+    assert nonnegative_residual(p, p) == 0
+    refused = nonnegative_residual(x, 0)
+    assert refused != 0 and str(refused) == "<not provably nonnegative: x>"
+    assert str(nonnegative_residual(p, p + 1)) == "<not provably nonnegative: -1>"
+
+
+def test_integration_by_parts_proves_the_textbook_case_and_names_its_bad_inputs() -> None:
+    left = sp.Integral(x * sp.exp(x), (x, 0, 1))
+    right = sp.E - sp.Integral(sp.exp(x), (x, 0, 1))
+    assert by_parts(left, right, ((x, sp.exp(x)),)) == 0
+    assert by_parts(left, right + 1, ((x, sp.exp(x)),)) != 0
+    with pytest.raises(TypeError, match=r"^by_parts lhs: "):
+        by_parts("x", right, ((x, sp.exp(x)),))
+    with pytest.raises(TypeError, match=r"^by_parts rhs: "):
+        by_parts(left, 0.5, ((x, sp.exp(x)),))
+    with pytest.raises(TypeError, match=r"^by_parts \(u, v\)"):
+        by_parts(left, right, ((x, 1.5),))
+
+
+def test_integration_by_parts_over_an_infinite_range_and_with_a_constant() -> None:
+    oo = sp.oo
+    left = sp.Integral(x * sp.exp(-x), (x, 0, oo))
+    right = sp.Integral(sp.exp(-x), (x, 0, oo))
+    assert by_parts(left, right, ((x, -sp.exp(-x)),)) == 0
+    assert by_parts(3 * left, 3 * right, ((x, -sp.exp(-x)),)) == 0
+    assert by_parts(3 * left, right, ((x, -sp.exp(-x)),)) != 0
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "pair", "reason"),
+    [
+        (sp.Integral(x, (x, 0, 1)) + 1, sp.Integer(0), ((x, x),), "constant times one definite integral"),
+        (sp.Integral(x, (x, 0, 1), (p, 0, 1)), sp.Integer(0), ((x, x),), "constant times one definite integral"),
+        (sp.Integral(x, (x, 0, 1)), sp.Integer(0), ((x, x), (x, x)), "the pair (u, v)"),
+        (sp.Integral(sp.I * x, (x, 0, 1)), sp.Integer(0), ((sp.I * x, x),), "provably real"),
+        (sp.Integral(x * sp.sign(x), (x, -1, 1)), sp.Integer(0), ((x, sp.Abs(x)),), "continuously differentiable"),
+        (sp.Integral(x * sp.exp(-x), (x, 0, 1)), sp.Integer(0), ((x**2, -sp.exp(-x)),), "integrand is not"),
+        (
+            sp.Integral(x * sp.exp(x), (x, 0, sp.oo)),
+            sp.Integral(sp.exp(x), (x, 0, sp.oo)),
+            ((x, sp.exp(x)),),
+            "not finite",
+        ),
+        (
+            sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)),
+            sp.Integral(sp.exp(-x), (x, 0, 1)),
+            ((x, -sp.exp(-x)),),
+            "same range",
+        ),
+        (sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)), sp.Integer(1), ((x, -sp.exp(-x)),), "same range"),
+    ],
+)
+def test_integration_by_parts_refuses_what_its_rule_does_not_cover(
+    left: sp.Expr, right: sp.Expr, pair: tuple[tuple[sp.Expr, sp.Expr], ...], reason: str
+) -> None:
+    residual = by_parts(left, right, pair)
+    assert residual != 0 and reason in str(residual)
+
+
+def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> None:
+    i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+    P = sp.IndexedBase("P")
+    j = sp.Symbol("j", integer=True)
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n)), sp.Integer(1)) == (P, (1, n))
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n)), sp.Integer(2)) is None
+    assert _normalised_weights(sp.Sum(2 * P[i], (i, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[j], (i, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[i, j], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None
+    assert _normalised_weights(P[i], sp.Integer(1)) is None
+    assert _normalised_weights(sp.Sum(P[i], (i, 1, n), (j, 1, n)), sp.Integer(1)) is None  # n times the weights
+    assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(1)}) == (True, {P: (1, n)})
+    assert _sampleable({sp.Sum(P[i], (i, 1, n)): sp.Integer(2)}) == (False, {})
+
+
+def test_integration_by_parts_takes_both_ends_and_u_prime() -> None:
+    one_two = sp.Integral(x * sp.exp(x), (x, 1, 2))
+    both_ends = 2 * sp.exp(2) - sp.E - sp.Integral(sp.exp(x), (x, 1, 2))  # [u v] = 2e^2 - e
+    assert by_parts(one_two, both_ends, ((x, sp.exp(x)),)) == 0
+    assert by_parts(one_two, both_ends + 2 * sp.E, ((x, sp.exp(x)),)) != 0
+    square = sp.Integral(x**2 * sp.exp(x), (x, 0, 1))  # u = x^2, u' = 2x
+    assert by_parts(square, sp.E - sp.Integral(2 * x * sp.exp(x), (x, 0, 1)), ((x**2, sp.exp(x)),)) == 0
+    assert by_parts(square, sp.E - sp.Integral(x * sp.exp(x), (x, 0, 1)), ((x**2, sp.exp(x)),)) != 0
+
+
+def test_integration_by_parts_refuses_a_boundary_term_that_is_not_a_number() -> None:
+    oo = sp.oo
+    down = by_parts(sp.Integral(-x * sp.exp(x), (x, 0, oo)), sp.Integral(sp.exp(x), (x, 0, oo)), ((-x, sp.exp(x)),))
+    assert "not finite" in str(down)  # [u v] = -oo
+    swinging = by_parts(sp.Integral(sp.cos(x), (x, 0, oo)), sp.Integer(0), ((sp.Integer(1), sp.sin(x)),))
+    assert "not finite" in str(swinging)  # sin has no limit at oo

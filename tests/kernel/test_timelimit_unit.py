@@ -1,0 +1,85 @@
+"""The time limit every check runs under (kfsym/derive/kernel/timelimit.py), checked directly.
+
+A result within the limit is returned and an exception passed on; off the main thread a computation past the
+limit is stopped with CheckTimeout and the worker is told to stop, and does; the limit itself must be a finite
+number of seconds in (0, 3600]. (The main thread's SIGALRM limit is left to tests/test_engine.py: a repeating
+alarm that fires again inside ``_alarm``'s ``finally`` on a heavily loaded machine can leave the timer running
+and break every later test of the session.)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import pytest
+
+from kfsym.derive.kernel.timelimit import MAX_TIMEOUT, CheckTimeout, run_with_time_limit, runaway_checks
+from kfsym.derive.kernel.timelimit import validate_timeout as valid
+
+#: Generous bounds: the limits below are 0.1-0.3 s, a stop must come well before these.
+LATE = 5.0
+
+
+def _spin(seconds: float = 30.0) -> str:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return "finished"
+
+
+def _boom() -> None:
+    raise KeyError("inner")
+
+
+def test_a_result_within_the_limit_is_returned_and_an_error_passed_on() -> None:
+    assert run_with_time_limit(lambda: 6 * 7, 1.0) == 42
+    with pytest.raises(KeyError, match="inner"):
+        run_with_time_limit(_boom, 1.0)
+
+
+def test_off_the_main_thread_a_late_worker_is_stopped() -> None:
+    outcome: dict[str, object] = {}
+
+    def caller() -> None:
+        try:
+            outcome["quick"] = run_with_time_limit(lambda: 6 * 7, 1.0)
+            try:
+                run_with_time_limit(_boom, 1.0)
+            except KeyError as error:
+                outcome["error"] = error
+            started = time.monotonic()
+            try:
+                run_with_time_limit(_spin, 0.1)
+            except CheckTimeout:
+                outcome["stopped after"] = time.monotonic() - started
+        except BaseException as error:  # reported below
+            outcome["unexpected"] = error
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    thread.join(LATE * 2)
+    assert outcome.get("quick") == 42 and isinstance(outcome.get("error"), KeyError)
+    assert "unexpected" not in outcome
+    assert isinstance(outcome.get("stopped after"), float) and outcome["stopped after"] < LATE
+    assert runaway_checks(LATE) == 0  # the worker was told to stop, and stopped
+
+
+@pytest.mark.parametrize("seconds", [1e-3, 1, 2.5, MAX_TIMEOUT])
+def test_finite_limits_up_to_an_hour_are_valid(seconds: float) -> None:
+    assert valid(seconds) == float(seconds) and isinstance(valid(seconds), float)
+
+
+@pytest.mark.parametrize("seconds", [0, -1.0, MAX_TIMEOUT + 1, math.inf, math.nan])
+def test_other_numbers_are_not(seconds: float) -> None:
+    with pytest.raises(ValueError, match=r"^timeout must be positive and finite, 0 < timeout <= 3600 seconds"):
+        valid(seconds)
+
+
+@pytest.mark.parametrize("seconds", [True, "1", None, [1]])
+def test_non_numbers_are_not(seconds: object) -> None:
+    with pytest.raises(ValueError, match=r"^timeout must be a number of seconds"):
+        valid(seconds)
+    with pytest.raises(ValueError, match="timeout"):
+        run_with_time_limit(lambda: 1, seconds)  # type: ignore[arg-type]
