@@ -2,9 +2,8 @@
 
 A result within the limit is returned and an exception passed on; off the main thread a computation past the
 limit is stopped with CheckTimeout and the worker is told to stop, and does; the limit itself must be a finite
-number of seconds in (0, 3600]. (The main thread's SIGALRM limit is left to tests/test_engine.py: a repeating
-alarm that fires again inside ``_alarm``'s ``finally`` on a heavily loaded machine can leave the timer running
-and break every later test of the session.)
+number of seconds in (0, 3600]. The main thread's timers (CPU time with a wall-clock backstop, nested, others'
+timers left alone, nothing left behind however short the limit) are tested in tests/test_engine.py.
 """
 
 from __future__ import annotations
