@@ -224,6 +224,11 @@ def test_an_infinite_sum_not_proved_convergent_and_every_infinite_product_are_re
     assert "infinite product" in refused(sp.Product(1 + 1 / k**2, (k, 1, sp.oo)), method="algebra")
     q = sp.Symbol("q", integer=True, negative=True)
     admitted(sp.Sum(1 / q**2, (q, -sp.oo, -1)), method="algebra")
+    # infinite at the lower end, or a complex infinity: refused too (-oo was admitted: Product(1/2, (q, -oo, -1)) = 0
+    # was proved)
+    assert "infinite product" in refused(sp.Product(sp.Rational(1, 2), (q, -sp.oo, -1)), method="algebra")
+    assert "infinite product" in refused(sp.Product(2, (k, 1, sp.zoo)), method="algebra")
+    assert "not proved convergent" in refused(sp.Sum(1 / k, (k, 1, sp.zoo)), method="algebra")
 
 
 def test_index_assumptions_must_hold_on_the_whole_range() -> None:

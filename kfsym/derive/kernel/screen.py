@@ -357,18 +357,21 @@ def _sum_refusal(node: Any, method: str, free: set[Any]) -> str | None:
 
 def _infinite_refusal(node: Any) -> str | None:
     """Refuse an infinite sum SymPy does not prove convergent, and every infinite product."""
-    if isinstance(node, sp.Sum) and any(
-        limit[1].has(sp.oo, -sp.oo) or limit[2].has(sp.oo, -sp.oo) for limit in node.limits
-    ):
+    if isinstance(node, sp.Sum) and any(_unbounded(limit) for limit in node.limits):
         try:
             convergent = node.is_convergent()
         except Exception:
             convergent = None
         if convergent is not sp.true and convergent is not True:
             return f"the infinite sum {node} is not proved convergent"
-    if isinstance(node, sp.Product) and any(limit[1].has(sp.oo) or limit[2].has(sp.oo) for limit in node.limits):
+    if isinstance(node, sp.Product) and any(_unbounded(limit) for limit in node.limits):
         return f"the infinite product {node} is refused"
     return None
+
+
+def _unbounded(limit: Any) -> bool:
+    """A summation or product range with an infinite end: +oo, -oo or zoo anywhere in either bound."""
+    return any(bound.has(sp.oo, -sp.oo, sp.zoo) for bound in limit[1:])
 
 
 def _inverse_refusal(node: Any) -> str | None:
