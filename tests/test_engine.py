@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,6 +131,22 @@ def test_a_nested_limit_gives_the_outer_one_back() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def timeouts_off_the_main_thread(function: Any, seconds: float) -> list[BaseException]:
+    """The CheckTimeouts that run_with_time_limit(function, seconds) raises in another thread (waited for 5 s)."""
+    caught: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            run_with_time_limit(function, seconds)
+        except CheckTimeout as error:
+            caught.append(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(5.0)
+    return caught
+
+
 def _spin() -> None:
     while True:  # CPU until a limit stops it
         pass
@@ -192,38 +209,13 @@ def test_a_nested_check_off_the_main_thread_is_stopped_with_its_parent() -> None
         finished.append("inner")
         return "inner"
 
-    caught: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            run_with_time_limit(lambda: run_with_time_limit(inner, 20.0), 0.3)
-        except CheckTimeout as error:
-            caught.append(error)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join(5.0)
-    assert len(caught) == 1
+    assert len(timeouts_off_the_main_thread(lambda: run_with_time_limit(inner, 20.0), 0.3)) == 1
     assert runaway_checks(2.0) == 0
     assert finished == []
 
 
 def test_timeout_also_applies_off_the_main_thread() -> None:
-    caught: list[BaseException] = []
-
-    def hang() -> None:
-        threading.Event().wait(1)
-
-    def worker() -> None:
-        try:
-            run_with_time_limit(hang, 0.1)
-        except CheckTimeout as error:
-            caught.append(error)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join(3)
-    assert len(caught) == 1
+    assert len(timeouts_off_the_main_thread(lambda: threading.Event().wait(1), 0.1)) == 1
 
 
 def test_time_limit_must_be_positive() -> None:
@@ -391,18 +383,7 @@ def test_a_timed_out_check_off_the_main_thread_is_stopped() -> None:
         while True:  # pure Python: the injected CheckTimeout stops it at the next bytecode
             total += 1
 
-    caught: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            run_with_time_limit(busy, 0.2)
-        except CheckTimeout as error:
-            caught.append(error)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join(5)
-    assert len(caught) == 1
+    assert len(timeouts_off_the_main_thread(busy, 0.2)) == 1
     assert runaway_checks(3.0) == 0
 
 
