@@ -48,9 +48,7 @@ def generate_source() -> str:
             _loops(result, derivation, loops, warm)
     exports = ", ".join(f'"{name}"' for name in sorted(names))
     compiled = compiled_module(loops, warm)
-    # one blank line between the prelude's imports and __all__ (isort's rule), two between definitions
-    header = PRELUDE.rstrip("\n") + f"\n\n__all__ = [{exports}]\n"
-    parts = [BANNER, header, *kernels, _compiled_constant(compiled)]
+    parts = [BANNER, PRELUDE, f"__all__ = [{exports}]\n", *kernels, _compiled_constant(compiled)]
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"
 
 

@@ -31,8 +31,12 @@ from typing import Any
 
 import numpy
 
-# NumPy has no erfc: kfsym's, as whole-array operations (kfsym.numeric._erfc; the C library's for a scalar)
-from kfsym.numeric._erfc import erfc as _erfc
+
+def _erfc(x: Any) -> Any:
+    """NumPy has no erfc: kfsym's, as whole-array operations (the C library's for a scalar); imported on first use."""
+    from kfsym.numeric._erfc import erfc
+
+    return erfc(x)
 '''
 
 # Digits kept when folding constants such as sqrt(2*pi) before rounding to a double.

@@ -15,8 +15,13 @@ from typing import Any
 
 import numpy
 
-# NumPy has no erfc: kfsym's, as whole-array operations (kfsym.numeric._erfc; the C library's for a scalar)
-from kfsym.numeric._erfc import erfc as _erfc
+
+def _erfc(x: Any) -> Any:
+    """NumPy has no erfc: kfsym's, as whole-array operations (the C library's for a scalar); imported on first use."""
+    from kfsym.numeric._erfc import erfc
+
+    return erfc(x)
+
 
 __all__ = ["COMPILED_SOURCE", "clt_limit", "gaussian_cdf", "gaussian_cdf_fastpath", "gaussian_cdf_inplace", "gaussian_cdf_scalar", "gaussian_logpdf", "gaussian_logpdf_fastpath", "gaussian_logpdf_inplace", "gaussian_logpdf_scalar", "gaussian_pdf", "gaussian_pdf_fastpath", "gaussian_pdf_inplace", "gaussian_pdf_scalar", "gaussian_product", "gaussian_product_fastpath", "gaussian_product_scalar", "gaussian_sum", "gaussian_sum_fastpath", "gaussian_sum_scalar", "uniform_moments"]
 

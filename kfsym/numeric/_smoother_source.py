@@ -38,17 +38,10 @@ from kfsym.numeric._filter_source import (
     scaled_cholesky,
     scaled_solve,
 )
-from kfsym.numeric._validate import SYMMETRY_RTOL
+from kfsym.numeric._validate import SYMMETRY_RTOL, singular_pivot_floor
 
-__all__ = ["singular_pivot_floor", "smoother_fields", "smoother_source"]
+__all__ = ["smoother_fields", "smoother_source"]
 
-
-def singular_pivot_floor(n: int) -> float:
-    """4 n eps: a Cholesky pivot of P_t+1|t (scaled to unit diagonal) at or below this share of its diagonal entry
-    is rounding noise (the pivot's own error is about n eps), so P_t+1|t is singular to working precision and the
-    smoother refuses it on both backends (its gain would be noise: seen with P_t+1|t = 1e300 [[1, 1], [1, 1]],
-    exactly singular in doubles though mathematically definite, where the backends returned different gains)."""
-    return 4.0 * n * 2.0**-52
 
 
 def smoother_fields(n: int) -> dict[str, tuple[int, tuple[int, ...]]]:

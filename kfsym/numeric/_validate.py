@@ -30,6 +30,7 @@ __all__ = [
     "real",
     "rectangular",
     "same_size",
+    "singular_pivot_floor",
     "square_matrices",
     "to_output",
     "unit_scaled",
@@ -445,3 +446,11 @@ def rectangular(value: ArrayLike, name: str) -> FloatArray:
     if array.ndim < 2:
         raise ValueError(f"{name} must be a matrix (..., rows, cols), got shape {array.shape}")
     return array
+
+
+def singular_pivot_floor(n: int) -> float:
+    """4 n eps: a Cholesky pivot of P_t+1|t (scaled to unit diagonal) at or below this share of its diagonal entry
+    is rounding noise (the pivot's own error is about n eps), so P_t+1|t is singular to working precision and the
+    smoother refuses it on both backends (its gain would be noise: seen with P_t+1|t = 1e300 [[1, 1], [1, 1]],
+    exactly singular in doubles though mathematically definite, where the backends returned different gains)."""
+    return 4.0 * n * 2.0**-52

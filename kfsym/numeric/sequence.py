@@ -49,7 +49,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kfsym.numeric._smoother_source import singular_pivot_floor
 from kfsym.numeric._validate import (
     FloatArray,
     broadcast_shapes,
@@ -59,6 +58,7 @@ from kfsym.numeric._validate import (
     real,
     rectangular,
     same_size,
+    singular_pivot_floor,
     unit_scaled,
 )
 from kfsym.numeric.multivariate import covariance_result
