@@ -15,16 +15,11 @@ import pytest
 from kfsym import cli, render
 from kfsym.cli import main
 from kfsym.derive import all_derivations, topics
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from tests.test_cli import run
 
 
 def test_list_shows_each_derivation_under_its_own_topic(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _run(capsys, "list")
+    status, out, _ = run(capsys, "list")
     assert status == 0
     by_name = {d.name: d for d in all_derivations()}
     titles = {f"{t.title}  [{t.key}]": t.key for t in topics()}
@@ -65,13 +60,13 @@ def test_prove_tallies_proved_steps_and_every_failure(
     outcomes = {"gaussian.mean": (True, 3), "gaussian.variance": (True, 4), "gaussian.pdf": (False, 0)}
     outcomes["gaussian.cdf"] = (False, 0)
     monkeypatch.setattr(cli, "_verify", _fake_verify(outcomes))
-    status, out, _ = _run(capsys, "prove", "--jobs", "1", *outcomes)
+    status, out, _ = run(capsys, "prove", "--jobs", "1", *outcomes)
     assert status == 1
     assert "2 of 4 derivations proved (7 steps checked), 2 failed" in out
     assert float(re.findall(r"failed, in ([0-9.]+) s", out)[-1]) < 60.0  # the elapsed time, not a clock reading
     assert "gaussian.pdf, step 1: does not hold" in out
     monkeypatch.setattr(cli, "_verify", _fake_verify({"gaussian.mean": (True, 3), "gaussian.variance": (True, 4)}))
-    status, out, _ = _run(capsys, "prove", "--jobs", "1", "gaussian.mean", "gaussian.variance")
+    status, out, _ = run(capsys, "prove", "--jobs", "1", "gaussian.mean", "gaussian.variance")
     assert status == 0
     assert "2 of 2 derivations proved (7 steps checked), 0 failed" in out
 
@@ -120,14 +115,14 @@ def test_render_check_looks_where_it_is_told(
     default.mkdir()
     chosen.mkdir()
     monkeypatch.setattr(render, "DEFAULT_OUT", default)
-    status, _, err = _run(capsys, "render", "--check")
+    status, _, err = run(capsys, "render", "--check")
     assert status == 1 and f"stale or missing in {default}:" in err
-    status, _, err = _run(capsys, "render", "--check", "--out", str(chosen))
+    status, _, err = run(capsys, "render", "--check", "--out", str(chosen))
     assert status == 1 and f"stale or missing in {chosen}:" in err
 
 
 def test_plot_and_bench_run_their_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _run(capsys, "plot", "--list")
+    status, out, _ = run(capsys, "plot", "--list")
     assert status == 0 and out.strip()
     assert main(["bench", "--quick", "--case", "no such case"]) == 2
 
@@ -137,7 +132,7 @@ def test_list_shows_each_derivations_generated_functions_and_nothing_for_the_oth
 ) -> None:
     from kfsym.derive.mathtext import to_unicode
 
-    status, out, _ = _run(capsys, "list")
+    status, out, _ = run(capsys, "list")
     assert status == 0
     lines = {match.group(1): line for line in out.splitlines() if (match := re.match(r"  (\S+)\s", line))}
     with_results = [d for d in all_derivations() if d.results]
@@ -152,7 +147,7 @@ def test_list_shows_each_derivations_generated_functions_and_nothing_for_the_oth
 def test_plot_list_gives_each_figure_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
     from kfsym import plot
 
-    status, out, _ = _run(capsys, "plot", "--list")
+    status, out, _ = run(capsys, "plot", "--list")
     assert status == 0
     lines = out.splitlines()
     assert len(lines) == len(plot.FIGURES)
@@ -187,5 +182,5 @@ def test_bench_hands_its_options_to_the_benchmark_it_names(
     assert main(["bench", "--dask-scale", "3", "--quick"]) == 5
     assert calls.pop() == ("dask", {"quick": True, "scale": 3, "json_path": None})
     assert calls == []
-    status, _, err = _run(capsys, "bench", "--dask", "--case", "filter")
+    status, _, err = run(capsys, "bench", "--dask", "--case", "filter")
     assert status == 2 and "--case does not apply to --dask" in err and calls == []
