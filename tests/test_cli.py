@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import sympy as sp
@@ -24,6 +25,27 @@ def test_list_groups_by_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert "The one-dimensional Gaussian  [gaussian]" in out
     assert "gaussian.product_stable" in out and "→ gaussian_product" in out
     assert "derivations in" in out.splitlines()[-1]
+
+
+def test_list_names_every_generated_function(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A derivation's line ends with the names of all the functions generated from it, comma-separated."""
+    import kfsym.derive
+    from kfsym.derive import all_derivations
+
+    real = next(d for d in all_derivations() if d.results)
+    pair = SimpleNamespace(
+        name="demo.pair",
+        topic=real.topic,
+        title=real.title,
+        results=(SimpleNamespace(name="first_fn"), SimpleNamespace(name="second_fn")),
+    )
+    monkeypatch.setattr(kfsym.derive, "all_derivations", lambda: [real, pair])
+    _, out, _ = run(capsys, "list")
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["demo.pair"].endswith("  → first_fn, second_fn")
+    assert lines[real.name].endswith(f"  → {real.results[0].name}")
 
 
 def test_show_text_and_latex(capsys: pytest.CaptureFixture[str]) -> None:
