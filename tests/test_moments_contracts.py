@@ -41,6 +41,8 @@ def test_an_overflowing_sum_of_opposite_signs_gives_the_exact_mean_silently() ->
     """E[X] of +-1.5e308 (pairwise partial sums +inf and -inf) is exactly 0, with no invalid-value report."""
     with _strict():
         assert expectation(np.array([1.5e308, -1.5e308] * 8)) == 0.0
+        # rescaling 1e-300 by 2^-1024 with the others underflows it: no report either
+        assert expectation([1.5e308, 1.5e308, 1e-300]) == 1e308
 
 
 def test_the_overflowing_mean_is_recomputed_per_row_along_an_axis() -> None:
@@ -88,6 +90,13 @@ def test_the_variance_beyond_the_largest_double_is_an_overflow_error_naming_it()
         variance([1e200, -1e200])
     with pytest.raises(OverflowError, match="the covariance exceeds"):
         covariance([[1.5e308, -1.5e308], [1.0, 3.0]])
+    # deviations +inf at two observations where the other variable's are +1 and -1: inf - inf in the plain
+    # product, which is no RuntimeWarning, only the OverflowError
+    spread = [1.7e308, 1.7e308, -1.7e308, -1.7e308, -1.7e308, -1.7e308]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError, match="the covariance exceeds"):
+            covariance([spread, [1.0, -1.0, 0.0, 0.0, 0.0, 0.0]])
 
 
 def test_the_covariance_whose_products_overflow_is_rescaled_silently() -> None:
@@ -111,6 +120,14 @@ def test_a_variable_varying_by_a_few_ulps_is_correlated_whatever_the_others() ->
     _rel(np.asarray(rho)[0], [1.0, -1 / np.sqrt(3), 1 / np.sqrt(3), -1 / np.sqrt(3)], rel=1e-12)
     rho = correlation([1.0, 1.0 + 1e-10, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0])
     assert float(np.asarray(rho)[0, 1]) == pytest.approx(-0.2581988897, abs=1e-6)
+
+
+def test_a_variable_is_refused_exactly_when_its_scatter_is_below_n_eps_squared_times_its_squares() -> None:
+    """[1, 1 + 2 ulp]: (N-1) var = 2^-103 <= N eps^2 sum x^2 = 2^-102 (scaled), refused; [1, 1 + 4 ulp] admitted."""
+    with pytest.raises(ValueError, match=r"variable 0 .* constant"):
+        correlation([1.0, 1.0 + 2 * 2.0**-52], [1.0, 2.0])
+    rho = np.asarray(correlation([1.0, 1.0 + 4 * 2.0**-52], [1.0, 2.0]))
+    assert float(rho[0, 1]) == pytest.approx(1.0, abs=1e-15)
 
 
 def test_an_all_zero_variable_is_refused_as_constant() -> None:
