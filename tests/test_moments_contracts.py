@@ -45,6 +45,23 @@ def test_an_overflowing_sum_of_opposite_signs_gives_the_exact_mean_silently() ->
         assert expectation([1.5e308, 1.5e308, 1e-300]) == 1e308
 
 
+def test_a_rescaled_mean_whose_big_terms_cancel_is_silent() -> None:
+    """+-max double cancel and leave 2^-40/5: the subnormal scaled mean underflows inside, with no report."""
+    with _strict():
+        mean = expectation([DBL_MAX, DBL_MAX, -DBL_MAX, -DBL_MAX, 2.0**-40])
+    assert mean == pytest.approx(2.0**-40 / 5, rel=2e-3, abs=1e-300)
+
+
+def test_a_weighted_mean_beyond_the_largest_double_reports_no_runtime_warning() -> None:
+    """p summing to 1 + 5e-10 over max doubles: E[X] exceeds the largest double; +inf or OverflowError, no warning."""
+    with _strict():
+        try:
+            mean = expectation([DBL_MAX, DBL_MAX], p=[0.5 + 5e-10, 0.5])
+        except OverflowError:
+            return
+    assert mean == float("inf")
+
+
 def test_the_overflowing_mean_is_recomputed_per_row_along_an_axis() -> None:
     """expectation(axis=1): a row whose sum overflows is rescaled by its own power of two, the others untouched."""
     x = np.array([[1.5e308, 1.5e308, -1e308], [1e-300, 2e-300, 4e-300], [1.0, 2.0, 4.0]])
