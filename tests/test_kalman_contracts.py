@@ -109,3 +109,19 @@ def test_a_batch_of_states_shares_one_scalar_measurement_model() -> None:
         want_mean, want_var = _exact(float(state), 2.0, 1.5, 3.0, 1.0)
         _assert_exact(float(result.mean[i, 0]), want_mean, f"mean {i}")
         _assert_exact(float(result.cov[i, 0, 0]), want_var, f"variance {i}")
+
+
+def test_two_batch_axes_update_each_element_on_its_own() -> None:
+    """P, x, z of batch shape (2, 3) with n = m = 2: each element is the single update of its own arguments."""
+    rng = np.random.default_rng(7)
+    factor = rng.normal(size=(2, 3, 2, 2))
+    cov = factor @ np.swapaxes(factor, -1, -2) + np.eye(2)
+    state, measurement = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 3, 2))
+    observation, noise = np.array([[1.0, 0.5], [0.0, 2.0]]), np.array([[0.5, 0.1], [0.1, 0.3]])
+    result = kf_update(state, cov, measurement, observation, noise)
+    assert result.mean.shape == (2, 3, 2)
+    assert result.cov.shape == (2, 3, 2, 2)
+    for i, j in itertools.product(range(2), range(3)):
+        single = kf_update(state[i, j], cov[i, j], measurement[i, j], observation, noise)
+        np.testing.assert_allclose(result.mean[i, j], single.mean, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(result.cov[i, j], single.cov, rtol=1e-13, atol=1e-13)
