@@ -68,6 +68,9 @@ def test_the_overflowing_mean_is_recomputed_per_row_along_an_axis() -> None:
     with _strict():
         _rel(expectation(x, axis=1), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3])
         _rel(expectation(x.T, axis=0), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3])
+        # a row whose own mean is subnormal is rescaled with the others and scaled back without a report
+        cancelling = expectation([[1.5e308, 1.5e308, -1e308], [1e-300, -1e-300, 1e-310]], axis=1)
+    assert float(cancelling[1]) == pytest.approx(1e-310 / 3, rel=0.0, abs=2 * 2.0**-1074)
 
 
 def test_the_weighted_mean_whose_sum_overflows_is_the_exact_weighted_mean_per_row() -> None:
