@@ -13,7 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from kfsym.numeric import kf_update
+from kfsym.numeric import kf_update, multiply
 from kfsym.numeric.kalman import _scalar_update
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -112,16 +112,45 @@ def test_a_batch_of_states_shares_one_scalar_measurement_model() -> None:
 
 
 def test_two_batch_axes_update_each_element_on_its_own() -> None:
-    """P, x, z of batch shape (2, 3) with n = m = 2: each element is the single update of its own arguments."""
+    """P, x, z, R of batch shape (2, 3) with n = m = 2: each element is the single update of its own arguments."""
     rng = np.random.default_rng(7)
     factor = rng.normal(size=(2, 3, 2, 2))
     cov = factor @ np.swapaxes(factor, -1, -2) + np.eye(2)
     state, measurement = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 3, 2))
-    observation, noise = np.array([[1.0, 0.5], [0.0, 2.0]]), np.array([[0.5, 0.1], [0.1, 0.3]])
+    observation = np.array([[1.0, 0.5], [0.0, 2.0]])
+    noise = np.broadcast_to(np.array([[0.5, 0.1], [0.1, 0.3]]), (2, 3, 2, 2)).copy()
     result = kf_update(state, cov, measurement, observation, noise)
     assert result.mean.shape == (2, 3, 2)
     assert result.cov.shape == (2, 3, 2, 2)
     for i, j in itertools.product(range(2), range(3)):
-        single = kf_update(state[i, j], cov[i, j], measurement[i, j], observation, noise)
+        single = kf_update(state[i, j], cov[i, j], measurement[i, j], observation, noise[i, j])
         np.testing.assert_allclose(result.mean[i, j], single.mean, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(result.cov[i, j], single.cov, rtol=1e-13, atol=1e-13)
+
+
+def test_a_large_batch_of_1d_updates_is_exactly_multiply() -> None:
+    """n = m = 1, H = 1 in a batch big enough for the compiled loop: every element is exactly numeric.multiply."""
+    rng = np.random.default_rng(11)
+    count = 1 << 15  # _jit.MIN_SIZE entries of P
+    x, z = rng.normal(size=count), rng.normal(size=count)
+    p, r = np.exp(rng.uniform(-20, 20, count)), np.exp(rng.uniform(-20, 20, count))
+    result = kf_update(x[:, None], p[:, None, None], z[:, None], np.ones((1, 1)), r[:, None, None])
+    for start in range(0, count, 4096):  # multiply in slices below its own compiled path's size
+        part = slice(start, start + 4096)
+        product = multiply(x[part], p[part], z[part], r[part])
+        np.testing.assert_array_equal(result.mean[part, 0], product.mean)
+        np.testing.assert_array_equal(result.cov[part, 0, 0], product.var)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0.0, 0.0], np.eye(2), [1.0], [[1.0, 0.0, 0.0]], [[1.0]]), "H columns has size 3 but x, P have size 2"),
+        (([0.0, 0.0], np.eye(2), [1.0, 2.0], np.ones((3, 2)), np.eye(2)), "H rows has size 3 but z, R have size 2"),
+        ((np.zeros((3, 2)), np.eye(2), np.zeros((3, 1)), np.ones((4, 1, 2)), [[1.0]]), "x with shape .* and H with"),
+    ],
+)
+def test_a_mismatched_observation_matrix_is_refused_naming_h(args: tuple[object, ...], message: str) -> None:
+    """H's columns must match x and P, its rows z and R, its batch shape the others': a ValueError naming H."""
+    with pytest.raises(ValueError, match=message):
+        kf_update(*args)  # type: ignore[arg-type]
