@@ -154,3 +154,32 @@ def test_a_mismatched_observation_matrix_is_refused_naming_h(args: tuple[object,
     """H's columns must match x and P, its rows z and R, its batch shape the others': a ValueError naming H."""
     with pytest.raises(ValueError, match=message):
         kf_update(*args)  # type: ignore[arg-type]
+
+
+def test_shared_arguments_broadcast_over_a_batch_as_large_as_the_compiled_loop_s() -> None:
+    """x, z unbatched, or H, R with a length-1 batch axis, over 8192 covariances: each element is its own update."""
+    rng = np.random.default_rng(5)
+    count = (1 << 15) // 4  # _jit.MIN_SIZE entries of P
+    factor = rng.normal(size=(count, 2, 2))
+    cov = factor @ np.swapaxes(factor, -1, -2) + np.eye(2)
+    state, measurement = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    observation, noise = np.array([[1.0, 0.5], [0.0, 2.0]]), np.array([[0.5, 0.1], [0.1, 0.3]])
+    states, measurements = np.tile(state, (count, 1)), np.tile(measurement, (count, 1))
+    for args in (
+        (state, cov, measurement, observation, noise),
+        (states, cov, measurement, observation, noise),
+        (states, cov, measurements, observation[None], noise),
+        (states, cov, measurements, observation, noise[None]),
+    ):
+        result = kf_update(*args)
+        assert result.mean.shape == (count, 2)
+        for i in (0, 1, count - 1):
+            single = kf_update(state, cov[i], measurement, observation, noise)
+            np.testing.assert_allclose(result.mean[i], single.mean, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(result.cov[i], single.cov, rtol=1e-12, atol=1e-12)
+
+
+def test_a_zero_dimensional_state_is_refused_naming_x() -> None:
+    """x must be a vector: a 0-d float64 array is a ValueError naming x (all arguments float64 arrays)."""
+    with pytest.raises(ValueError, match="x"):
+        kf_update(np.array(0.0), np.eye(2), np.zeros(2), np.eye(2), np.eye(2))
