@@ -247,9 +247,10 @@ def _scalar_update(
         return None
     h, variance = np.where(eligible, h, 1.0), np.where(eligible, variance, 1.0)
     noise_variance = np.where(eligible, noise_variance, 1.0)
-    variance_exponent, noise_exponent = np.frexp(variance)[1], np.frexp(noise_variance)[1]
+    variance_exponent = np.frexp(variance)[1]
+    (noise_mantissa, noise_exponent), (h_mantissa, h_exponent) = np.frexp(noise_variance), np.frexp(h)
     # R/H^2 < 2^(e_R - 2 e_H + 2): the exponent bound of the second variance once divided by H^2
-    ratio_exponent = noise_exponent - 2 * np.frexp(h)[1] + 2
+    ratio_exponent = noise_exponent - 2 * h_exponent + 2
     smallest = np.minimum(variance_exponent, ratio_exponent)
     # 2^shift times P, R and R/H^2 stays below 2^1020 (R/H^2 beyond the largest double: a negative shift)
     headroom = np.minimum(np.minimum(1020 - variance_exponent, 1020 - noise_exponent), 1020 - ratio_exponent)
@@ -257,7 +258,11 @@ def _scalar_update(
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         scaled_z = measurement[..., 0] / h
         scaled_variance = np.ldexp(variance, shift)
-        scaled_noise = np.maximum(np.ldexp(noise_variance, shift) / h / h, 5e-324)
+        # 2^shift R/H^2 from the mantissas and exponents apart: 2^shift R alone underflows for a subnormal R and
+        # shift < 0 (bits of R, or all of it, lost), R/H^2 alone may overflow; where neither does, the same bits
+        scaled_noise = np.maximum(
+            np.ldexp(noise_mantissa / h_mantissa / h_mantissa, noise_exponent - 2 * h_exponent + shift), 5e-324
+        )
         new_mean, new_var = gaussian.product_moments(mean[..., 0], scaled_variance, scaled_z, scaled_noise)
         new_var = np.ldexp(new_var, -shift)
     normal = 2.0**-1022

@@ -75,7 +75,10 @@ def _mean(values: FloatArray, weights: FloatArray | None, axis: int | None) -> A
     exponents = _exponents(values, axis)
     with np.errstate(under="ignore"):
         scaled = np.ldexp(values, -exponents)
-    inner = scaled.mean(axis=axis, keepdims=True) if weights is None else (weights * scaled).sum(axis, keepdims=True)
+        # the big terms may cancel, leaving subnormal ones whose mean underflows: no news for the caller
+        inner = (
+            scaled.mean(axis=axis, keepdims=True) if weights is None else (weights * scaled).sum(axis, keepdims=True)
+        )
     with np.errstate(over="ignore", under="ignore"):
         return np.ldexp(inner, exponents)
 
