@@ -91,6 +91,13 @@ def test_integration_by_parts_over_an_infinite_range_and_with_a_constant() -> No
         (sp.Integral(x, (x, 0, 1)), sp.Integer(0), ((x, x), (x, x)), "the pair (u, v)"),
         (sp.Integral(sp.I * x, (x, 0, 1)), sp.Integer(0), ((sp.I * x, x),), "provably real"),
         (sp.Integral(x * sp.sign(x), (x, -1, 1)), sp.Integer(0), ((x, sp.Abs(x)),), "continuously differentiable"),
+        # u = |x| has a kink at 0 (u' = sign(x) jumps): refused although the weak-derivative identity holds
+        (
+            sp.Integral(sp.Abs(x), (x, -1, 1)),
+            2 - sp.Integral(x * sp.sign(x), (x, -1, 1)),
+            ((sp.Abs(x), x),),
+            "continuously differentiable",
+        ),
         (sp.Integral(x * sp.exp(-x), (x, 0, 1)), sp.Integer(0), ((x**2, -sp.exp(-x)),), "integrand is not"),
         (
             sp.Integral(x * sp.exp(x), (x, 0, sp.oo)),
@@ -112,6 +119,15 @@ def test_integration_by_parts_refuses_what_its_rule_does_not_cover(
 ) -> None:
     residual = by_parts(left, right, pair)
     assert residual != 0 and reason in str(residual)
+
+
+def test_integration_by_parts_with_a_parameter_differentiates_in_the_integration_variable() -> None:
+    """u, v with a parameter t: u' and v' are taken in x (no error, not in t); the identity proved, a neighbour not."""
+    t = sp.Symbol("t", positive=True)
+    left = sp.Integral(t * x * sp.exp(t * x), (x, 0, 1))
+    pair = ((t * x, sp.exp(t * x) / t),)
+    assert by_parts(left, sp.exp(t) - sp.Integral(sp.exp(t * x), (x, 0, 1)), pair) == 0
+    assert by_parts(left, sp.exp(t) - 2 * sp.Integral(sp.exp(t * x), (x, 0, 1)), pair) != 0
 
 
 def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> None:
