@@ -65,6 +65,20 @@ def test_off_the_main_thread_a_late_worker_is_stopped() -> None:
     assert runaway_checks(LATE) == 0  # the worker was told to stop, and stopped
 
 
+def test_a_check_off_the_main_thread_runs_in_a_daemon_worker_and_its_own_error_is_passed_on() -> None:
+    """The worker is a daemon named kfsym-check (a runaway never holds up exit); the very error it raised comes back."""
+    worker = _in_worker(threading.current_thread, 1.0)
+    assert worker is not threading.current_thread() and worker.daemon and worker.name == "kfsym-check"
+    error = ValueError("inner")
+
+    def fail() -> None:
+        raise error
+
+    with pytest.raises(ValueError, match="inner") as raised:
+        _in_worker(fail, 1.0)
+    assert raised.value is error
+
+
 def test_a_stopped_worker_passes_the_stop_on_to_the_check_it_waits_on() -> None:
     """An outer limit that expires while its worker waits on a nested check stops the nested check's worker too."""
     how: list[str] = []
