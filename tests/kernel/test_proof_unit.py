@@ -7,12 +7,21 @@ exact SymPy objects are refused with a TypeError naming the argument.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sympy as sp
 
 from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
 from kfsym.derive.kernel.errors import ProofError
-from kfsym.derive.kernel.proof import _normalised_weights, _sampleable, prove_equal, prove_nonnegative
+from kfsym.derive.kernel.proof import (
+    Step,
+    _normalised_weights,
+    _sampleable,
+    prove_equal,
+    prove_nonnegative,
+    verify_chain,
+)
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)
@@ -161,3 +170,42 @@ def test_integration_by_parts_refuses_a_boundary_term_that_is_not_a_number() -> 
     assert "not finite" in str(down)  # [u v] = -oo
     swinging = by_parts(sp.Integral(sp.cos(x), (x, 0, oo)), sp.Integer(0), ((sp.Integer(1), sp.sin(x)),))
     assert "not finite" in str(swinging)  # sin has no limit at oo
+
+
+def test_a_chains_report_names_each_steps_method_and_times_within_the_call() -> None:
+    """The report lists each step's method (restatement for a marked one), step times inside a total inside the call."""
+    a = sp.Symbol("a", real=True)
+    steps = (
+        Step((x + a) * (x + a), "the square written as a product", restatement=True),
+        Step(x**2 + 2 * a * x + a**2, "binomial", method="expand"),
+    )
+    before = time.perf_counter()
+    report = verify_chain("chain", (x + a) ** 2, x**2 + 2 * a * x + a**2, steps)
+    elapsed = time.perf_counter() - before
+    assert report.methods == ("restatement", "expand")
+    assert len(report.step_seconds) == 2 and all(0 <= t <= report.seconds for t in report.step_seconds)
+    assert report.seconds <= elapsed
+
+
+def test_a_chain_names_the_argument_it_refuses() -> None:
+    """A float in the claim's lhs or rhs or in a stated fact is a TypeError naming which of them."""
+    with pytest.raises(TypeError, match=r"^claim lhs: "):
+        verify_chain("chain", sp.Float(0.5), x, ())
+    with pytest.raises(TypeError, match=r"^claim rhs: "):
+        verify_chain("chain", x, 0.5, ())
+    with pytest.raises(TypeError, match=r"^given: "):
+        verify_chain("chain", x, x, (), given=((p, 0.5),))
+
+
+def test_a_definition_must_show_each_assumption_of_its_symbol() -> None:
+    """A definition is refused (ProofError, not a crash) when its value does not show an assumption, True or False."""
+    q = sp.Symbol("q", positive=False)
+    with pytest.raises(ProofError, match="definition of q is not provably not positive"):
+        verify_chain("chain", q, q, (), where=((q, sp.Integer(1)),))
+    with pytest.raises(ProofError, match="definition of p is not provably"):
+        verify_chain("chain", p, p, (), where=((p, sp.Matrix([[1]])),))  # a mutable Matrix has no is_positive
+    # sum of sqrt(k), k = 2..299, is 3454.8...: SymPy shows it positive, but not within a 1 ms time limit
+    slow = sp.Add(*[sp.sqrt(k) for k in range(2, 300)]) - 3454
+    with pytest.raises(ProofError, match="definition of p is not provably"):
+        verify_chain("chain", p, p, (), where=((p, slow),), timeout=1e-3)
+    verify_chain("chain", p, p, (), where=((p, slow),))  # within the default limit it is shown
