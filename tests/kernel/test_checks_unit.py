@@ -227,3 +227,30 @@ def test_log_ratio_splits_the_logarithms_of_both_sides_alike() -> None:
     nz = sp.Symbol("nz", real=True, nonzero=True)
     assert _log_ratio(nz**2 * sp.exp(y**2 + 2 * y), nz**2 * sp.exp(2 * y) * sp.exp(y**2)) == 0
     assert _log_ratio(nz**2 * sp.exp(2 * y) * sp.exp(y**2), nz**2 * sp.exp(y**2 + 2 * y)) == 0
+
+
+def test_a_change_of_variables_names_the_argument_it_refuses() -> None:
+    """A float in either side or in the map is a TypeError naming which of the three it is."""
+    left = sp.Integral(sp.exp(-(x**2)), (x, -oo, oo))
+    with pytest.raises(TypeError, match=r"^change_of_variables lhs: "):
+        change_of_variables(0.5, left, ((x, z),))
+    with pytest.raises(TypeError, match=r"^change_of_variables rhs: "):
+        change_of_variables(left, 0.5, ((x, z),))
+    with pytest.raises(TypeError, match=r"^map: "):
+        change_of_variables(left, left, ((x, 0.5 * z),))
+
+
+def test_a_change_of_several_variables_needs_one_new_variable_for_each_old_one() -> None:
+    """Two old variables for one new, or one new variable bound twice, is refused: the map cannot be one-to-one."""
+    left = sp.Integral(sp.exp(-(x**2) - y**2), (x, -oo, oo), (y, -oo, oo))
+    one = sp.Integral(sp.exp(-(z**2)), (z, -oo, oo))
+    assert "each of" in str(change_of_variables(left, one, ((x, z), (y, z))))
+    twice = sp.Integral(sp.exp(-2 * z**2), (z, -oo, oo), (z, -oo, oo))
+    assert "each of" in str(change_of_variables(left, twice, ((x, z), (y, z))))
+
+
+def test_a_change_of_several_variables_must_be_real() -> None:
+    """x = z + i w is refused as a complex map, although its Jacobian determinant (1) is real and non-zero."""
+    left = sp.Integral(sp.exp(-(x**2) - y**2), (x, -oo, oo), (y, -oo, oo))
+    right = sp.Integral(sp.exp(-((z + sp.I * w) ** 2) - w**2), (z, -oo, oo), (w, -oo, oo))
+    assert "map is not provably real" in str(change_of_variables(left, right, ((x, z + sp.I * w), (y, w))))

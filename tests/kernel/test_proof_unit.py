@@ -139,6 +139,14 @@ def test_integration_by_parts_with_a_parameter_differentiates_in_the_integration
     assert by_parts(left, sp.exp(t) - 2 * sp.Integral(sp.exp(t * x), (x, 0, 1)), pair) != 0
 
 
+def test_integration_by_parts_takes_u_v_at_each_end_from_inside_the_range() -> None:
+    """[x frac(x)] on (0, 1) is 1 - 0: at x = 1 the limit from below (1), not the value from above (0)."""
+    v = sp.frac(x)
+    left = sp.Integral(x * sp.Derivative(v, x), (x, 0, 1))
+    assert by_parts(left, 1 - sp.Integral(v, (x, 0, 1)), ((x, v),)) == 0
+    assert by_parts(left, -sp.Integral(v, (x, 0, 1)), ((x, v),)) != 0
+
+
 def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> None:
     i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
     P = sp.IndexedBase("P")
@@ -195,6 +203,8 @@ def test_a_chain_names_the_argument_it_refuses() -> None:
         verify_chain("chain", x, 0.5, ())
     with pytest.raises(TypeError, match=r"^given: "):
         verify_chain("chain", x, x, (), given=((p, 0.5),))
+    with pytest.raises(TypeError, match=r"^where: "):
+        verify_chain("chain", x, x, (), where=((p, 0.5),))
 
 
 def test_a_definition_must_show_each_assumption_of_its_symbol() -> None:
