@@ -76,6 +76,9 @@ def test_integrand_compares_integrands_over_the_same_limits() -> None:
     assert "constant times one definite integral" in why(left, sp.Integer(2), "integrand")
     # a constant that depends on the integration variable cannot move under the integral
     assert "constant times one definite integral" in why(x * sp.Integral(x, (x, 0, 1)), sp.Integer(1), "integrand")
+    # nor one that holds another integral (its bound variable would be captured under the integral sign)
+    nested = sp.Integral(x, (x, 0, 1)) * (1 + sp.Integral(x, (x, 0, 1)))
+    assert "constant times one definite integral" in why(nested, sp.Integral(x, (x, 0, 1)), "integrand")
 
 
 def test_substitutions_are_applied_before_the_check() -> None:
