@@ -7,9 +7,10 @@ accepts a replacement only by one of its listed rules under a condition that imp
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 
-from kfsym.derive.kernel.cases import covers, implied, size_symbols_only_in_shapes
+from kfsym.derive.kernel.cases import Case, covers, implied, size_symbols_only_in_shapes
 
 x, a, b = sp.symbols("x a b", real=True)
 p = sp.Symbol("p", positive=True)
@@ -80,6 +81,7 @@ def test_min_max_and_abs_are_replaced_only_under_a_condition_that_implies_it() -
     assert implied(sp.Min(a, b), b, sp.Eq(a, b)) and implied(sp.Max(a, b), b, sp.Eq(a, b))
     assert implied(sp.Max(a, b), a, sp.And(a > b, x > 0))  # one part of a conjunction suffices
     assert implied(sp.Max(a, b), a, sp.And(x > 0, a > b))  # wherever it stands
+    assert implied(sp.Max(a, b), a, sp.And(a > 0, a > b))  # after a part on another difference (a > 0 first)
     assert not implied(sp.Min(a, b), a, x > 0)
     assert not implied(sp.Min(a, b), x, a <= b)  # not one of the arguments
     assert not implied(a + b, b, a <= b)  # only Min and Max pick an argument
@@ -105,3 +107,14 @@ def test_size_symbols_used_only_as_dimensions() -> None:
     assert size_symbols_only_in_shapes([n], sp.Matrix([[x, 1]]))
     assert not size_symbols_only_in_shapes([n], sp.Matrix([[x, n]]))
     assert size_symbols_only_in_shapes([], n)
+
+
+def test_a_case_names_the_argument_it_refuses() -> None:
+    """A float or a string in a case's condition or substitution is a TypeError naming which of the two it is."""
+    with pytest.raises(TypeError, match=r"^case condition: "):
+        Case("x > 0", {x: 1})
+    with pytest.raises(TypeError, match=r"^case substitution: "):
+        Case(x > 0, {sp.Abs(x): 0.5})
+    with pytest.raises(TypeError, match=r"^case condition must be a relation"):
+        Case(x + 1, {})
+    assert Case(None, {x: 1}).mapping == {x: 1}

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 import sympy as sp
 
-from kfsym.derive.kernel.checks import _parametrise, bound_symbols, change_of_variables, is_zero, rebuild, residual
+from kfsym.derive.kernel.checks import (
+    _log_ratio,
+    _parametrise,
+    bound_symbols,
+    change_of_variables,
+    is_zero,
+    rebuild,
+    residual,
+)
 
 x, y, z, w = sp.symbols("x y z w", real=True)
 s = sp.Symbol("s", positive=True)
@@ -68,6 +76,9 @@ def test_integrand_compares_integrands_over_the_same_limits() -> None:
     assert "constant times one definite integral" in why(left, sp.Integer(2), "integrand")
     # a constant that depends on the integration variable cannot move under the integral
     assert "constant times one definite integral" in why(x * sp.Integral(x, (x, 0, 1)), sp.Integer(1), "integrand")
+    # nor one that holds another integral (its bound variable would be captured under the integral sign)
+    nested = sp.Integral(x, (x, 0, 1)) * (1 + sp.Integral(x, (x, 0, 1)))
+    assert "constant times one definite integral" in why(nested, sp.Integral(x, (x, 0, 1)), "integrand")
 
 
 def test_substitutions_are_applied_before_the_check() -> None:
@@ -185,3 +196,64 @@ def test_a_parametrisation_runs_over_exactly_the_open_range(low: Any, high: Any)
 @pytest.mark.parametrize(("low", "high"), [(c, oo), (-oo, c), (1, 0), (x, y), (x, x)])
 def test_a_range_that_is_not_provably_an_interval_has_no_parametrisation(low: Any, high: Any) -> None:
     assert _parametrise(z, sp.sympify(low), sp.sympify(high)) is None
+
+
+def test_a_change_of_variables_needs_a_continuously_differentiable_map() -> None:
+    """x = z + |z|/2 is continuous and increasing, but its derivative jumps at 0: the map is refused for that."""
+    left = sp.Integral(sp.exp(-(x**2)), (x, -oo, oo))
+    right = sp.Integral(sp.exp(-(z**2)), (z, -oo, oo))
+    reason = str(change_of_variables(left, right, ((x, z + sp.Abs(z) / 2),)))
+    assert "continuously differentiable" in reason
+
+
+def test_a_change_of_variables_compares_limits_by_value() -> None:
+    """The stated limit sqrt(2) - 1 is the image 1/(1 + sqrt(2)) of the new range: equal values, different forms."""
+    r = sp.sqrt(2)
+    left = sp.Integral(sp.Integer(1), (x, 0, r - 1))
+    assert change_of_variables(left, sp.Integral(1 / (1 + r), (z, 0, 1)), ((x, z / (1 + r)),)) == 0
+    assert change_of_variables(left, sp.Integral(1 / (1 + r), (z, 0, 2)), ((x, z / (1 + r)),)) != 0
+
+
+def test_a_change_of_variables_proves_integrands_equal_by_simplify_and_never_up_to_a_factor() -> None:
+    """sin^2 = 1 - cos^2 needs simplify after cancel; exp(x + 1) is e times exp(z), not equal to it."""
+    assert (
+        change_of_variables(
+            sp.Integral(sp.sin(x) ** 2, (x, 0, 1)), sp.Integral(1 - sp.cos(z) ** 2, (z, 0, 1)), ((x, z),)
+        )
+        == 0
+    )
+    assert change_of_variables(sp.Integral(sp.exp(x + 1), (x, 0, 1)), sp.Integral(sp.exp(z), (z, 0, 1)), ((x, z),)) != 0
+
+
+def test_log_ratio_splits_the_logarithms_of_both_sides_alike() -> None:
+    """x^2 exp(y^2 + 2y) = x^2 exp(2y) exp(y^2) for real x != 0: log(x^2) is split the same way on both sides."""
+    nz = sp.Symbol("nz", real=True, nonzero=True)
+    assert _log_ratio(nz**2 * sp.exp(y**2 + 2 * y), nz**2 * sp.exp(2 * y) * sp.exp(y**2)) == 0
+    assert _log_ratio(nz**2 * sp.exp(2 * y) * sp.exp(y**2), nz**2 * sp.exp(y**2 + 2 * y)) == 0
+
+
+def test_a_change_of_variables_names_the_argument_it_refuses() -> None:
+    """A float in either side or in the map is a TypeError naming which of the three it is."""
+    left = sp.Integral(sp.exp(-(x**2)), (x, -oo, oo))
+    with pytest.raises(TypeError, match=r"^change_of_variables lhs: "):
+        change_of_variables(0.5, left, ((x, z),))
+    with pytest.raises(TypeError, match=r"^change_of_variables rhs: "):
+        change_of_variables(left, 0.5, ((x, z),))
+    with pytest.raises(TypeError, match=r"^map: "):
+        change_of_variables(left, left, ((x, 0.5 * z),))
+
+
+def test_a_change_of_several_variables_needs_one_new_variable_for_each_old_one() -> None:
+    """Two old variables for one new, or one new variable bound twice, is refused: the map cannot be one-to-one."""
+    left = sp.Integral(sp.exp(-(x**2) - y**2), (x, -oo, oo), (y, -oo, oo))
+    one = sp.Integral(sp.exp(-(z**2)), (z, -oo, oo))
+    assert "each of" in str(change_of_variables(left, one, ((x, z), (y, z))))
+    twice = sp.Integral(sp.exp(-2 * z**2), (z, -oo, oo), (z, -oo, oo))
+    assert "each of" in str(change_of_variables(left, twice, ((x, z), (y, z))))
+
+
+def test_a_change_of_several_variables_must_be_real() -> None:
+    """x = z + i w is refused as a complex map, although its Jacobian determinant (1) is real and non-zero."""
+    left = sp.Integral(sp.exp(-(x**2) - y**2), (x, -oo, oo), (y, -oo, oo))
+    right = sp.Integral(sp.exp(-((z + sp.I * w) ** 2) - w**2), (z, -oo, oo), (w, -oo, oo))
+    assert "map is not provably real" in str(change_of_variables(left, right, ((x, z + sp.I * w), (y, w))))

@@ -90,3 +90,17 @@ def test_every_gaussian_integral_of_an_expression_is_replaced() -> None:
     expr = 2 * sp.Integral(sp.exp(-(x**2)), (x, -oo, oo)) + sp.Integral(sp.exp(x**2), (x, -oo, oo))
     assert evaluate_gaussian_integrals(expr) == 2 * sp.sqrt(sp.pi) + sp.Integral(sp.exp(x**2), (x, -oo, oo))
     assert gaussian_integral(sp.exp(-(x**2))) is None  # not an integral at all
+
+
+def test_a_constant_factor_is_not_split_where_that_would_change_its_value() -> None:
+    """sqrt(t*u) stays one factor: split into sqrt(t)*sqrt(u) it would change sign when t and u are both negative."""
+    t, u = sp.symbols("t u", real=True)
+    value = _closed(sp.sqrt(t * u) * sp.exp(-(x**2)), (x, -oo, oo))
+    assert value.subs({t: -1, u: -1}) == sp.sqrt(sp.pi)
+    assert value.subs({t: -2, u: -8}) == 4 * sp.sqrt(sp.pi)
+
+
+def test_a_sum_with_a_non_gaussian_term_is_left_alone() -> None:
+    """The integral of 1 + exp(-x^2) diverges: the rule takes no additive term for a factor, it gives no value."""
+    assert gaussian_integral(sp.Integral(1 + sp.exp(-(x**2)), (x, -oo, oo))) is None
+    assert gaussian_integral(sp.Integral(b + sp.exp(-(x**2)), (x, -oo, oo))) is None

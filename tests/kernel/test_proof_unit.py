@@ -7,12 +7,21 @@ exact SymPy objects are refused with a TypeError naming the argument.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sympy as sp
 
 from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
 from kfsym.derive.kernel.errors import ProofError
-from kfsym.derive.kernel.proof import _normalised_weights, _sampleable, prove_equal, prove_nonnegative
+from kfsym.derive.kernel.proof import (
+    Step,
+    _normalised_weights,
+    _sampleable,
+    prove_equal,
+    prove_nonnegative,
+    verify_chain,
+)
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)
@@ -91,6 +100,13 @@ def test_integration_by_parts_over_an_infinite_range_and_with_a_constant() -> No
         (sp.Integral(x, (x, 0, 1)), sp.Integer(0), ((x, x), (x, x)), "the pair (u, v)"),
         (sp.Integral(sp.I * x, (x, 0, 1)), sp.Integer(0), ((sp.I * x, x),), "provably real"),
         (sp.Integral(x * sp.sign(x), (x, -1, 1)), sp.Integer(0), ((x, sp.Abs(x)),), "continuously differentiable"),
+        # u = |x| has a kink at 0 (u' = sign(x) jumps): refused although the weak-derivative identity holds
+        (
+            sp.Integral(sp.Abs(x), (x, -1, 1)),
+            2 - sp.Integral(x * sp.sign(x), (x, -1, 1)),
+            ((sp.Abs(x), x),),
+            "continuously differentiable",
+        ),
         (sp.Integral(x * sp.exp(-x), (x, 0, 1)), sp.Integer(0), ((x**2, -sp.exp(-x)),), "integrand is not"),
         (
             sp.Integral(x * sp.exp(x), (x, 0, sp.oo)),
@@ -112,6 +128,23 @@ def test_integration_by_parts_refuses_what_its_rule_does_not_cover(
 ) -> None:
     residual = by_parts(left, right, pair)
     assert residual != 0 and reason in str(residual)
+
+
+def test_integration_by_parts_with_a_parameter_differentiates_in_the_integration_variable() -> None:
+    """u, v with a parameter t: u' and v' are taken in x (no error, not in t); the identity proved, a neighbour not."""
+    t = sp.Symbol("t", positive=True)
+    left = sp.Integral(t * x * sp.exp(t * x), (x, 0, 1))
+    pair = ((t * x, sp.exp(t * x) / t),)
+    assert by_parts(left, sp.exp(t) - sp.Integral(sp.exp(t * x), (x, 0, 1)), pair) == 0
+    assert by_parts(left, sp.exp(t) - 2 * sp.Integral(sp.exp(t * x), (x, 0, 1)), pair) != 0
+
+
+def test_integration_by_parts_takes_u_v_at_each_end_from_inside_the_range() -> None:
+    """[x frac(x)] on (0, 1) is 1 - 0: at x = 1 the limit from below (1), not the value from above (0)."""
+    v = sp.frac(x)
+    left = sp.Integral(x * sp.Derivative(v, x), (x, 0, 1))
+    assert by_parts(left, 1 - sp.Integral(v, (x, 0, 1)), ((x, v),)) == 0
+    assert by_parts(left, -sp.Integral(v, (x, 0, 1)), ((x, v),)) != 0
 
 
 def test_a_fact_that_weights_sum_to_one_is_recognised_only_in_its_own_form() -> None:
@@ -145,3 +178,44 @@ def test_integration_by_parts_refuses_a_boundary_term_that_is_not_a_number() -> 
     assert "not finite" in str(down)  # [u v] = -oo
     swinging = by_parts(sp.Integral(sp.cos(x), (x, 0, oo)), sp.Integer(0), ((sp.Integer(1), sp.sin(x)),))
     assert "not finite" in str(swinging)  # sin has no limit at oo
+
+
+def test_a_chains_report_names_each_steps_method_and_times_within_the_call() -> None:
+    """The report lists each step's method (restatement for a marked one), step times inside a total inside the call."""
+    a = sp.Symbol("a", real=True)
+    steps = (
+        Step((x + a) * (x + a), "the square written as a product", restatement=True),
+        Step(x**2 + 2 * a * x + a**2, "binomial", method="expand"),
+    )
+    before = time.perf_counter()
+    report = verify_chain("chain", (x + a) ** 2, x**2 + 2 * a * x + a**2, steps)
+    elapsed = time.perf_counter() - before
+    assert report.methods == ("restatement", "expand")
+    assert len(report.step_seconds) == 2 and all(0 <= t <= report.seconds for t in report.step_seconds)
+    assert report.seconds <= elapsed
+
+
+def test_a_chain_names_the_argument_it_refuses() -> None:
+    """A float in the claim's lhs or rhs or in a stated fact is a TypeError naming which of them."""
+    with pytest.raises(TypeError, match=r"^claim lhs: "):
+        verify_chain("chain", sp.Float(0.5), x, ())
+    with pytest.raises(TypeError, match=r"^claim rhs: "):
+        verify_chain("chain", x, 0.5, ())
+    with pytest.raises(TypeError, match=r"^given: "):
+        verify_chain("chain", x, x, (), given=((p, 0.5),))
+    with pytest.raises(TypeError, match=r"^where: "):
+        verify_chain("chain", x, x, (), where=((p, 0.5),))
+
+
+def test_a_definition_must_show_each_assumption_of_its_symbol() -> None:
+    """A definition is refused (ProofError, not a crash) when its value does not show an assumption, True or False."""
+    q = sp.Symbol("q", positive=False)
+    with pytest.raises(ProofError, match="definition of q is not provably not positive"):
+        verify_chain("chain", q, q, (), where=((q, sp.Integer(1)),))
+    with pytest.raises(ProofError, match="definition of p is not provably"):
+        verify_chain("chain", p, p, (), where=((p, sp.Matrix([[1]])),))  # a mutable Matrix has no is_positive
+    # the sum of sqrt(k), k = 2..149, is 1217.4...: SymPy shows it exceeds 1217 (in ~25 ms), not within 1 ms
+    slow = sp.Add(*[sp.sqrt(k) for k in range(2, 150)]) - 1217
+    with pytest.raises(ProofError, match="definition of p is not provably"):
+        verify_chain("chain", p, p, (), where=((p, slow),), timeout=1e-3)
+    verify_chain("chain", p, p, (), where=((p, slow),))  # within the default limit it is shown
