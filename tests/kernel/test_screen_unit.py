@@ -16,7 +16,7 @@ import pytest
 import sympy as sp
 
 from kfsym.derive.kernel.operators import Expectation
-from kfsym.derive.kernel.screen import _outside, foreign_nodes, screen
+from kfsym.derive.kernel.screen import _index_assumptions_hold, _outside, foreign_nodes, screen
 
 x, y = sp.symbols("x y", real=True)
 a = sp.Symbol("a", real=True)
@@ -196,6 +196,8 @@ def test_an_index_bound_twice_or_rebound_dangerously_is_refused() -> None:
     assert "bound again" in refused(in_a_product)
     product_inside = sp.Sum(m * sp.Product(f(m), (m, 1, 2)), (m, 1, 3))
     assert "bound again" in refused(product_inside)
+    rebound_in_a_lower_limit = sp.Sum(m * sp.Sum(sp.Sum(f(i), (i, m, 3)), (m, 1, 2)), (m, 1, 3))
+    assert "used in a range" in refused(rebound_in_a_lower_limit)
 
 
 def test_an_index_rebound_harmlessly_is_admitted() -> None:
@@ -367,3 +369,50 @@ def test_a_range_infinite_at_either_end_is_infinite() -> None:
     assert "infinite" in refused(sp.Sum(1 / q**2, (q, -sp.oo, -1)), method="sums")
     k = sp.Symbol("k", integer=True, positive=True)
     assert "infinite" in refused(sp.Sum(1 / k**2, (k, 1, sp.oo)), method="sums")
+
+
+def test_an_integer_index_over_a_range_of_non_integers_is_refused() -> None:
+    """An integer index may not run over -1/2, 1/2: SymPy has already used floor(k) = k (the sum is -1, not 0)."""
+    k = sp.Symbol("k", integer=True)
+    half = sp.Rational(1, 2)
+    assert "assumptions integer" in refused(sp.Sum(sp.floor(k), (k, -half, half)), method="expand")
+    assert "assumptions integer" in refused(sp.Sum(f(k), (k, half, sp.oo)), method="algebra")
+    assert "assumptions integer" in refused(sp.Sum(f(k), (k, -sp.oo, half)), method="algebra")
+    nonzero = sp.Symbol("k", integer=True, nonzero=True)
+    refused(sp.Sum(f(nonzero), (nonzero, -half, 3 * half)), method="algebra")
+    admitted(sp.Sum(sp.floor(k), (k, -1, 1)), method="expand")
+    admitted(sp.Sum(f(nonzero), (nonzero, 1, nn)), method="algebra")
+
+
+@pytest.mark.parametrize(
+    ("assumptions", "low", "high", "holds"),
+    [
+        ({"integer": True}, -sp.oo, -3, True),
+        ({"integer": True}, -sp.oo, -sp.Rational(1, 2), False),
+        ({"positive": False}, -sp.oo, sp.Rational(1, 2), False),  # 1/2 is positive (and not prime)
+        ({"positive": False}, -sp.oo, -sp.Rational(1, 2), True),
+        ({"negative": False}, -sp.oo, -3, False),
+        ({"negative": False}, 0, 3, True),
+        ({"zero": False}, -sp.oo, 0, False),
+        ({"zero": False}, 1, 3, True),
+        ({"even": False}, -sp.oo, -3, False),
+        ({"odd": False}, -sp.oo, -3, False),
+        ({"odd": False, "even": False}, sp.Rational(1, 2), 3, True),  # 1/2, 3/2, 5/2 are neither
+    ],
+)
+def test_each_index_assumption_is_checked_on_its_own(
+    assumptions: dict[str, bool], low: Any, high: Any, holds: bool
+) -> None:
+    """A declared assumption (with nothing implied that could fail in its place) is checked on low..high."""
+    k = sp.Symbol("k", **assumptions)
+    assert _index_assumptions_hold(k, sp.sympify(low), sp.sympify(high)) is holds
+
+
+def test_an_infinity_anywhere_in_either_bound_makes_the_range_infinite() -> None:
+    """F(oo), F(zoo) or G(-oo) in a bound make the sum infinite, outside the linear methods, like oo itself."""
+    low = sp.Function("F", integer=True, negative=True)
+    high = sp.Function("G", integer=True, positive=True)
+    for bounds in ((low(sp.oo), 0), (low(sp.zoo), 0), (1, high(-sp.oo)), (1, high(sp.zoo)), (1, high(sp.oo))):
+        assert "the infinite sum" in refused(sp.Sum(f(i), (i, *bounds)), method="sums")
+    admitted(sp.Sum(f(i), (i, low(1), 0)), method="sums")
+    admitted(sp.Sum(f(i), (i, 1, high(1))), method="sums")
