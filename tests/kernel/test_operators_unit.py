@@ -19,6 +19,7 @@ from kfsym.derive.kernel.operators import (
     _bound_symbols,
     _canonical_dummies,
     _canonical_index,
+    _collapse,
     _fresh_like,
     _inside_sum,
     _into_sum,
@@ -194,13 +195,23 @@ def test_a_delta_does_not_collapse_onto_an_index_used_in_its_own_range() -> None
 
 
 def test_a_delta_term_collapses_beside_terms_that_do_not() -> None:
-    """Sum_i Sum_m (delta(i, m) x[m] + x[m]^2 + c x[m]) keeps the other terms, with their sign."""
+    """Sum_i Sum_m (delta(i, m) x[m] + x[m]^2 + sin(x[m])) keeps the other terms, before and after it, signed."""
     m = sp.Symbol("m", integer=True, positive=True)
-    body = sp.KroneckerDelta(i, m) * x[m] + x[m] ** 2 + c * x[m] + x[m] ** 3
+    body = sp.KroneckerDelta(i, m) * x[m] + x[m] ** 2 + sp.sin(x[m])
     mixed = sp.Sum(sp.Sum(body, (m, 1, N)), (i, 1, N))
-    expected = sp.Sum(x[i], (i, 1, N)) + N * sp.Sum(x[m] ** 2 + c * x[m] + x[m] ** 3, (m, 1, N))
+    expected = sp.Sum(x[i], (i, 1, N)) + N * sp.Sum(x[m] ** 2 + sp.sin(x[m]), (m, 1, N))
+    assert sp.expand(_collapse(mixed) - expected) == 0
     assert normal_sums(mixed - expected, {}) == 0
     assert normal_sums(mixed - sp.Sum(x[i], (i, 1, N)), {}) != 0
+
+
+def test_a_delta_does_not_collapse_into_a_factor_that_binds_its_partner() -> None:
+    """delta(i, m) Sum_i x[i] x[m]: putting i for m inside would be captured by the inner sum over i."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    inner = sp.Sum(x[i] * x[m], (i, 1, N))
+    nested = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * inner, (m, 1, N)), (i, 1, N))
+    assert sp.expand(_collapse(nested) - N * sp.Sum(x[i] ** 2, (i, 1, N))) != 0
+    assert _collapse(nested) == nested
 
 
 def test_a_delta_collapses_inside_a_product_within_the_enclosing_sum() -> None:
@@ -224,3 +235,11 @@ def test_only_top_level_single_sums_are_renamed() -> None:
     outer = sp.Sum(x[i] * inner, (i, 1, N), (j, 1, N))
     assert _inside_sum(outer, inner) and not _inside_sum(outer, outer) and not _inside_sum(inner, inner)
     assert _canonical_dummies(outer) == outer
+
+
+def test_normal_sums_repeats_its_passes_while_anything_changes_up_to_six() -> None:
+    """Each pass applies every fact once (y_k -> y_{k-1}); passes repeat while the expression changes, at most 6."""
+    y = sp.symbols("y0:8", real=True)
+    chain = {y[k]: y[k - 1] for k in range(1, 8)}
+    assert normal_sums(y[3], chain) == y[0]
+    assert normal_sums(y[7], chain) == y[1]  # seven steps: stopped after six passes, one short
