@@ -416,3 +416,18 @@ def test_an_infinity_anywhere_in_either_bound_makes_the_range_infinite() -> None
         assert "the infinite sum" in refused(sp.Sum(f(i), (i, *bounds)), method="sums")
     admitted(sp.Sum(f(i), (i, low(1), 0)), method="sums")
     admitted(sp.Sum(f(i), (i, 1, high(1))), method="sums")
+
+
+def test_every_limit_after_an_indefinite_or_empty_one_is_screened() -> None:
+    """An indefinite or empty limit is skipped, not the end of the screen: a pole in a later limit is refused."""
+    refused(sp.Integral(1 / y, x, (y, -1, 1)))
+    refused(sp.Integral(1 / y, (x, 0, 0), (y, -1, 1)))
+    admitted(sp.Integral(1 / y, (x, 0, 0), (y, 1, 2)))
+
+
+def test_a_range_with_an_end_not_known_finite_cannot_be_parametrised() -> None:
+    """(c, c + 1) and (0, c) with c not known finite are refused even for a variable without assumptions."""
+    z = sp.Symbol("z")
+    assert "parametrise" in refused(sp.Integral(z, (z, c, c + 1)))
+    assert "parametrise" in refused(sp.Integral(z, (z, 0, c)))
+    admitted(sp.Integral(z, (z, 0, 1)))
