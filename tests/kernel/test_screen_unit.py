@@ -431,3 +431,17 @@ def test_a_range_with_an_end_not_known_finite_cannot_be_parametrised() -> None:
     assert "parametrise" in refused(sp.Integral(z, (z, c, c + 1)))
     assert "parametrise" in refused(sp.Integral(z, (z, 0, c)))
     admitted(sp.Integral(z, (z, 0, 1)))
+
+
+def test_nodes_after_an_undefined_function_are_still_inspected() -> None:
+    """An admitted f(x) does not end the search: a foreign node after it is still found."""
+    assert foreign_nodes(sp.Tuple(f(x), Liar("liar"))) == [f"{__name__}.Liar"]
+    assert "not from SymPy" in refused(sp.Tuple(f(x), f(y), Liar("liar")), x)
+
+
+def test_every_delta_of_the_integration_variable_is_located() -> None:
+    """Deltas in other variables are skipped, not the end of the screen; roots are the real ones, with parameters."""
+    others = sp.DiracDelta(y - 1) * sp.DiracDelta(y - 2) * sp.DiracDelta(a - 1) * sp.DiracDelta(b + 1)
+    assert "end point" in refused(sp.Integral(others * sp.DiracDelta(x - 1) * sp.exp(x), (x, 0, 1)))
+    admitted(sp.Integral(sp.DiracDelta(x - pos - 2) * sp.exp(x), (x, 0, 1)))  # at pos + 2 > 1, with a parameter
+    admitted(sp.Integral(sp.DiracDelta(sp.exp(x) - 1) * sp.exp(x), (x, -1, 1)))  # the one real root 0 is inside
