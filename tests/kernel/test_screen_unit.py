@@ -445,3 +445,12 @@ def test_every_delta_of_the_integration_variable_is_located() -> None:
     assert "end point" in refused(sp.Integral(others * sp.DiracDelta(x - 1) * sp.exp(x), (x, 0, 1)))
     admitted(sp.Integral(sp.DiracDelta(x - pos - 2) * sp.exp(x), (x, 0, 1)))  # at pos + 2 > 1, with a parameter
     admitted(sp.Integral(sp.DiracDelta(sp.exp(x) - 1) * sp.exp(x), (x, -1, 1)))  # the one real root 0 is inside
+
+
+def test_a_divisor_with_an_integral_or_a_sum_is_not_simplified_here() -> None:
+    """Only divisors with functions and no integral or sum are simplified by the screen (the rest: the checks)."""
+    t = sp.Symbol("t", real=True)
+    with_integral = sp.Integral(sp.sin(t) ** 2 + sp.cos(t) ** 2, (t, 0, 1)) - 1
+    with_sum = sp.Sum(sp.sin(i) ** 2 + sp.cos(i) ** 2, (i, 1, 2)) - 2
+    admitted(x / with_integral, x / with_integral)
+    admitted(x / with_sum, x / with_sum)
