@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from kfsym.derive.kernel.checks import is_zero
-from kfsym.derive.kernel.linalg import _reversed, matrix_residual, rewrite_residual, symmetric_matrices
+from kfsym.derive.kernel.linalg import _normal_form, _reversed, matrix_residual, rewrite_residual, symmetric_matrices
 
 A, B, C, D, S, Si = sp.symbols("A B C D S Si", commutative=False)
 
@@ -93,3 +93,31 @@ def test_matrix_residual_refuses_what_it_cannot_instantiate() -> None:
     assert "cannot evaluate" in str(matrix_residual(sp.HadamardProduct(X, Y), sp.HadamardProduct(Y, X), {}))
     H = sp.MatrixSymbol("H", 1, 2)
     assert "refused" in str(matrix_residual(sp.MatMul((H.T * H).I, H.T * H, evaluate=False), sp.Identity(2), {}))
+
+
+def test_a_constant_left_by_every_orientation_is_a_residual_not_a_proof() -> None:
+    """A B D = 0 under A B = C, C D = 1 rewrites to 1 in every orientation: the residual is 1, never a proof."""
+    chain = {A * B: C, C * D: sp.Integer(1)}
+    assert rewrite_residual(A * B * D, sp.Integer(0), chain) == 1
+    assert rewrite_residual(A * B * D, sp.Integer(3), chain) == -2
+
+
+def test_the_other_orientation_is_tried_when_the_stated_one_stalls_or_leaves_a_constant() -> None:
+    """A proof is any orientation reaching 0, whatever the stated one leaves (an expression, or even 1)."""
+    F, E = sp.symbols("F E", commutative=False)
+    # C B = 1 - A B, so C B D = D - A B D = D - F: only the rule read backwards reaches A B D
+    assert rewrite_residual(C * B * D, D - F, {A * B: 1 - C * B, A * B * D: F}) == 0
+    assert rewrite_residual(C * B * D, D - E, {A * B: 1 - C * B, A * B * D: F}) != 0
+    # stated, C B D rewrites to 1; backwards, to D - A B D = 0 (the rules contradict each other)
+    contradictory = {A * B: 1 - C * B, C * B * D: sp.Integer(1), A * B * D: D}
+    assert rewrite_residual(C * B * D, sp.Integer(0), contradictory) == 0
+
+
+def test_normal_form_passes_over_the_rules_again_until_nothing_changes_up_to_fifty_times() -> None:
+    """Each pass applies every rule once; passes repeat while anything changes, at most 50 of them."""
+    assert _normal_form(A * B * D - 1, [(C * D, sp.Integer(1)), (A * B, C)]) == 0
+    letters = sp.symbols("L0:52", commutative=False)
+    # L_k -> L_{k-1}, listed so that one pass moves L_51 down by one step only
+    steps = [(letters[k], letters[k - 1]) for k in range(1, 52)]
+    assert _normal_form(letters[51], steps) == letters[1]  # 51 steps: stopped after 50, one short
+    assert _normal_form(letters[3], steps[:3]) == letters[0]

@@ -17,6 +17,12 @@ from sympy.stats import Normal
 from kfsym.derive.kernel.operators import (
     Expectation,
     _bound_symbols,
+    _canonical_dummies,
+    _canonical_index,
+    _collapse,
+    _fresh_like,
+    _inside_sum,
+    _into_sum,
     expectation_residual,
     normal_sums,
     unknown_random_objects,
@@ -141,3 +147,99 @@ def test_only_a_kronecker_delta_collapses_a_sum() -> None:
     assert normal_sums(power - sp.Sum(x[i], (i, 1, N)), {}) != 0  # i**m is no delta to collapse on
     delta = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 1, N)), (i, 1, N))
     assert normal_sums(delta - sp.Sum(x[i], (i, 1, N)), {}) == 0
+
+
+def test_fresh_and_canonical_indices_keep_the_assumptions_of_the_index() -> None:
+    """A renamed index (fresh or canonical) has the assumptions of the one it replaces; one canonical per set."""
+    fresh = _fresh_like(j)
+    assert fresh != j and fresh.assumptions0 == j.assumptions0
+    renamed = _into_sum(x[j], total)  # x[j] outside the sum over j: the sum's j is renamed
+    assert renamed.limits[0][0] != j and renamed.limits[0][0].assumptions0 == j.assumptions0
+    assert _canonical_index(i).assumptions0 == i.assumptions0
+    assert _canonical_index(i) is _canonical_index(j)
+    assert _canonical_index(sp.Symbol("n", integer=True)) != _canonical_index(i)
+
+
+def test_a_sum_of_a_constant_over_several_limits_multiplies_every_length() -> None:
+    """Sum(c, (i, 1, N), (m, 1, N), (p, 1, 2)) = 2 N^2 c: no limit is lost when the outermost is peeled off."""
+    m, p = sp.symbols("m p", integer=True, positive=True)
+    assert normal_sums(sp.Sum(c, (i, 1, N), (m, 1, N), (p, 1, 2)) - 2 * N**2 * c, {}) == 0
+
+
+def test_a_delta_collapses_only_against_the_innermost_binding_of_its_partner() -> None:
+    """An inner sum over i (1..M) hides the outer i (1..N): delta(m, i), m in 1..N, does not collapse there."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    M = sp.Symbol("M", integer=True, positive=True)
+    inner = sp.Sum(sp.KroneckerDelta(m, i) * x[m], (m, 1, N))
+    shadowed = sp.Sum(sp.Sum(inner, (i, 1, M)), (i, 1, N))
+    assert normal_sums(shadowed - N * sp.Sum(x[i], (i, 1, M)), {}) != 0
+    same_range = sp.Sum(sp.Sum(inner, (i, 1, N)), (i, 1, M))
+    assert normal_sums(same_range - M * sp.Sum(x[i], (i, 1, N)), {}) == 0
+
+
+def test_a_delta_does_not_collapse_over_a_reversed_range() -> None:
+    """Sum_{i=3}^{1} Sum_{m=3}^{1} delta(i, m) x[m] is x[2] (Karr), not Sum_{i=3}^{1} x[i] = -x[2]."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    reversed_range = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 3, 1)), (i, 3, 1))
+    assert normal_sums(reversed_range - sp.Sum(x[i], (i, 3, 1)), {}) != 0
+    assert normal_sums(reversed_range.doit() - x[2], {}) == 0
+
+
+def test_a_delta_does_not_collapse_onto_an_index_used_in_its_own_range() -> None:
+    """In Sum(Sum(delta(i, m) x[m], (m, 1, i)), (i, 1, i)) the inner range's i is the bound i, not the outer range."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    upper = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 1, i)), (i, 1, i))
+    assert normal_sums(upper - sp.Sum(x[i], (i, 1, i)), {}) != 0
+    lower = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, i, N)), (i, i, N))
+    assert normal_sums(lower - sp.Sum(x[i], (i, i, N)), {}) != 0
+
+
+def test_a_delta_term_collapses_beside_terms_that_do_not() -> None:
+    """Sum_i Sum_m (delta(i, m) x[m] + x[m]^2 + sin(x[m])) keeps the other terms, before and after it, signed."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    body = sp.KroneckerDelta(i, m) * x[m] + x[m] ** 2 + sp.sin(x[m])
+    mixed = sp.Sum(sp.Sum(body, (m, 1, N)), (i, 1, N))
+    expected = sp.Sum(x[i], (i, 1, N)) + N * sp.Sum(x[m] ** 2 + sp.sin(x[m]), (m, 1, N))
+    assert sp.expand(_collapse(mixed) - expected) == 0
+    assert normal_sums(mixed - expected, {}) == 0
+    assert normal_sums(mixed - sp.Sum(x[i], (i, 1, N)), {}) != 0
+
+
+def test_a_delta_does_not_collapse_into_a_factor_that_binds_its_partner() -> None:
+    """delta(i, m) Sum_i x[i] x[m]: putting i for m inside would be captured by the inner sum over i."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    inner = sp.Sum(x[i] * x[m], (i, 1, N))
+    nested = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * inner, (m, 1, N)), (i, 1, N))
+    assert sp.expand(_collapse(nested) - N * sp.Sum(x[i] ** 2, (i, 1, N))) != 0
+    assert _collapse(nested) == nested
+
+
+def test_a_delta_collapses_inside_a_product_within_the_enclosing_sum() -> None:
+    """Sum_i x[i] Sum_m delta(i, m) x[m] = Sum_i x[i]^2: the enclosing index is seen through the product."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    inside = sp.Sum(x[i] * sp.Sum(sp.KroneckerDelta(i, m) * x[m], (m, 1, N)), (i, 1, N))
+    assert normal_sums(inside - sp.Sum(x[i] ** 2, (i, 1, N)), {}) == 0
+
+
+def test_facts_are_applied_again_after_a_collapse() -> None:
+    """A fact that only matches once a delta has collapsed (x[m] x[i] -> x[i]^2) is applied in a later pass."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    square = sp.Sum(sp.Sum(sp.KroneckerDelta(i, m) * x[i] * x[m], (m, 1, N)), (i, 1, N))
+    assert normal_sums(square - N * mu, {x[ka] ** 2: mu}) == 0
+
+
+def test_only_top_level_single_sums_are_renamed() -> None:
+    """A sum inside another keeps its own index, and a sum over several limits is left as it is."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    inner = sp.Sum(x[m], (m, 1, N))
+    outer = sp.Sum(x[i] * inner, (i, 1, N), (j, 1, N))
+    assert _inside_sum(outer, inner) and not _inside_sum(outer, outer) and not _inside_sum(inner, inner)
+    assert _canonical_dummies(outer) == outer
+
+
+def test_normal_sums_repeats_its_passes_while_anything_changes_up_to_six() -> None:
+    """Each pass applies every fact once (y_k -> y_{k-1}); passes repeat while the expression changes, at most 6."""
+    y = sp.symbols("y0:8", real=True)
+    chain = {y[k]: y[k - 1] for k in range(1, 8)}
+    assert normal_sums(y[3], chain) == y[0]
+    assert normal_sums(y[7], chain) == y[1]  # seven steps: stopped after six passes, one short

@@ -16,7 +16,7 @@ import pytest
 import sympy as sp
 
 from kfsym.derive.kernel.operators import Expectation
-from kfsym.derive.kernel.screen import _outside, foreign_nodes, screen
+from kfsym.derive.kernel.screen import _index_assumptions_hold, _outside, foreign_nodes, screen
 
 x, y = sp.symbols("x y", real=True)
 a = sp.Symbol("a", real=True)
@@ -196,6 +196,8 @@ def test_an_index_bound_twice_or_rebound_dangerously_is_refused() -> None:
     assert "bound again" in refused(in_a_product)
     product_inside = sp.Sum(m * sp.Product(f(m), (m, 1, 2)), (m, 1, 3))
     assert "bound again" in refused(product_inside)
+    rebound_in_a_lower_limit = sp.Sum(m * sp.Sum(sp.Sum(f(i), (i, m, 3)), (m, 1, 2)), (m, 1, 3))
+    assert "used in a range" in refused(rebound_in_a_lower_limit)
 
 
 def test_an_index_rebound_harmlessly_is_admitted() -> None:
@@ -367,3 +369,88 @@ def test_a_range_infinite_at_either_end_is_infinite() -> None:
     assert "infinite" in refused(sp.Sum(1 / q**2, (q, -sp.oo, -1)), method="sums")
     k = sp.Symbol("k", integer=True, positive=True)
     assert "infinite" in refused(sp.Sum(1 / k**2, (k, 1, sp.oo)), method="sums")
+
+
+def test_an_integer_index_over_a_range_of_non_integers_is_refused() -> None:
+    """An integer index may not run over -1/2, 1/2: SymPy has already used floor(k) = k (the sum is -1, not 0)."""
+    k = sp.Symbol("k", integer=True)
+    half = sp.Rational(1, 2)
+    assert "assumptions integer" in refused(sp.Sum(sp.floor(k), (k, -half, half)), method="expand")
+    assert "assumptions integer" in refused(sp.Sum(f(k), (k, half, sp.oo)), method="algebra")
+    assert "assumptions integer" in refused(sp.Sum(f(k), (k, -sp.oo, half)), method="algebra")
+    nonzero = sp.Symbol("k", integer=True, nonzero=True)
+    refused(sp.Sum(f(nonzero), (nonzero, -half, 3 * half)), method="algebra")
+    admitted(sp.Sum(sp.floor(k), (k, -1, 1)), method="expand")
+    admitted(sp.Sum(f(nonzero), (nonzero, 1, nn)), method="algebra")
+
+
+@pytest.mark.parametrize(
+    ("assumptions", "low", "high", "holds"),
+    [
+        ({"integer": True}, -sp.oo, -3, True),
+        ({"integer": True}, -sp.oo, -sp.Rational(1, 2), False),
+        ({"positive": False}, -sp.oo, sp.Rational(1, 2), False),  # 1/2 is positive (and not prime)
+        ({"positive": False}, -sp.oo, -sp.Rational(1, 2), True),
+        ({"negative": False}, -sp.oo, -3, False),
+        ({"negative": False}, 0, 3, True),
+        ({"zero": False}, -sp.oo, 0, False),
+        ({"zero": False}, 1, 3, True),
+        ({"even": False}, -sp.oo, -3, False),
+        ({"odd": False}, -sp.oo, -3, False),
+        ({"odd": False, "even": False}, sp.Rational(1, 2), 3, True),  # 1/2, 3/2, 5/2 are neither
+    ],
+)
+def test_each_index_assumption_is_checked_on_its_own(
+    assumptions: dict[str, bool], low: Any, high: Any, holds: bool
+) -> None:
+    """A declared assumption (with nothing implied that could fail in its place) is checked on low..high."""
+    k = sp.Symbol("k", **assumptions)
+    assert _index_assumptions_hold(k, sp.sympify(low), sp.sympify(high)) is holds
+
+
+def test_an_infinity_anywhere_in_either_bound_makes_the_range_infinite() -> None:
+    """F(oo), F(zoo) or G(-oo) in a bound make the sum infinite, outside the linear methods, like oo itself."""
+    low = sp.Function("F", integer=True, negative=True)
+    high = sp.Function("G", integer=True, positive=True)
+    for bounds in ((low(sp.oo), 0), (low(sp.zoo), 0), (1, high(-sp.oo)), (1, high(sp.zoo)), (1, high(sp.oo))):
+        assert "the infinite sum" in refused(sp.Sum(f(i), (i, *bounds)), method="sums")
+    admitted(sp.Sum(f(i), (i, low(1), 0)), method="sums")
+    admitted(sp.Sum(f(i), (i, 1, high(1))), method="sums")
+
+
+def test_every_limit_after_an_indefinite_or_empty_one_is_screened() -> None:
+    """An indefinite or empty limit is skipped, not the end of the screen: a pole in a later limit is refused."""
+    refused(sp.Integral(1 / y, x, (y, -1, 1)))
+    refused(sp.Integral(1 / y, (x, 0, 0), (y, -1, 1)))
+    admitted(sp.Integral(1 / y, (x, 0, 0), (y, 1, 2)))
+
+
+def test_a_range_with_an_end_not_known_finite_cannot_be_parametrised() -> None:
+    """(c, c + 1) and (0, c) with c not known finite are refused even for a variable without assumptions."""
+    z = sp.Symbol("z")
+    assert "parametrise" in refused(sp.Integral(z, (z, c, c + 1)))
+    assert "parametrise" in refused(sp.Integral(z, (z, 0, c)))
+    admitted(sp.Integral(z, (z, 0, 1)))
+
+
+def test_nodes_after_an_undefined_function_are_still_inspected() -> None:
+    """An admitted f(x) does not end the search: a foreign node after it is still found."""
+    assert foreign_nodes(sp.Tuple(f(x), Liar("liar"))) == [f"{__name__}.Liar"]
+    assert "not from SymPy" in refused(sp.Tuple(f(x), f(y), Liar("liar")), x)
+
+
+def test_every_delta_of_the_integration_variable_is_located() -> None:
+    """Deltas in other variables are skipped, not the end of the screen; roots are the real ones, with parameters."""
+    others = sp.DiracDelta(y - 1) * sp.DiracDelta(y - 2) * sp.DiracDelta(a - 1) * sp.DiracDelta(b + 1)
+    assert "end point" in refused(sp.Integral(others * sp.DiracDelta(x - 1) * sp.exp(x), (x, 0, 1)))
+    admitted(sp.Integral(sp.DiracDelta(x - pos - 2) * sp.exp(x), (x, 0, 1)))  # at pos + 2 > 1, with a parameter
+    admitted(sp.Integral(sp.DiracDelta(sp.exp(x) - 1) * sp.exp(x), (x, -1, 1)))  # the one real root 0 is inside
+
+
+def test_a_divisor_with_an_integral_or_a_sum_is_not_simplified_here() -> None:
+    """Only divisors with functions and no integral or sum are simplified by the screen (the rest: the checks)."""
+    t = sp.Symbol("t", real=True)
+    with_integral = sp.Integral(sp.sin(t) ** 2 + sp.cos(t) ** 2, (t, 0, 1)) - 1
+    with_sum = sp.Sum(sp.sin(i) ** 2 + sp.cos(i) ** 2, (i, 1, 2)) - 2
+    admitted(x / with_integral, x / with_integral)
+    admitted(x / with_sum, x / with_sum)

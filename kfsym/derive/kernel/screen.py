@@ -287,7 +287,7 @@ def _index_assumptions_hold(variable: Any, low: Any, high: Any) -> bool:
         point = high - step
     else:
         point = sp.Dummy("u", integer=True)
-    keys = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "even", "odd", "prime")
+    keys = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "even", "odd", "prime", "integer")
     return all(
         getattr(point, f"is_{key}", None) == variable.assumptions0[key] for key in keys if key in variable.assumptions0
     )
