@@ -131,3 +131,41 @@ def test_evidence_of_plain_floats_is_exactly_the_density_of_the_summed_variance(
     variances = 10.0 ** rng.uniform(-4, 4, (2000, 2))  # half of each below 1
     for (m1, m2), (v1, v2) in zip(means.tolist(), variances.tolist(), strict=True):
         assert evidence(m1, v1, m2, v2) == pdf(m1, m2, v1 + v2), (m1, v1, m2, v2)
+
+
+def test_densities_on_the_compiled_path_are_the_densities(compiled: None) -> None:
+    """pdf, logpdf and cdf of a float64 array (the compiled loops) match 60-digit references; complex is refused."""
+    x = np.array([-3.0, -0.5, 0.0, 2.5, 40.0])
+    mean, var = 0.5, 2.0
+    with mpmath.workdps(60):
+        sd = mpmath.sqrt(mpmath.mpf(var))
+        pdfs = [mpmath.npdf(value, mean, sd) for value in x.tolist()]
+        cdfs = [mpmath.ncdf(value, mean, sd) for value in x.tolist()]
+    assert gaussian.pdf(x, mean, var).tolist() == pytest.approx([float(p) for p in pdfs], rel=1e-13, abs=0.0)
+    assert gaussian.logpdf(x, mean, var).tolist() == pytest.approx(
+        [float(mpmath.log(p)) for p in pdfs], rel=1e-13, abs=0.0
+    )
+    assert gaussian.cdf(x, mean, var).tolist() == pytest.approx([float(c) for c in cdfs], rel=1e-12, abs=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for function in (gaussian.pdf, gaussian.logpdf, gaussian.cdf):
+            with pytest.raises(TypeError, match="x"):
+                function(np.ones(3, dtype=complex), 0.0, 1.0)
+
+
+def logpdf_reference(x: float, mean: float, var: float) -> float:
+    with mpmath.workdps(60):
+        z2 = (mpmath.mpf(x) - mpmath.mpf(mean)) ** 2 / mpmath.mpf(var)
+        return float(-z2 / 2 - mpmath.log(2 * mpmath.pi * mpmath.mpf(var)) / 2)
+
+
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
+def test_logpdf_where_x_minus_mean_overflows_is_finite_and_right(path: str, request: pytest.FixtureRequest) -> None:
+    """logpdf with x - mean beyond 1.8e308 but a finite log-density matches 60 digits on both paths."""
+    if path == "compiled":
+        request.getfixturevalue("compiled")
+    x = np.array([1e308, -1.5e308, 0.0, 1e308])
+    got = gaussian.logpdf(x, -1e308, 1.7e308)
+    want = [logpdf_reference(value, -1e308, 1.7e308) for value in x.tolist()]
+    assert np.isfinite(got).all()
+    assert got.tolist() == pytest.approx(want, rel=1e-14, abs=0.0)
