@@ -8,12 +8,14 @@ correction is summed per axis; in a batch, no element's result depends on the ot
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import mpmath
 import numpy as np
 import pytest
 
-from kfsym.numeric import mahalanobis, mvn_logpdf, mvn_multiply, mvn_pdf
+from kfsym.numeric import _jit, mahalanobis, mvn_logpdf, mvn_multiply, mvn_pdf
+from tests.test_gaussian_contracts import plain_kernels
 
 DPS = 60
 
@@ -128,3 +130,42 @@ def test_products_whose_z_scores_overflow_are_right_in_a_batch() -> None:
         assert got.mean[index].tolist() == alone.mean.tolist() and got.cov[index].tolist() == alone.cov.tolist()
         want = product_reference(*element)
         assert alone.mean.tolist() == pytest.approx(want, rel=1e-12, abs=0.0), index
+
+
+@pytest.fixture
+def compiled() -> Iterator[None]:
+    """Every float64 array is offered to the compiled loops, run as plain Python (MIN_SIZE 1)."""
+    kernels = plain_kernels()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_jit, "MIN_SIZE", 1)
+        patch.setattr(_jit, "elementwise_kernels", lambda: kernels)
+        with np.errstate(all="ignore"):
+            yield
+
+
+COV = [[2.0, 0.6], [0.6, 0.5]]
+MEAN = [0.5, -1.0]
+
+
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
+def test_log_density_of_a_batch_of_points_keeps_its_shape_and_values(path: str, request: pytest.FixtureRequest) -> None:
+    """Points (2, 3, 2) against one mean and covariance: shape (2, 3), each value the 60-digit log-density."""
+    if path == "compiled":
+        request.getfixturevalue("compiled")
+    points = np.arange(12.0).reshape(2, 3, 2) / 4.0 - 1.0
+    got = mvn_logpdf(points, MEAN, COV)
+    assert got.shape == (2, 3)
+    for index in np.ndindex(2, 3):
+        want = float(log_density(points[index].tolist(), MEAN, COV))
+        assert got[index] == pytest.approx(want, rel=1e-13, abs=0.0), index
+    with pytest.raises(TypeError, match="x"):
+        mvn_logpdf(points.astype(complex), MEAN, COV)
+
+
+def test_one_point_against_a_batch_of_covariances() -> None:
+    """A single point and mean against covariances (3, 2, 2) (and (1, 3, 2, 2)): one log-density per covariance."""
+    covs = np.array([COV, [[1.0, 0.0], [0.0, 1.0]], [[4.0, -1.0], [-1.0, 1.0]]])
+    want = [float(log_density([1.0, 2.0], MEAN, cov.tolist())) for cov in covs]
+    assert mvn_logpdf([1.0, 2.0], MEAN, covs).tolist() == pytest.approx(want, rel=1e-13, abs=0.0)
+    nested = mvn_logpdf([1.0, 2.0], MEAN, covs[None])
+    assert nested.shape == (1, 3) and nested[0].tolist() == pytest.approx(want, rel=1e-13, abs=0.0)
