@@ -167,3 +167,11 @@ def test_a_callers_raise_errstate_does_not_turn_handled_under_or_overflow_into_a
         loud = results()
     for got, want in zip(loud, quiet, strict=True):
         assert np.array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_the_smoothers_singular_pivot_floor_is_four_n_machine_epsilons() -> None:
+    """singular_pivot_floor(n) is 4 n eps (eps = 2^-52): rounding noise of an n x n Cholesky pivot, linear in n."""
+    from kfsym.numeric._validate import singular_pivot_floor
+
+    eps = np.finfo(np.float64).eps
+    assert [singular_pivot_floor(n) for n in (1, 2, 3, 10)] == [4 * eps, 8 * eps, 12 * eps, 40 * eps]
