@@ -846,6 +846,16 @@ FALSE: list[tuple[str, Thunk]] = [
         eq(sp.Sum(K_INT, (K_INT, 1, m_int)), m_int * (m_int + 1) / 2),
     ),
     ("Karr: sum_{k=1}^{N} 1 = N (sums)", eq(sp.Sum(1, (K_INT, 1, m_int)), m_int, "sums")),
+    # floor(k) is rewritten to k for an integer k when the sum is built; the range -1/2, 1/2 steps through
+    # non-integers (the true sum is floor(-1/2) + floor(1/2) = -1)
+    (
+        "integer index over non-integers: sum floor(k), k = -1/2..1/2, is 0 (expand)",
+        eq(sp.Sum(sp.floor(K_INT), (K_INT, sp.Rational(-1, 2), sp.Rational(1, 2))), 0, "expand"),
+    ),
+    (
+        "integer index over non-integers: sum floor(k), k = -1/2..1/2, is 0 (simplify)",
+        eq(sp.Sum(sp.floor(K_INT), (K_INT, sp.Rational(-1, 2), sp.Rational(1, 2))), 0),
+    ),
     ("Karr: sum_{k=0}^{N-1} 1 = N (expand)", eq(sp.Sum(1, (K_INT, 0, m_int - 1)), m_int, "expand")),
     ("subclass: a Symbol whose == is always true", eq(LIAR + 1, sp.Integer(1), "expand")),
     ("subclass: a non-commutative liar", eq(LIAR_NC + 1, sp.Integer(1), "expand")),
