@@ -19,7 +19,10 @@ from kfsym.derive.kernel.falsify import (
     DIGITS,
     TOLERANCE,
     Counterexample,
+    _candidate,
     _differ,
+    _functions_for,
+    _matrix_for,
     _quadrature,
     _safe_names,
     _value_for,
@@ -320,3 +323,80 @@ def test_a_tiny_budget_is_not_evidence() -> None:
     gauss = sp.Integral(sp.exp(-(x**2) * y**2), (x, -sp.oo, sp.oo))
     tested, _ = falsify(gauss, sp.Integer(5), points=200, budget=0.05)
     assert tested < 200
+
+
+_SMALL = {sp.Rational(k, q) for k in range(1, 10) for q in range(1, 5)}  # k / q, 1 <= k <= 9, 1 <= q <= 4
+_RATIONALS = {sign * r for r in _SMALL for sign in (-1, 1)} | {sp.Integer(0)}
+
+
+def test_the_draws_for_each_kind_of_symbol() -> None:
+    """integers -6..6; reals p/q (|p| <= 9, q <= 4); irrationals +-k/q sqrt(2, 3 or 5); transcendentals +-k/q pi;
+    complex numbers with both parts such rationals: every such value is reached, none other."""
+
+    def drawn(symbol: sp.Symbol, draws: int = 500) -> list[sp.Expr]:
+        rng = random.Random(11)
+        return [_candidate(symbol, rng) for _ in range(draws)]
+
+    assert set(drawn(n)) == set(map(sp.Integer, range(-6, 7)))
+    assert set(drawn(x)) == _RATIONALS
+    assert set(drawn(sp.Symbol("r", extended_real=True))) == _RATIONALS  # on the real line, not off it
+    irrational = [v.as_coeff_Mul() for v in drawn(sp.Symbol("s", irrational=True))]
+    assert {factor for _, factor in irrational} == {sp.sqrt(2), sp.sqrt(3), sp.sqrt(5)}
+    assert {coefficient for coefficient, _ in irrational} == _RATIONALS - {0}
+    transcendental = [v.as_coeff_Mul() for v in drawn(sp.Symbol("t", transcendental=True))]
+    assert {factor for _, factor in transcendental} == {sp.pi}
+    assert {coefficient for coefficient, _ in transcendental} == _RATIONALS - {0}
+    parts = [v.as_coeff_Add() for v in drawn(z, 400)]  # (real part, I * imaginary part)
+    assert {real for real, _ in parts} == _RATIONALS
+    assert {imaginary / sp.I for _, imaginary in parts} == _RATIONALS
+
+
+def test_the_matrix_draws() -> None:
+    """matrix entries are the integers -5..5, every one reached; a symmetric matrix mirrors its upper triangle."""
+    rng = random.Random(2)
+    A = sp.MatrixSymbol("A", 3, 3)
+    entries = {e for _ in range(100) for e in _matrix_for(A, False, rng)}
+    assert entries == set(map(sp.Integer, range(-5, 6)))
+    for _ in range(5):
+        S = _matrix_for(A, True, rng)
+        assert S == S.T and len(set(S)) > 1
+
+
+def test_an_equation_verdict_does_not_depend_on_the_order_of_the_sides() -> None:
+    """the tolerance scales with the larger side, whichever it is: at the edge both orders agree."""
+    with mpmath.workdps(DIGITS + 10):
+        small = mpmath.mpf(10) ** 20
+        large = small + TOLERANCE * small * (1 + TOLERANCE / 2)  # within TOLERANCE of |large|, not of |small|
+        for p_, q_ in ((small, large), (large, small)):
+            assert not _differ([mpmath.mpc(p_)], [mpmath.mpc(q_)], "=")
+
+
+def test_each_free_function_is_drawn_as_a_quadratic_polynomial() -> None:
+    """f(a) becomes c0 + c1 a + c2 a**2, each coefficient p/q (|p| <= 9, q <= 4), every such value reached."""
+    f = sp.Function("f")
+    rng = random.Random(5)
+    coefficients: dict[int, set[sp.Expr]] = {0: set(), 1: set(), 2: set()}
+    for _ in range(500):
+        polynomial = _functions_for(f(x), sp.Integer(0), rng)[f]
+        (a,) = polynomial.variables
+        terms = polynomial.expr.as_coefficients_dict()
+        assert set(terms) <= {sp.Integer(1), a, a**2}
+        for degree, values in coefficients.items():
+            values.add(terms.get(a**degree, sp.Integer(0)))
+    assert all(values == _RATIONALS for values in coefficients.values())
+
+
+def test_every_free_function_on_either_side_gets_a_polynomial() -> None:
+    """every undefined function without assumptions is replaced, wherever and however often it occurs; one under
+    an integral on either side stays opaque."""
+    functions = [sp.Function(f"f{i}") for i in range(6)]
+    a, b, c, d = sp.symbols("a b c d", real=True)
+    many = sum(f(v) for f in functions for v in (a, b, c, d))
+    assert set(_functions_for(many, sp.Integer(0), random.Random(0))) == set(functions)
+    f, g = sp.Function("f"), sp.Function("g")
+    assert set(_functions_for(f(x), g(y), random.Random(0))) == {f, g}
+    assert set(_functions_for(g(y), f(x), random.Random(0))) == {f, g}
+    t = sp.Symbol("t", real=True)
+    integral = sp.Integral(f(t), (t, 0, 1))
+    assert set(_functions_for(f(x) + g(x), integral, random.Random(0))) == {g}
+    assert set(_functions_for(integral, f(x) + g(x), random.Random(0))) == {g}
