@@ -19,6 +19,7 @@ from kfsym.derive.kernel.falsify import (
     DIGITS,
     TOLERANCE,
     Counterexample,
+    _as_mpc,
     _candidate,
     _differ,
     _functions_for,
@@ -400,3 +401,30 @@ def test_every_free_function_on_either_side_gets_a_polynomial() -> None:
     integral = sp.Integral(f(t), (t, 0, 1))
     assert set(_functions_for(f(x) + g(x), integral, random.Random(0))) == {g}
     assert set(_functions_for(integral, f(x) + g(x), random.Random(0))) == {g}
+
+
+def test_an_infinite_or_undefined_side_is_skipped_not_counted() -> None:
+    """a side that is nan, oo, -oo or zoo is no number: the point is skipped, never counted as evaluated."""
+    for value in (sp.nan, sp.oo, -sp.oo, sp.zoo):
+        assert falsify(value, value) == (0, None), value
+        assert falsify(x + value, x + value) == (0, None), value
+
+
+def test_a_number_keeps_its_digits_and_anything_else_is_no_number() -> None:
+    """_as_mpc converts a 30-digit value without loss; a value whose real or imaginary part is not a number
+    gives None."""
+    with mpmath.workdps(DIGITS + 10):
+        third = _as_mpc(sp.N(sp.Rational(1, 3) + sp.I / 7, DIGITS))
+        assert third is not None
+        assert abs(third.real - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -(DIGITS - 1)
+        assert abs(third.imag - mpmath.mpf(1) / 7) < mpmath.mpf(10) ** -(DIGITS - 1)
+    opaque = sp.Function("F", real=True)(1)
+    assert _as_mpc(2 + sp.I * opaque) is None
+    assert _as_mpc(opaque + 2 * sp.I) is None
+
+
+def test_free_functions_inside_an_explicit_matrix_are_replaced() -> None:
+    """an explicit matrix side is searched for free functions like any other side."""
+    f = sp.Function("f")
+    assert falsify(sp.Matrix([f(x), x]), sp.Matrix([f(x), x])) == (3, None)
+    assert falsify(sp.Matrix([f(x)]), sp.Matrix([f(-x)]))[1] is not None
