@@ -428,3 +428,13 @@ def test_free_functions_inside_an_explicit_matrix_are_replaced() -> None:
     f = sp.Function("f")
     assert falsify(sp.Matrix([f(x), x]), sp.Matrix([f(x), x])) == (3, None)
     assert falsify(sp.Matrix([f(x)]), sp.Matrix([f(-x)]))[1] is not None
+
+
+def test_identity_and_zero_matrix_sides_are_evaluated() -> None:
+    """a side that stays a matrix expression after instantiation (identity, zero) is made explicit and compared."""
+    A = sp.MatrixSymbol("A", 2, 2)
+    assert falsify(sp.Identity(2), sp.Identity(2)) == (3, None)
+    assert falsify(A - A, sp.ZeroMatrix(2, 2)) == (3, None)
+    assert falsify(sp.Identity(2), sp.ZeroMatrix(2, 2))[1] is not None
+    tested, found = falsify(A.I * A, sp.Identity(2), points=6)
+    assert found is None and tested > 0
