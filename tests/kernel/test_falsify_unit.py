@@ -438,3 +438,14 @@ def test_identity_and_zero_matrix_sides_are_evaluated() -> None:
     assert falsify(sp.Identity(2), sp.ZeroMatrix(2, 2))[1] is not None
     tested, found = falsify(A.I * A, sp.Identity(2), points=6)
     assert found is None and tested > 0
+
+
+def test_weights_need_an_integer_range_and_may_be_a_single_one() -> None:
+    """weights over lo..hi are drawn only when both ends are integers with lo <= hi; one weight alone is 1."""
+    P = sp.IndexedBase("P", real=True)
+    i = sp.Symbol("i", integer=True)
+    assert falsify(P[1], sp.Integer(1), weights={P: (1, 1)}) == (3, None)
+    three = sp.Sum(P[i], (i, 0, 2))
+    assert falsify(three, sp.Integer(1), weights={P: (0, 2)}) == (3, None)
+    assert falsify(three, sp.Integer(1), weights={P: (0, sp.Rational(5, 2))})[1] is not None  # not a range: free
+    assert falsify(three, sp.Integer(1), weights={P: (sp.Rational(1, 2), 2)})[1] is not None
