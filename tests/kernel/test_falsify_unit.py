@@ -449,3 +449,11 @@ def test_weights_need_an_integer_range_and_may_be_a_single_one() -> None:
     assert falsify(three, sp.Integer(1), weights={P: (0, 2)}) == (3, None)
     assert falsify(three, sp.Integer(1), weights={P: (0, sp.Rational(5, 2))})[1] is not None  # not a range: free
     assert falsify(three, sp.Integer(1), weights={P: (sp.Rational(1, 2), 2)})[1] is not None
+
+
+def test_indexed_draws_inside_an_explicit_matrix_get_values() -> None:
+    """an explicit matrix side with indexed draws is instantiated entry by entry like a scalar side."""
+    X = sp.IndexedBase("X", real=True)
+    i = sp.Symbol("i", integer=True)
+    assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2)), x]), sp.Matrix([X[1] + X[2], x])) == (3, None)
+    assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2))]), sp.Matrix([2 * X[1]]))[1] is not None
