@@ -24,6 +24,7 @@ from kfsym.derive.kernel.falsify import (
     _differ,
     _functions_for,
     _matrix_for,
+    _numbers,
     _quadrature,
     _safe_names,
     _value_for,
@@ -457,3 +458,24 @@ def test_indexed_draws_inside_an_explicit_matrix_get_values() -> None:
     i = sp.Symbol("i", integer=True)
     assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2)), x]), sp.Matrix([X[1] + X[2], x])) == (3, None)
     assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2))]), sp.Matrix([2 * X[1]]))[1] is not None
+
+
+def test_numbers_are_evaluated_to_the_digits_asked_for() -> None:
+    """_numbers(..., 60) gives 60 correct digits, also for an integral (the confirmation runs at twice the digits)."""
+    with mpmath.workdps(2 * DIGITS + 10):
+        third = mpmath.mpf(1) / 3
+        for expr in (sp.Rational(1, 3), sp.Integral(x**2, (x, 0, 1))):
+            values = _numbers(expr, 2 * DIGITS)
+            assert values is not None and abs(values[0] - third) < mpmath.mpf(10) ** -(2 * DIGITS - 2), expr
+
+
+def test_every_symbol_of_an_integrand_is_renamed() -> None:
+    """_safe_names renames the symbols that are not variables and the bound ones too, not only the variables."""
+    safe, renamed = _safe_names(x * y + sp.Sum(x**k, (k, 0, 2)), [x])
+    assert {s.name for s in safe.atoms(sp.Symbol)} == {"_kfsym_v0", "_kfsym_v1", "_kfsym_v2"}
+    assert renamed[0] in safe.free_symbols
+
+
+def test_a_derivative_is_not_evaluated_even_where_n_could() -> None:
+    """a side holding a Derivative is never evaluated, also when SymPy's N would evaluate it at the point."""
+    assert falsify(sp.Subs(sp.Derivative(sp.sin(x), x), x, y), sp.cos(y) + 1) == (0, None)
