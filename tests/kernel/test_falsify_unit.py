@@ -479,3 +479,10 @@ def test_every_symbol_of_an_integrand_is_renamed() -> None:
 def test_a_derivative_is_not_evaluated_even_where_n_could() -> None:
     """a side holding a Derivative is never evaluated, also when SymPy's N would evaluate it at the point."""
     assert falsify(sp.Subs(sp.Derivative(sp.sin(x), x), x, y), sp.cos(y) + 1) == (0, None)
+
+
+def test_a_symbol_of_one_side_only_gets_values() -> None:
+    """the point gives values to the free symbols of both sides, also those that occur on one side only."""
+    assert falsify(sp.Integer(1), sp.cos(x) ** 2 + sp.sin(x) ** 2) == (3, None)
+    assert falsify(sp.cos(x) ** 2 + sp.sin(x) ** 2, sp.Integer(1)) == (3, None)
+    assert falsify(sp.Integer(1), x)[1] is not None
