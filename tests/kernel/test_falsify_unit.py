@@ -486,3 +486,26 @@ def test_a_symbol_of_one_side_only_gets_values() -> None:
     assert falsify(sp.Integer(1), sp.cos(x) ** 2 + sp.sin(x) ** 2) == (3, None)
     assert falsify(sp.cos(x) ** 2 + sp.sin(x) ** 2, sp.Integer(1)) == (3, None)
     assert falsify(sp.Integer(1), x)[1] is not None
+
+
+def test_draws_and_functions_of_the_right_side_only_get_values() -> None:
+    """an indexed draw or a free function that occurs on the right side only is instantiated too."""
+    P = sp.IndexedBase("P", positive=True)
+    assert falsify(sp.Integer(0), P[1])[1] is not None
+    f = sp.Function("f")
+    assert falsify(x, f(x))[1] is not None
+
+
+def test_equal_complex_sides_are_no_inequality() -> None:
+    """for ">=" both sides must be real: equal complex sides are a counterexample all the same."""
+    assert falsify(sp.I * x + 1, sp.I * x + 1, relation=">=")[1] is not None
+
+
+def test_the_points_after_an_unevaluable_one_are_still_tried() -> None:
+    """a point that cannot be evaluated (an error, or a side that is no number) is skipped and the next tried."""
+    t = sp.Symbol("t", real=True)
+    tested, found = falsify(sp.Integral(t, (t, 0, z)), z**2 / 2, points=40)  # a complex upper limit: an error
+    assert found is None and tested > 0
+    poles = sp.Mul(*[n - j for j in range(-6, 7) if j])  # zero at every integer drawn but 0
+    tested, found = falsify(1 / poles, 1 / poles, points=40)
+    assert found is None and tested > 0
