@@ -508,4 +508,4 @@ def test_the_points_after_an_unevaluable_one_are_still_tried() -> None:
     assert found is None and tested > 0
     poles = sp.Mul(*[n - j for j in range(-6, 7) if j])  # zero at every integer drawn but 0
     tested, found = falsify(1 / poles, 1 / poles, points=40)
-    assert found is None and tested > 0
+    assert found is None and tested >= 2  # n = 0 is drawn at several of the 40 points, not only before the first pole
