@@ -79,6 +79,8 @@ def test_seed_for_is_stable_and_tells_statements_apart() -> None:
     assert seed_for(x**2, "a") != seed_for(x**2, "b")
     assert seed_for("a", "b") != seed_for("ab")
     assert 0 <= seed_for(x) < 2**32
+    # statements that print alike but differ (assumptions) get different seeds: the seed reads srepr, not str
+    assert seed_for(sp.Symbol("v", real=True) ** 2) != seed_for(sp.Symbol("v") ** 2)
 
 
 def test_relative_tolerance_at_one_and_at_large_magnitude() -> None:
