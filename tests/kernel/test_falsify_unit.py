@@ -19,7 +19,12 @@ from kfsym.derive.kernel.falsify import (
     DIGITS,
     TOLERANCE,
     Counterexample,
+    _as_mpc,
+    _candidate,
     _differ,
+    _functions_for,
+    _matrix_for,
+    _numbers,
     _quadrature,
     _safe_names,
     _value_for,
@@ -74,6 +79,8 @@ def test_seed_for_is_stable_and_tells_statements_apart() -> None:
     assert seed_for(x**2, "a") != seed_for(x**2, "b")
     assert seed_for("a", "b") != seed_for("ab")
     assert 0 <= seed_for(x) < 2**32
+    # statements that print alike but differ (assumptions) get different seeds: the seed reads srepr, not str
+    assert seed_for(sp.Symbol("v", real=True) ** 2) != seed_for(sp.Symbol("v") ** 2)
 
 
 def test_relative_tolerance_at_one_and_at_large_magnitude() -> None:
@@ -320,3 +327,187 @@ def test_a_tiny_budget_is_not_evidence() -> None:
     gauss = sp.Integral(sp.exp(-(x**2) * y**2), (x, -sp.oo, sp.oo))
     tested, _ = falsify(gauss, sp.Integer(5), points=200, budget=0.05)
     assert tested < 200
+
+
+_SMALL = {sp.Rational(k, q) for k in range(1, 10) for q in range(1, 5)}  # k / q, 1 <= k <= 9, 1 <= q <= 4
+_RATIONALS = {sign * r for r in _SMALL for sign in (-1, 1)} | {sp.Integer(0)}
+
+
+def test_the_draws_for_each_kind_of_symbol() -> None:
+    """integers -6..6; reals p/q (|p| <= 9, q <= 4); irrationals +-k/q sqrt(2, 3 or 5); transcendentals +-k/q pi;
+    complex numbers with both parts such rationals: every such value is reached, none other."""
+
+    def drawn(symbol: sp.Symbol, draws: int = 500) -> list[sp.Expr]:
+        rng = random.Random(11)
+        return [_candidate(symbol, rng) for _ in range(draws)]
+
+    assert set(drawn(n)) == set(map(sp.Integer, range(-6, 7)))
+    assert set(drawn(x)) == _RATIONALS
+    assert set(drawn(sp.Symbol("r", extended_real=True))) == _RATIONALS  # on the real line, not off it
+    irrational = [v.as_coeff_Mul() for v in drawn(sp.Symbol("s", irrational=True))]
+    assert {factor for _, factor in irrational} == {sp.sqrt(2), sp.sqrt(3), sp.sqrt(5)}
+    assert {coefficient for coefficient, _ in irrational} == _RATIONALS - {0}
+    transcendental = [v.as_coeff_Mul() for v in drawn(sp.Symbol("t", transcendental=True))]
+    assert {factor for _, factor in transcendental} == {sp.pi}
+    assert {coefficient for coefficient, _ in transcendental} == _RATIONALS - {0}
+    parts = [v.as_coeff_Add() for v in drawn(z, 400)]  # (real part, I * imaginary part)
+    assert {real for real, _ in parts} == _RATIONALS
+    assert {imaginary / sp.I for _, imaginary in parts} == _RATIONALS
+
+
+def test_the_matrix_draws() -> None:
+    """matrix entries are the integers -5..5, every one reached; a symmetric matrix mirrors its upper triangle."""
+    rng = random.Random(2)
+    A = sp.MatrixSymbol("A", 3, 3)
+    entries = {e for _ in range(100) for e in _matrix_for(A, False, rng)}
+    assert entries == set(map(sp.Integer, range(-5, 6)))
+    for _ in range(5):
+        S = _matrix_for(A, True, rng)
+        assert S == S.T and len(set(S)) > 1
+
+
+def test_an_equation_verdict_does_not_depend_on_the_order_of_the_sides() -> None:
+    """the tolerance scales with the larger side, whichever it is: at the edge both orders agree."""
+    with mpmath.workdps(DIGITS + 10):
+        small = mpmath.mpf(10) ** 20
+        large = small + TOLERANCE * small * (1 + TOLERANCE / 2)  # within TOLERANCE of |large|, not of |small|
+        for p_, q_ in ((small, large), (large, small)):
+            assert not _differ([mpmath.mpc(p_)], [mpmath.mpc(q_)], "=")
+
+
+def test_each_free_function_is_drawn_as_a_quadratic_polynomial() -> None:
+    """f(a) becomes c0 + c1 a + c2 a**2, each coefficient p/q (|p| <= 9, q <= 4), every such value reached."""
+    f = sp.Function("f")
+    rng = random.Random(5)
+    coefficients: dict[int, set[sp.Expr]] = {0: set(), 1: set(), 2: set()}
+    for _ in range(500):
+        polynomial = _functions_for(f(x), sp.Integer(0), rng)[f]
+        (a,) = polynomial.variables
+        terms = polynomial.expr.as_coefficients_dict()
+        assert set(terms) <= {sp.Integer(1), a, a**2}
+        for degree, values in coefficients.items():
+            values.add(terms.get(a**degree, sp.Integer(0)))
+    assert all(values == _RATIONALS for values in coefficients.values())
+
+
+def test_every_free_function_on_either_side_gets_a_polynomial() -> None:
+    """every undefined function without assumptions is replaced, wherever and however often it occurs; one under
+    an integral on either side stays opaque."""
+    functions = [sp.Function(f"f{i}") for i in range(6)]
+    a, b, c, d = sp.symbols("a b c d", real=True)
+    many = sum(f(v) for f in functions for v in (a, b, c, d))
+    assert set(_functions_for(many, sp.Integer(0), random.Random(0))) == set(functions)
+    f, g = sp.Function("f"), sp.Function("g")
+    assert set(_functions_for(f(x), g(y), random.Random(0))) == {f, g}
+    assert set(_functions_for(g(y), f(x), random.Random(0))) == {f, g}
+    t = sp.Symbol("t", real=True)
+    integral = sp.Integral(f(t), (t, 0, 1))
+    assert set(_functions_for(f(x) + g(x), integral, random.Random(0))) == {g}
+    assert set(_functions_for(integral, f(x) + g(x), random.Random(0))) == {g}
+
+
+def test_an_infinite_or_undefined_side_is_skipped_not_counted() -> None:
+    """a side that is nan, oo, -oo or zoo is no number: the point is skipped, never counted as evaluated."""
+    for value in (sp.nan, sp.oo, -sp.oo, sp.zoo):
+        assert falsify(value, value) == (0, None), value
+        assert falsify(x + value, x + value) == (0, None), value
+
+
+def test_a_number_keeps_its_digits_and_anything_else_is_no_number() -> None:
+    """_as_mpc converts a 30-digit value without loss; a value whose real or imaginary part is not a number
+    gives None."""
+    with mpmath.workdps(DIGITS + 10):
+        third = _as_mpc(sp.N(sp.Rational(1, 3) + sp.I / 7, DIGITS))
+        assert third is not None
+        assert abs(third.real - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -(DIGITS - 1)
+        assert abs(third.imag - mpmath.mpf(1) / 7) < mpmath.mpf(10) ** -(DIGITS - 1)
+    opaque = sp.Function("F", real=True)(1)
+    assert _as_mpc(2 + sp.I * opaque) is None
+    assert _as_mpc(opaque + 2 * sp.I) is None
+
+
+def test_free_functions_inside_an_explicit_matrix_are_replaced() -> None:
+    """an explicit matrix side is searched for free functions like any other side."""
+    f = sp.Function("f")
+    assert falsify(sp.Matrix([f(x), x]), sp.Matrix([f(x), x])) == (3, None)
+    assert falsify(sp.Matrix([f(x)]), sp.Matrix([f(-x)]))[1] is not None
+
+
+def test_identity_and_zero_matrix_sides_are_evaluated() -> None:
+    """a side that stays a matrix expression after instantiation (identity, zero) is made explicit and compared."""
+    A = sp.MatrixSymbol("A", 2, 2)
+    assert falsify(sp.Identity(2), sp.Identity(2)) == (3, None)
+    assert falsify(A - A, sp.ZeroMatrix(2, 2)) == (3, None)
+    assert falsify(sp.Identity(2), sp.ZeroMatrix(2, 2))[1] is not None
+    tested, found = falsify(A.I * A, sp.Identity(2), points=6)
+    assert found is None and tested > 0
+
+
+def test_weights_need_an_integer_range_and_may_be_a_single_one() -> None:
+    """weights over lo..hi are drawn only when both ends are integers with lo <= hi; one weight alone is 1."""
+    P = sp.IndexedBase("P", real=True)
+    i = sp.Symbol("i", integer=True)
+    assert falsify(P[1], sp.Integer(1), weights={P: (1, 1)}) == (3, None)
+    three = sp.Sum(P[i], (i, 0, 2))
+    assert falsify(three, sp.Integer(1), weights={P: (0, 2)}) == (3, None)
+    assert falsify(three, sp.Integer(1), weights={P: (0, sp.Rational(5, 2))})[1] is not None  # not a range: free
+    assert falsify(three, sp.Integer(1), weights={P: (sp.Rational(1, 2), 2)})[1] is not None
+
+
+def test_indexed_draws_inside_an_explicit_matrix_get_values() -> None:
+    """an explicit matrix side with indexed draws is instantiated entry by entry like a scalar side."""
+    X = sp.IndexedBase("X", real=True)
+    i = sp.Symbol("i", integer=True)
+    assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2)), x]), sp.Matrix([X[1] + X[2], x])) == (3, None)
+    assert falsify(sp.Matrix([sp.Sum(X[i], (i, 1, 2))]), sp.Matrix([2 * X[1]]))[1] is not None
+
+
+def test_numbers_are_evaluated_to_the_digits_asked_for() -> None:
+    """_numbers(..., 60) gives 60 correct digits, also for an integral (the confirmation runs at twice the digits)."""
+    with mpmath.workdps(2 * DIGITS + 10):
+        third = mpmath.mpf(1) / 3
+        for expr in (sp.Rational(1, 3), sp.Integral(x**2, (x, 0, 1))):
+            values = _numbers(expr, 2 * DIGITS)
+            assert values is not None and abs(values[0] - third) < mpmath.mpf(10) ** -(2 * DIGITS - 2), expr
+
+
+def test_every_symbol_of_an_integrand_is_renamed() -> None:
+    """_safe_names renames the symbols that are not variables and the bound ones too, not only the variables."""
+    safe, renamed = _safe_names(x * y + sp.Sum(x**k, (k, 0, 2)), [x])
+    assert {s.name for s in safe.atoms(sp.Symbol)} == {"_kfsym_v0", "_kfsym_v1", "_kfsym_v2"}
+    assert renamed[0] in safe.free_symbols
+
+
+def test_a_derivative_is_not_evaluated_even_where_n_could() -> None:
+    """a side holding a Derivative is never evaluated, also when SymPy's N would evaluate it at the point."""
+    assert falsify(sp.Subs(sp.Derivative(sp.sin(x), x), x, y), sp.cos(y) + 1) == (0, None)
+
+
+def test_a_symbol_of_one_side_only_gets_values() -> None:
+    """the point gives values to the free symbols of both sides, also those that occur on one side only."""
+    assert falsify(sp.Integer(1), sp.cos(x) ** 2 + sp.sin(x) ** 2) == (3, None)
+    assert falsify(sp.cos(x) ** 2 + sp.sin(x) ** 2, sp.Integer(1)) == (3, None)
+    assert falsify(sp.Integer(1), x)[1] is not None
+
+
+def test_draws_and_functions_of_the_right_side_only_get_values() -> None:
+    """an indexed draw or a free function that occurs on the right side only is instantiated too."""
+    P = sp.IndexedBase("P", positive=True)
+    assert falsify(sp.Integer(0), P[1])[1] is not None
+    f = sp.Function("f")
+    assert falsify(x, f(x))[1] is not None
+
+
+def test_equal_complex_sides_are_no_inequality() -> None:
+    """for ">=" both sides must be real: equal complex sides are a counterexample all the same."""
+    assert falsify(sp.I * x + 1, sp.I * x + 1, relation=">=")[1] is not None
+
+
+def test_the_points_after_an_unevaluable_one_are_still_tried() -> None:
+    """a point that cannot be evaluated (an error, or a side that is no number) is skipped and the next tried."""
+    t = sp.Symbol("t", real=True)
+    tested, found = falsify(sp.Integral(t, (t, 0, z)), z**2 / 2, points=40)  # a complex upper limit: an error
+    assert found is None and tested > 0
+    poles = sp.Mul(*[n - j for j in range(-6, 7) if j])  # zero at every integer drawn but 0
+    tested, found = falsify(1 / poles, 1 / poles, points=40)
+    assert found is None and tested >= 2  # n = 0 is drawn at several of the 40 points, not only before the first pole

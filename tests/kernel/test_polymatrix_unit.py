@@ -17,9 +17,11 @@ import sympy as sp
 from kfsym.derive.kernel.polymatrix import (
     SingularInverseError,
     _differing_point,
+    _Evaluator,
     _exquo,
     _instance,
     _inverted,
+    _shift,
     concrete_residual,
 )
 
@@ -129,6 +131,8 @@ def test_exact_division_of_sparse_polynomials() -> None:
     assert _exquo((x + 2 * y) * (3 * x - y) * (x + 1), 3 * x - y) == (x + 2 * y) * (x + 1)
     assert _exquo(6 * x * y**2, 2 * y) == 3 * x * y
     assert _exquo(x**3 + y**3, x + y) == x**2 - x * y + y**2
+    # monomials absent from the dividend appear and cancel on the way, with coefficients other than +-1
+    assert _exquo(x**3 + 27 * y**3, x + 3 * y) == x**2 - 3 * x * y + 9 * y**2
     assert _exquo((x + 3 * y) * (x - 2 * y + 5), x + 3 * y) == x - 2 * y + 5  # coefficients other than +-1
     assert _exquo(x**2 + 3 * y, x + 3 * y) is None
     assert _exquo(x**2 + y**2, x - y) is None  # a remainder: not exact
@@ -171,3 +175,71 @@ def test_a_scalar_sum_is_not_evaluated_as_a_product() -> None:
 
 def test_a_refutation_names_the_integer_point_where_the_sides_differ() -> None:
     assert str(concrete_residual(A * A.T, A.T * A, set())).startswith("<the sides differ at the integer point {")
+
+
+def test_a_fraction_stays_reduced_to_non_negative_powers_of_the_atoms() -> None:
+    """an atom is divided out of a numerator only as often as the denominator holds it (1 x 1: (s s s^-1)^-1)."""
+    s = sp.MatrixSymbol("s", 1, 1)
+    assert concrete_residual(sp.Inverse(_mul(s, s, s.I)), s.I, set()) == 0
+
+
+def test_a_difference_of_ones_is_reported_not_an_exception() -> None:
+    """difference_is_zero answers (False, reason) for any non-zero difference, also one whose entries are all 1."""
+    s = sp.MatrixSymbol("s", 1, 1)
+    evaluate = _Evaluator({s: _instance(s, False)})
+    equal, why = evaluate.difference_is_zero(evaluate(s + sp.Identity(1)), evaluate(s))
+    assert not equal and "nonzero" in why
+
+
+def _instances(*symbols: Any, symmetric: set[str] | None = None) -> dict[Any, Any]:
+    return {m: _instance(m, m.name in (symmetric or set())) for m in symbols}
+
+
+def _value(expr: Any, instances: dict[Any, Any]) -> Any:
+    return sp.Matrix(expr.subs(instances).doit()).applyfunc(sp.expand)
+
+
+def _is_generic(value: Any, old: set[Any], symmetric: bool) -> bool:
+    """Every entry a single fresh symbol, distinct except for the mirrored pairs of a symmetric matrix."""
+    entries = {(r, c): value[r, c] for r in range(value.rows) for c in range(value.cols)}
+    if not all(isinstance(e, sp.Symbol) and e not in old for e in entries.values()):
+        return False
+    independent = {(r, c) for (r, c) in entries if not (symmetric and r > c)}
+    if symmetric and any(entries[r, c] != entries[c, r] for (r, c) in entries):
+        return False
+    return len({entries[k] for k in independent}) == len(independent)
+
+
+def test_the_shift_makes_each_inverted_sum_a_generic_matrix() -> None:
+    """after _shift every inverted sum Y + M is a matrix of fresh independent entries (symmetric where M is)."""
+    C2 = sp.MatrixSymbol("C", 2, 2)
+    cases = [
+        ((A + B).I,),
+        (M.I, (A + B).I),  # an inverted symbol before the sum is passed over
+        ((A + B).I, (A + B + C2).I),  # B overlaps A's new entries: C is shifted instead
+        ((A + B).I, (A + C2).I),  # A is shifted once, C then absorbs it
+        ((A + 2 * I2).I,),
+    ]
+    for exprs in cases:
+        instances = _instances(A, B, C2, M)
+        old = {g for m in instances.values() for g in m.free_symbols}
+        _shift(exprs, instances, set())
+        assert instances[M] == _instance(M, False)
+        for arg in {a for e in exprs for a in _inverted(e) if isinstance(a, sp.MatAdd)}:
+            assert _is_generic(_value(arg, instances), old, symmetric=False), (exprs, arg)
+    instances = _instances(A, B, symmetric={"A", "B"})
+    old = {g for m in instances.values() for g in m.free_symbols}
+    _shift(((A + B).I,), instances, {"A", "B"})
+    assert _is_generic(_value(A + B, instances), old, symmetric=True)
+
+
+def test_the_shift_leaves_alone_what_it_may_not_change() -> None:
+    """a symbol inverted on its own keeps its entries; a sum whose rest holds an inverse is not shifted."""
+    instances = _instances(A, B)
+    old = {g for m in instances.values() for g in m.free_symbols}
+    _shift(((A + B).I, A.I), instances, set())
+    assert instances[A] == _instance(A, False)
+    assert _is_generic(_value(A + B, instances), old, symmetric=False)
+    instances = _instances(A, B)
+    _shift(((A + B.I).I,), instances, set())  # A -> T - B^-1 would not be polynomial
+    assert instances == _instances(A, B)
