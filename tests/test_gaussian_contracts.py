@@ -8,7 +8,6 @@ evidence and the defaults of the validated functions are stated directly.
 
 from __future__ import annotations
 
-import sys
 import types
 import warnings
 from collections.abc import Iterator
@@ -17,8 +16,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from kfsym.numeric import _generated, _jit, gaussian
+from kfsym.numeric import _jit, gaussian
 from kfsym.numeric.gaussian import evidence, log_evidence, multiply, pdf
+from tests.test_compiled import plain_python_kernels
 
 _PLAIN: list[types.ModuleType] = []
 
@@ -26,19 +26,7 @@ _PLAIN: list[types.ModuleType] = []
 def plain_kernels() -> types.ModuleType:
     """COMPILED_SOURCE executed as plain Python (built once)."""
     if not _PLAIN:
-        fake = types.ModuleType("numba")
-        fake.njit = lambda **options: lambda function: function  # type: ignore[attr-defined]
-        module = types.ModuleType("kfsym_plain_kernels_contracts")
-        saved = sys.modules.get("numba")
-        sys.modules["numba"] = fake
-        try:
-            exec(compile(_generated.COMPILED_SOURCE, "<COMPILED_SOURCE>", "exec"), module.__dict__)
-        finally:
-            if saved is None:
-                del sys.modules["numba"]
-            else:
-                sys.modules["numba"] = saved
-        _PLAIN.append(module)
+        _PLAIN.append(plain_python_kernels())
     return _PLAIN[0]
 
 

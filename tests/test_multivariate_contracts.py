@@ -8,14 +8,14 @@ correction is summed per axis; in a batch, no element's result depends on the ot
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from typing import Any
 
 import mpmath
 import numpy as np
 import pytest
 
-from kfsym.numeric import _jit, mahalanobis, mvn_logpdf, mvn_multiply, mvn_pdf
-from tests.test_gaussian_contracts import plain_kernels
+from kfsym.numeric import mahalanobis, mvn_logpdf, mvn_multiply, mvn_pdf
+from tests.test_gaussian_contracts import compiled  # noqa: F401 (the fixture: the compiled loops run as Python)
 
 DPS = 60
 
@@ -90,6 +90,17 @@ def product_reference(m1: list[float], s1: list[list[float]], m2: list[float], s
         return [float(mean[0]), float(mean[1])]
 
 
+def assert_batch_matches_alone_and_reference(elements: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Each element of the batched product equals its product computed alone, which matches the reference."""
+    batch = [np.array([element[i] for element in elements]) for i in range(4)]
+    got = mvn_multiply(*batch)
+    for index, element in enumerate(elements):
+        alone = mvn_multiply(*element)
+        assert got.mean[index].tolist() == alone.mean.tolist() and got.cov[index].tolist() == alone.cov.tolist()
+        want = product_reference(*element)
+        assert alone.mean.tolist() == pytest.approx(want, rel=1e-12, abs=0.0), index
+
+
 def test_a_batch_element_of_the_information_product_does_not_depend_on_the_others() -> None:
     """Means 1e300 apart beside means 1e-300 apart (the square-root information form, per-axis z-scores):
     each element of the batch is the product computed alone, and matches a 60-digit reference."""
@@ -103,13 +114,7 @@ def test_a_batch_element_of_the_information_product_does_not_depend_on_the_other
         ([0.0, 0.0], s1, [0.0, 1e-200], [[1e-300, 0.0], [0.0, 1e8]]),
         ([0.0, 0.0], s1, [0.0, 1e100], [[1e-300, 0.0], [0.0, 1e8]]),
     ]
-    batch = [np.array([element[i] for element in elements]) for i in range(4)]
-    got = mvn_multiply(*batch)
-    for index, element in enumerate(elements):
-        alone = mvn_multiply(*element)
-        assert got.mean[index].tolist() == alone.mean.tolist() and got.cov[index].tolist() == alone.cov.tolist()
-        want = product_reference(*element)
-        assert alone.mean.tolist() == pytest.approx(want, rel=1e-12, abs=0.0), index
+    assert_batch_matches_alone_and_reference(elements)
 
 
 def test_products_whose_z_scores_overflow_are_right_in_a_batch() -> None:
@@ -123,24 +128,7 @@ def test_products_whose_z_scores_overflow_are_right_in_a_batch() -> None:
         ([1.0, -2.0], s1, [3.0, 0.5], s2),
         ([0.0, 1e-300], s2, [3e-300, 0.0], s1),
     ]
-    batch = [np.array([element[i] for element in elements]) for i in range(4)]
-    got = mvn_multiply(*batch)
-    for index, element in enumerate(elements):
-        alone = mvn_multiply(*element)
-        assert got.mean[index].tolist() == alone.mean.tolist() and got.cov[index].tolist() == alone.cov.tolist()
-        want = product_reference(*element)
-        assert alone.mean.tolist() == pytest.approx(want, rel=1e-12, abs=0.0), index
-
-
-@pytest.fixture
-def compiled() -> Iterator[None]:
-    """Every float64 array is offered to the compiled loops, run as plain Python (MIN_SIZE 1)."""
-    kernels = plain_kernels()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_jit, "MIN_SIZE", 1)
-        patch.setattr(_jit, "elementwise_kernels", lambda: kernels)
-        with np.errstate(all="ignore"):
-            yield
+    assert_batch_matches_alone_and_reference(elements)
 
 
 COV = [[2.0, 0.6], [0.6, 0.5]]
