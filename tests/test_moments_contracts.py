@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from kfsym.numeric import correlation, covariance, expectation, std, variance
+from tests.tolerance import assert_rel
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -32,9 +33,7 @@ def _strict() -> Iterator[None]:
         yield
 
 
-def _rel(got: Any, want: Any, rel: float = 1e-14) -> None:
-    with np.errstate(under="ignore"):  # the comparison's own rel * |want| underflows at 1e-300
-        np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=rel, atol=0.0)
+REL = 1e-14  # the moments at extreme scales: a few ulps
 
 
 def test_an_overflowing_sum_of_opposite_signs_gives_the_exact_mean_silently() -> None:
@@ -66,8 +65,8 @@ def test_the_overflowing_mean_is_recomputed_per_row_along_an_axis() -> None:
     """expectation(axis=1): a row whose sum overflows is rescaled by its own power of two, the others untouched."""
     x = np.array([[1.5e308, 1.5e308, -1e308], [1e-300, 2e-300, 4e-300], [1.0, 2.0, 4.0]])
     with _strict():
-        _rel(expectation(x, axis=1), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3])
-        _rel(expectation(x.T, axis=0), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3])
+        assert_rel(expectation(x, axis=1), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3], rel=REL)
+        assert_rel(expectation(x.T, axis=0), [1.5e308 / 3 + 1.5e308 / 3 - 1e308 / 3, 7e-300 / 3, 7.0 / 3], rel=REL)
         # a row whose own mean is subnormal is rescaled with the others and scaled back without a report
         cancelling = expectation([[1.5e308, 1.5e308, -1e308], [1e-300, -1e-300, 1e-310]], axis=1)
     assert float(np.asarray(cancelling)[1]) == pytest.approx(1e-310 / 3, rel=0.0, abs=2 * 2.0**-1074)
@@ -80,28 +79,31 @@ def test_the_weighted_mean_whose_sum_overflows_is_the_exact_weighted_mean_per_ro
     with mpmath.workdps(40):
         want = [float(sum(mpmath.mpf(pi) * mpmath.mpf(xi) for pi, xi in zip(p, row, strict=True))) for row in x]
     with _strict():
-        _rel(expectation(x, p=p, axis=1), want)
-        _rel(expectation(x[0], p=p), want[0])
+        assert_rel(expectation(x, p=p, axis=1), want, rel=REL)
+        assert_rel(expectation(x[0], p=p), want[0], rel=REL)
 
 
 def test_std_at_extreme_scales_is_right_for_each_row_on_its_own() -> None:
     """std(axis=1) rows 1e200 (squares overflow), 1e-300 (squares underflow) and 1 each get their own exact value."""
     with _strict():
-        _rel(std([[1e200, -1e200], [1.0, 3.0]], axis=1), [1e200, 1.0])
-        _rel(std([[1e-300, 3e-300], [1.0, 3.0]], axis=1), [1e-300, 1.0])
-        _rel(std([[1.0, 3.0], [1e-300, 3e-300]], axis=1), [1.0, 1e-300])
-        _rel(
+        assert_rel(std([[1e200, -1e200], [1.0, 3.0]], axis=1), [1e200, 1.0], rel=REL)
+        assert_rel(std([[1e-300, 3e-300], [1.0, 3.0]], axis=1), [1e-300, 1.0], rel=REL)
+        assert_rel(std([[1.0, 3.0], [1e-300, 3e-300]], axis=1), [1.0, 1e-300], rel=REL)
+        assert_rel(
             std([[1e200, -1e200, 0.0], [1.0, 3.0, 2.0], [1e-300, 3e-300, 2e-300]], axis=1),
             [1e200 * np.sqrt(2 / 3), np.sqrt(2 / 3), 1e-300 * np.sqrt(2 / 3)],
+            rel=REL,
         )
-        _rel(variance([[1e-150, 3e-150], [1.0, 3.0]], axis=1), [1e-300, 1.0])
+        assert_rel(variance([[1e-150, 3e-150], [1.0, 3.0]], axis=1), [1e-300, 1.0], rel=REL)
 
 
 def test_overflowing_squares_with_a_subnormal_value_raise_no_underflow() -> None:
     """The halved, scaled terms of a tiny value underflow inside std, never into a caller's errstate(all='raise')."""
     with _strict():
-        _rel(std([[1e200, -1e200, 5e-324], [1.0, 3.0, 2.0]], axis=1), [1e200 * np.sqrt(2 / 3), np.sqrt(2 / 3)])
-        _rel(std([1e200, -1e200, 0.0, 5e-324], p=[0.25, 0.25, 0.25, 0.25]), 1e200 * np.sqrt(0.5))
+        assert_rel(
+            std([[1e200, -1e200, 5e-324], [1.0, 3.0, 2.0]], axis=1), [1e200 * np.sqrt(2 / 3), np.sqrt(2 / 3)], rel=REL
+        )
+        assert_rel(std([1e200, -1e200, 0.0, 5e-324], p=[0.25, 0.25, 0.25, 0.25]), 1e200 * np.sqrt(0.5), rel=REL)
 
 
 def test_the_variance_beyond_the_largest_double_is_an_overflow_error_naming_it() -> None:
@@ -123,21 +125,21 @@ def test_the_covariance_whose_products_overflow_is_rescaled_silently() -> None:
     """covariance with sum of squares beyond the largest double but a finite result: exact, no underflow report."""
     with _strict():
         got = covariance([[1.2e154, -1.2e154, 1e-300], [1.0, 3.0, 2.0]])
-    _rel(np.asarray(got)[0, 0], 1.2e154**2 * (2 / 2), rel=1e-14)
-    _rel(np.asarray(got)[1, 1], 1.0)
-    _rel(np.asarray(got)[0, 1], -1.2e154)
+    assert_rel(np.asarray(got)[0, 0], 1.2e154**2 * (2 / 2), rel=1e-14)
+    assert_rel(np.asarray(got)[1, 1], 1.0, rel=REL)
+    assert_rel(np.asarray(got)[0, 1], -1.2e154, rel=REL)
 
 
 def test_correlation_of_values_spanning_the_range_is_silent() -> None:
     """correlation scales each variable; entries that underflow on the way are no floating-point report."""
     with _strict():
-        _rel(correlation([1.0, 2.0, 1e-200], [3.0, 1.0, 2.0]), [[1.0, -0.5], [-0.5, 1.0]])
+        assert_rel(correlation([1.0, 2.0, 1e-200], [3.0, 1.0, 2.0]), [[1.0, -0.5], [-0.5, 1.0]], rel=REL)
 
 
 def test_a_variable_varying_by_a_few_ulps_is_correlated_whatever_the_others() -> None:
     """Not refused as constant: x = [1, 1, 1, 1 + 2^-49] next to three unrelated variables, and 1 + 1e-10."""
     rho = correlation([1.0, 1.0, 1.0, 1.0 + 2.0**-49], [[1, -1, 1, -1], [1, -1, -1, 1], [1, 1, -1, -1]])
-    _rel(np.asarray(rho)[0], [1.0, -1 / np.sqrt(3), 1 / np.sqrt(3), -1 / np.sqrt(3)], rel=1e-12)
+    assert_rel(np.asarray(rho)[0], [1.0, -1 / np.sqrt(3), 1 / np.sqrt(3), -1 / np.sqrt(3)], rel=1e-12)
     rho = correlation([1.0, 1.0 + 1e-10, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0])
     assert float(np.asarray(rho)[0, 1]) == pytest.approx(-0.2581988897, abs=1e-6)
 
@@ -164,7 +166,7 @@ def test_reductions_keep_the_other_axes_even_of_length_one(function: Callable[..
     x = np.array([[1.0, 2.0], [3.0, 5.0]])
     references: dict[Any, Callable[..., Any]] = {expectation: np.mean, variance: np.var, std: np.std}
     reference = references[function]
-    _rel(function(x, axis=-2), reference(x, axis=-2))
+    assert_rel(function(x, axis=-2), reference(x, axis=-2), rel=REL)
 
 
 def test_an_axis_equal_to_ndim_is_refused_naming_x() -> None:
