@@ -19,6 +19,7 @@ import pytest
 from kfsym.numeric import _jit, gaussian
 from kfsym.numeric.gaussian import evidence, log_evidence, multiply, pdf
 from tests.test_compiled import plain_python_kernels
+from tests.test_numeric_references import ref_evidence, ref_logpdf, ref_multiply
 
 _PLAIN: list[types.ModuleType] = []
 
@@ -42,9 +43,10 @@ def compiled() -> Iterator[None]:
 
 
 def product_reference(m1: float, v1: float, m2: float, v2: float) -> tuple[float, float]:
+    """tests.test_numeric_references' exact product moments, at 60 digits, rounded to doubles."""
     with mpmath.workdps(60):
-        a, b, c, d = (mpmath.mpf(value) for value in (m1, v1, m2, v2))
-        return float((a * d + c * b) / (b + d)), float(b * d / (b + d))
+        mean, var = ref_multiply(m1, v1, m2, v2)
+        return float(mean), float(var)
 
 
 def test_multiply_on_the_compiled_path_is_the_normalised_product(compiled: None) -> None:
@@ -92,12 +94,6 @@ def test_the_validated_functions_default_to_the_standard_normal() -> None:
     assert gaussian._cdf(1.0) == pytest.approx(float(mpmath.ncdf(1.0)), rel=1e-15, abs=0.0)
 
 
-def evidence_reference(m1: float, v1: float, m2: float, v2: float) -> mpmath.mpf:
-    with mpmath.workdps(60):
-        total = mpmath.mpf(v1) + mpmath.mpf(v2)
-        return mpmath.npdf(mpmath.mpf(m1), mpmath.mpf(m2), mpmath.sqrt(total))
-
-
 def test_evidence_with_some_variance_sums_beyond_the_largest_double_is_right_everywhere() -> None:
     """evidence and log_evidence on an array mixing overflowing and ordinary variance sums match 60 digits."""
     m1 = np.array([1e154, 1.0, -2.0, 3e153])
@@ -106,7 +102,8 @@ def test_evidence_with_some_variance_sums_beyond_the_largest_double_is_right_eve
     v2 = np.array([1e308, 2.0, 0.25, 1.7e308])
     values, logs = evidence(m1, v1, m2, v2), log_evidence(m1, v1, m2, v2)
     for i in range(4):
-        want = evidence_reference(m1[i], v1[i], m2[i], v2[i])
+        with mpmath.workdps(60):
+            want = ref_evidence(m1[i], v1[i], m2[i], v2[i])
         # the log-normaliser log(v1 + v2)/2 ~ 355 carries ~355 eps of absolute rounding: 1e-12 relative
         assert values[i] == pytest.approx(float(want), rel=1e-12, abs=0.0)
         assert logs[i] == pytest.approx(float(mpmath.log(want)), rel=1e-14, abs=0.0)
@@ -141,12 +138,6 @@ def test_densities_on_the_compiled_path_are_the_densities(compiled: None) -> Non
                 function(np.ones(3, dtype=complex), 0.0, 1.0)
 
 
-def logpdf_reference(x: float, mean: float, var: float) -> float:
-    with mpmath.workdps(60):
-        z2 = (mpmath.mpf(x) - mpmath.mpf(mean)) ** 2 / mpmath.mpf(var)
-        return float(-z2 / 2 - mpmath.log(2 * mpmath.pi * mpmath.mpf(var)) / 2)
-
-
 @pytest.mark.parametrize("path", ["numpy", "compiled"])
 def test_logpdf_where_x_minus_mean_overflows_is_finite_and_right(path: str, request: pytest.FixtureRequest) -> None:
     """logpdf with x - mean beyond 1.8e308 but a finite log-density matches 60 digits on both paths."""
@@ -154,6 +145,7 @@ def test_logpdf_where_x_minus_mean_overflows_is_finite_and_right(path: str, requ
         request.getfixturevalue("compiled")
     x = np.array([1e308, -1.5e308, 0.0, 1e308])
     got = gaussian.logpdf(x, -1e308, 1.7e308)
-    want = [logpdf_reference(value, -1e308, 1.7e308) for value in x.tolist()]
+    with mpmath.workdps(60):
+        want = [float(ref_logpdf(value, -1e308, 1.7e308)) for value in x.tolist()]
     assert np.isfinite(got).all()
     assert got.tolist() == pytest.approx(want, rel=1e-14, abs=0.0)
