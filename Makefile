@@ -53,7 +53,7 @@ MUTATE_NICE ?= 10
 mutate: $(MUTATE_STAMP)
 	rm -rf mutants
 	@date -u +"mutmut started %H:%M:%S UTC"
-	PATH="$(abspath $(BIN)):$$PATH" nice -n $(MUTATE_NICE) $(BIN)/mutmut run --max-children $(MUTATE_JOBS) > mutants.log 2>&1 \
+	PATH="$(abspath $(BIN)):$$PATH" nice -n $(MUTATE_NICE) $(BIN)/python mutation/run.py run --max-children $(MUTATE_JOBS) > mutants.log 2>&1 \
 		|| { tail -c 3000 mutants.log; exit 1; }
 	@date -u +"mutmut finished %H:%M:%S UTC"
 	$(BIN)/python mutation/score.py

@@ -37,6 +37,7 @@ from numpy.testing import assert_allclose
 
 from kfsym.numeric import (
     MultivariateGaussian,
+    _jit,
     add,
     logpdf,
     mahalanobis,
@@ -364,9 +365,12 @@ def test_batches_of_any_shape_equal_single_calls(case: tuple[np.ndarray, ...]) -
             assert_batch_equal(func, full(values, ())[index], func(bx[index], bm1[index], bs1[index]))
 
 
-def test_ten_thousand_4d_multiplies_equal_a_loop_of_single_calls() -> None:
+def test_a_batch_on_the_compiled_path_equals_a_loop_of_single_calls() -> None:
+    """A batch just large enough for the compiled product (``_jit.MIN_SIZE`` covariance entries) against a loop of
+    single 4-D calls, which take the NumPy path."""
     rng = np.random.default_rng(20240505)
-    count, n = 10_000, 4
+    n = 4
+    count = _jit.MIN_SIZE // n**2 + 1
     m1, m2 = rng.normal(size=(count, n)), rng.normal(size=(count, n)) * 10
     s1 = random_spd(rng, (count,), n, scale=1.0)
     s2 = random_spd(rng, (count,), n, scale=3.0)
