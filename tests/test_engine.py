@@ -109,7 +109,7 @@ def test_the_limit_counts_cpu_time_not_waiting() -> None:
 def test_a_check_that_only_waits_is_stopped_by_the_wall_clock_backstop() -> None:
     started = time.monotonic()
     with pytest.raises(CheckTimeout):
-        run_with_time_limit(lambda: threading.Event().wait(30.0), 0.02)  # backstop: WALL_FACTOR * 0.02 s
+        run_with_time_limit(lambda: threading.Event().wait(3.0), 0.02)  # backstop: WALL_FACTOR * 0.02 s = 0.6 s
     assert time.monotonic() - started < WALL_FACTOR * 0.02 + 2.0
 
 
@@ -119,8 +119,7 @@ def test_a_nested_limit_gives_the_outer_one_back() -> None:
 
     def outer() -> None:
         inner_done.append(run_with_time_limit(lambda: 1, 5.0))
-        while True:  # CPU until the outer limit (0.2 s) stops it
-            pass
+        _spin()  # CPU until the outer limit (0.2 s) stops it
 
     started = time.process_time()
     with pytest.raises(CheckTimeout):
@@ -147,9 +146,17 @@ def timeouts_off_the_main_thread(function: Any, seconds: float) -> list[BaseExce
     return caught
 
 
-def _spin() -> None:
-    while True:  # CPU until a limit stops it
+#: CPU seconds a spinning check runs if no limit stops it: a limit that never fires fails its test in this time
+#: instead of hanging it (under mutation testing a hang costs a timeout of minutes).
+SPIN_LIMIT = 2.0
+
+
+def _spin() -> str:
+    """CPU until a limit stops it, or SPIN_LIMIT CPU seconds: then it returns, and the test expecting a stop fails."""
+    end = time.process_time() + SPIN_LIMIT
+    while time.process_time() < end:
         pass
+    return "not stopped"
 
 
 def test_a_limit_that_expires_at_once_leaves_no_timer_or_handler_behind() -> None:
@@ -380,8 +387,10 @@ def test_registering_twice_is_an_error() -> None:
 def test_a_timed_out_check_off_the_main_thread_is_stopped() -> None:
     def busy() -> int:
         total = 0
-        while True:  # pure Python: the injected CheckTimeout stops it at the next bytecode
+        end = time.monotonic() + SPIN_LIMIT
+        while time.monotonic() < end:  # pure Python: the injected CheckTimeout stops it at the next bytecode
             total += 1
+        return total
 
     assert len(timeouts_off_the_main_thread(busy, 0.2)) == 1
     assert runaway_checks(3.0) == 0
