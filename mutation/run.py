@@ -8,27 +8,53 @@ function is needed, and Python's own :mod:`ast` gives the same spans in about 5 
 mutated files of a full run: the same functions, the same first and last lines).
 
 Everything else is mutmut's own code: this module replaces that one function and hands over to mutmut's
-command line (``python mutation/run.py run --max-children 2`` is ``mutmut run --max-children 2``). The
-replacement is written against mutmut 3.8.1 (the version the ``mutate`` extra pins); another version is
+command line (``python mutation/run.py run --max-children 2`` is ``mutmut run --max-children 2``). Two more
+changes, both to ``mutmut run`` only:
+
+- **Listed equivalent mutants are not run.** ``mutation/equivalent.txt`` lists mutants no test can tell from the
+  original, each with its reason and the change it makes; they are excluded from the score, and running each one's
+  whole test selection (they survive, so every test runs) cost about 15 minutes of the two workers' time. They are
+  matched by their change (:mod:`equivalents`), so a renumbered entry still finds its mutant and a stale entry (its
+  change gone) finds none: its mutant, if any, is then run and scored like any other. They are recorded with mutmut's
+  "skipped" status (exit code 34).
+- **max_stack_depth works with dataclasses.** With ``max_stack_depth`` set, mutmut 3.8.1 resolves the file of every
+  frame between a test and a mutated function with ``Path.resolve(strict=True)``, which raises for code without a
+  file (a dataclass's generated ``__init__`` is ``<string>``), so every test constructing a ``Step`` would fail in
+  the stats run. Such a frame is simply not kfsym code here; the depth counted is otherwise mutmut's.
+
+The replacements are written against mutmut 3.8.1 (the version the ``mutate`` extra pins); another version is
 refused rather than patched blindly.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
+import inspect
+import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
+import equivalents
 import mutmut.__main__ as mutmut_cli
+import mutmut.mutation.trampoline as mutmut_trampoline
+import mutmut.stats as mutmut_stats
 from mutmut.configuration import config
+from mutmut.mutation.data import SourceFileMutationData
 from mutmut.mutation.file_mutation import FailedTypeCheckMutant, MutatedMethodLocation
+from mutmut.state import state
 from mutmut.type_checking import TypeCheckingError, run_type_checker
 from mutmut.utils.file_utils import change_cwd
 from mutmut.utils.format_utils import get_mutant_name, is_mutated_method_name
 
-#: The mutmut release whose ``filter_mutants_with_type_checker`` this module reproduces.
+#: The mutmut release whose functions this module replaces.
 MUTMUT_VERSION = "3.8.1"
+#: mutmut's exit code for a mutant it did not run ("skipped").
+SKIPPED = 34
+
+_Collected = tuple[list[tuple[SourceFileMutationData, str, "int | None"]], dict[str, SourceFileMutationData]]
 
 
 class _MutatedFunctions(ast.NodeVisitor):
@@ -92,15 +118,85 @@ def filter_mutants_with_type_checker() -> dict[str, FailedTypeCheckMutant]:
         return caught
 
 
+def skipping_equivalents(original: Callable[..., _Collected]) -> Callable[..., _Collected]:
+    """mutmut's ``collect_source_file_mutation_data``, with the listed equivalent mutants marked as not to be run.
+
+    Mutants named on the command line are run whatever they are, as mutmut does.
+    """
+
+    def collect(*, mutant_names: tuple[str, ...] | list[str]) -> _Collected:
+        mutants, by_path = original(mutant_names=mutant_names)
+        if mutant_names:
+            return mutants, by_path
+        matched = equivalents.current(Path("mutants"))
+        marked: list[tuple[SourceFileMutationData, str, int | None]] = []
+        changed: dict[int, SourceFileMutationData] = {}
+        for data, name, result in mutants:
+            skip = result is None and name in matched.equivalent
+            if skip:
+                data.exit_code_by_key[name] = SKIPPED
+                changed[id(data)] = data
+            marked.append((data, name, SKIPPED if skip else result))
+        for data in changed.values():
+            data.save()
+        print(
+            f"    {sum(r == SKIPPED for _, _, r in marked)} listed equivalent mutants not run; "
+            f"{len(matched.stale)} stale entries in mutation/equivalent.txt (python mutation/equivalents.py --check)"
+        )
+        return marked, by_path
+
+    return collect
+
+
+@functools.cache
+def _mutated_source(filename: str) -> bool:
+    """Whether a frame's code file is in the mutated source tree; code without a file (``<string>``) is not."""
+    try:
+        path = Path(filename).resolve(strict=True)
+    except OSError:
+        return False
+    return any(root in path.parents for root in config().resolved_mutated_source_paths)
+
+
+def record_trampoline_hit(name: str, caller: str | None = None) -> None:
+    """mutmut 3.8.1's ``record_trampoline_hit``, with a frame of code that has no file counted as not kfsym's.
+
+    With ``max_stack_depth`` set, a test is recorded as reaching the function only through fewer than that many
+    frames of the mutated source between the two (the walk stops at pytest's own frames).
+    """
+    settings = config()
+    if settings.max_stack_depth != -1:
+        frame = inspect.currentframe()
+        budget = settings.max_stack_depth
+        while budget and frame:
+            filename = frame.f_code.co_filename
+            frame = frame.f_back
+            if "pytest" in filename or "hammett" in filename or "unittest" in filename:
+                break
+            if _mutated_source(filename):
+                budget -= 1
+        if not budget:
+            return
+    state()._stats.add(name)
+    if caller is not None and settings.track_dependencies:
+        state().function_dependencies[name].add(caller)
+
+
 def main() -> None:
-    """Check the mutmut version, put the fast mapping in place and run mutmut's command line."""
+    """Check the mutmut version, put the replacements in place and run mutmut's command line."""
     installed = importlib.metadata.version("mutmut")
     if installed != MUTMUT_VERSION:
         raise SystemExit(
-            f"mutation/run.py reproduces mutmut {MUTMUT_VERSION}'s type-check mapping; mutmut {installed} is "
-            "installed (reinstall the `mutate` extra, or update this module against the new version)"
+            f"mutation/run.py replaces functions of mutmut {MUTMUT_VERSION}; mutmut {installed} is installed "
+            "(reinstall the `mutate` extra, or update this module against the new version)"
         )
     mutmut_cli.filter_mutants_with_type_checker = filter_mutants_with_type_checker
+    mutmut_stats.record_trampoline_hit = record_trampoline_hit
+    mutmut_trampoline.record_trampoline_hit = record_trampoline_hit
+    if sys.argv[1:2] == ["run"]:
+        mutmut_cli.collect_source_file_mutation_data = skipping_equivalents(
+            mutmut_cli.collect_source_file_mutation_data
+        )
     mutmut_cli.cli()
 
 

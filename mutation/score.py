@@ -4,8 +4,9 @@ Parts (issue 17): the prover's trusted kernel (``kfsym/derive/kernel/``), the nu
 (``kfsym/numeric/`` validation and public functions) and the CLI (``kfsym/cli.py``). A mutant counts as
 killed when a test failed, timed out or crashed on it, or ``mypy --strict`` rejected it (column "by mypy", part
 of "killed"); as not killed when every test passed or no selected
-test reached it. Mutants listed in ``mutation/equivalent.txt`` (name, then a one-line reason) are left out of
-the score. Exit status 1 when a part scores below ``--threshold`` (default 90 %) or mutants are unchecked.
+test reached it. Mutants listed in ``mutation/equivalent.txt`` (name, a one-line reason and the change; matched to
+this run's mutants by their change, :mod:`equivalents`) are left out of the score; stale entries are printed.
+Exit status 1 when a part scores below ``--threshold`` (default 90 %) or mutants are unchecked.
 
 Run from the repository root after ``mutmut run``: ``python mutation/score.py``.
 """
@@ -19,9 +20,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import equivalents
+
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
-EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
 
 PARTS = {
     "prover": ("kfsym/derive/kernel/",),
@@ -34,6 +36,8 @@ KILLED = {1, 3, 36, 24, -24, 152, 255, -9, -11, 37}
 TYPE_CHECKED = 37
 SURVIVED = {0}
 NO_TESTS = {5, 33}
+#: mutmut's "skipped": mutation/run.py does not run the listed equivalent mutants.
+SKIPPED = 34
 
 
 def part_of(source: str) -> str | None:
@@ -44,20 +48,9 @@ def part_of(source: str) -> str | None:
     return None
 
 
-def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, str]:
-    """``{mutant name: reason}`` from the equivalents file (``#`` comments and blank lines ignored)."""
-    found: dict[str, str] = {}
-    if not path.exists():
-        return found
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, _, reason = line.partition(" ")
-        if not reason.strip():
-            raise SystemExit(f"{path.name}:{number}: {name} has no reason")
-        found[name] = reason.strip()
-    return found
+def equivalent_mutants(mutants: Path = MUTANTS) -> dict[str, str]:
+    """``{mutant name: reason}``: the entries of the equivalents file matched to this run's mutants by their change."""
+    return equivalents.current(mutants).equivalent
 
 
 def results(mutants: Path = MUTANTS) -> dict[str, dict[str, int | None]]:
@@ -92,7 +85,7 @@ def tally_parts(equivalent: dict[str, str]) -> tuple[dict[str, Counter[str]], di
             tally["total"] += 1
             if name in equivalent:
                 tally["equivalent"] += 1
-            elif code is None:
+            elif code is None or code == SKIPPED:  # skipped but not (or no longer) an equivalent: not checked
                 tally["unchecked"] += 1
             elif code in KILLED:
                 tally["killed"] += 1
@@ -120,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     if not MUTANTS.is_dir():
         print("no mutants/ folder: run `make mutate` (or `mutmut run`) first", file=sys.stderr)
         return 2
-    counts, survivors = tally_parts(equivalent_mutants())
+    matched = equivalents.current(MUTANTS)
+    for entry in matched.stale:
+        print(f"stale entry (its change is no mutant's now; review it): equivalent.txt:{entry.line}: {entry.name}")
+    counts, survivors = tally_parts(matched.equivalent)
     ok = True
     print(
         f"{'part':<10}{'mutants':>9}{'equiv.':>8}{'killed':>8}{'by mypy':>9}{'survived':>10}{'no test':>9}"
