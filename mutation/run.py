@@ -17,10 +17,14 @@ changes, both to ``mutmut run`` only:
   matched by their change (:mod:`equivalents`), so a renumbered entry still finds its mutant and a stale entry (its
   change gone) finds none: its mutant, if any, is then run and scored like any other. They are recorded with mutmut's
   "skipped" status (exit code 34).
-- **max_stack_depth works with dataclasses.** With ``max_stack_depth`` set, mutmut 3.8.1 resolves the file of every
-  frame between a test and a mutated function with ``Path.resolve(strict=True)``, which raises for code without a
-  file (a dataclass's generated ``__init__`` is ``<string>``), so every test constructing a ``Step`` would fail in
-  the stats run. Such a frame is simply not kfsym code here; the depth counted is otherwise mutmut's.
+- **A test counts for the functions it reaches within** :data:`MAX_STACK_DEPTH` **calls.** mutmut records, in its
+  stats run, which tests reach each function, and runs those tests on the function's mutants; a survivor runs all of
+  them. A whole proof reaches nearly every kernel function, so every kernel survivor ran every proof test. Here a
+  test is recorded for a function only when fewer than ``MAX_STACK_DEPTH`` frames of kfsym code lie between the two
+  (mutmut's ``max_stack_depth``, counted the same way); deeper helpers are tested by their modules' own contract
+  tests. mutmut's own option is not used: it resolves every frame's file with ``Path.resolve(strict=True)``, which
+  raises for code without a file (a dataclass's generated ``__init__`` is ``<string>``, a ``python -m`` subprocess
+  of a test starts in ``<frozen runpy>``), and a test's subprocess would run that unpatched walk.
 
 The replacements are written against mutmut 3.8.1 (the version the ``mutate`` extra pins); another version is
 refused rather than patched blindly.
@@ -53,6 +57,8 @@ from mutmut.utils.format_utils import get_mutant_name, is_mutated_method_name
 MUTMUT_VERSION = "3.8.1"
 #: mutmut's exit code for a mutant it did not run ("skipped").
 SKIPPED = 34
+#: A test is recorded as reaching a function through fewer than this many frames of kfsym code (see above).
+MAX_STACK_DEPTH = 5
 
 _Collected = tuple[list[tuple[SourceFileMutationData, str, "int | None"]], dict[str, SourceFileMutationData]]
 
@@ -159,26 +165,24 @@ def _mutated_source(filename: str) -> bool:
 
 
 def record_trampoline_hit(name: str, caller: str | None = None) -> None:
-    """mutmut 3.8.1's ``record_trampoline_hit``, with a frame of code that has no file counted as not kfsym's.
+    """mutmut 3.8.1's ``record_trampoline_hit`` with its ``max_stack_depth`` walk at :data:`MAX_STACK_DEPTH`.
 
-    With ``max_stack_depth`` set, a test is recorded as reaching the function only through fewer than that many
-    frames of the mutated source between the two (the walk stops at pytest's own frames).
+    The test is recorded as reaching the function only through fewer than that many frames of the mutated source
+    between the two (the walk stops at pytest's own frames); a frame of code without a file is not kfsym's.
     """
-    settings = config()
-    if settings.max_stack_depth != -1:
-        frame = inspect.currentframe()
-        budget = settings.max_stack_depth
-        while budget and frame:
-            filename = frame.f_code.co_filename
-            frame = frame.f_back
-            if "pytest" in filename or "hammett" in filename or "unittest" in filename:
-                break
-            if _mutated_source(filename):
-                budget -= 1
-        if not budget:
-            return
+    frame = inspect.currentframe()
+    budget = MAX_STACK_DEPTH
+    while budget and frame:
+        filename = frame.f_code.co_filename
+        frame = frame.f_back
+        if "pytest" in filename or "hammett" in filename or "unittest" in filename:
+            break
+        if _mutated_source(filename):
+            budget -= 1
+    if not budget:
+        return
     state()._stats.add(name)
-    if caller is not None and settings.track_dependencies:
+    if caller is not None and config().track_dependencies:
         state().function_dependencies[name].add(caller)
 
 
