@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
@@ -25,6 +25,7 @@ import pytest
 
 from kfsym.numeric import _jit, mvn_multiply
 from kfsym.numeric.multivariate import SCALE_SPREAD, _numpy_product
+from tests.memo import memoised
 from tests.test_numeric_properties import mp_inverse_spd
 
 EPS = sys.float_info.epsilon
@@ -75,6 +76,49 @@ def unit_diagonal(matrix: np.ndarray) -> np.ndarray:
     return matrix / root[:, None] / root[None, :]
 
 
+class Reference(NamedTuple):
+    """The 300-digit product of one element, with the bounds its result is held to (each + 2 SUB)."""
+
+    mean: tuple[mpmath.mpf, ...]
+    cov: tuple[tuple[mpmath.mpf, ...], ...]
+    #: 64 n cond(T~) eps of the magnitudes |S2||T^-1||m1| + |S1||T^-1||m2| and sqrt(M_ii M_jj)
+    mean_bound: tuple[mpmath.mpf, ...]
+    cov_bound: tuple[tuple[mpmath.mpf, ...], ...]
+    #: the result's own scale, cond of the unit-diagonal S1, S2: (|m_i| + sqrt(C_ii)) and sqrt(C_ii C_jj)
+    mean_tight: tuple[mpmath.mpf, ...]
+    cov_tight: tuple[tuple[mpmath.mpf, ...], ...]
+
+
+@memoised
+def reference(m1: np.ndarray, s1: np.ndarray, m2: np.ndarray, s2: np.ndarray) -> Reference:
+    """The exact product of one element in the information form, at DPS digits (once per process per input)."""
+    n = len(m1)
+    cond = float(np.linalg.cond(unit_diagonal(s1 + s2)))
+    k = K_ND * n * cond * EPS
+    tight = K_ND * n * max(np.linalg.cond(unit_diagonal(s1)), np.linalg.cond(unit_diagonal(s2))) * EPS
+    with mpmath.workdps(DPS):
+        a, b = mpmath.matrix(s1.tolist()), mpmath.matrix(s2.tolist())
+        x1, x2 = mpmath.matrix(m1.tolist()), mpmath.matrix(m2.tolist())
+        info1, info2 = mp_inverse_spd(a), mp_inverse_spd(b)
+        # C = (S1^-1 + S2^-1)^-1, mean = C (S1^-1 m1 + S2^-1 m2)
+        exact_cov = mp_inverse_spd(info1 + info2)
+        exact_mean = exact_cov * (info1 * x1 + info2 * x2)
+        inverse = mp_inverse_spd(a + b).apply(abs)
+        mean_magnitude = b.apply(abs) * inverse * x1.apply(abs) + a.apply(abs) * inverse * x2.apply(abs)
+        cov_magnitude = a.apply(abs) * inverse * b.apply(abs)
+        axes = range(n)
+        return Reference(
+            mean=tuple(exact_mean[i] for i in axes),
+            cov=tuple(tuple(exact_cov[i, j] for j in axes) for i in axes),
+            mean_bound=tuple(k * mean_magnitude[i] + 2 * SUB for i in axes),
+            cov_bound=tuple(
+                tuple(k * mpmath.sqrt(cov_magnitude[i, i] * cov_magnitude[j, j]) + 2 * SUB for j in axes) for i in axes
+            ),
+            mean_tight=tuple(tight * (abs(exact_mean[i]) + mpmath.sqrt(exact_cov[i, i])) + 2 * SUB for i in axes),
+            cov_tight=tuple(
+                tuple(tight * mpmath.sqrt(exact_cov[i, i] * exact_cov[j, j]) + 2 * SUB for j in axes) for i in axes
+            ),
+        )
 
 
 def check_element(case: Case, mean: np.ndarray, cov: np.ndarray, label: str, *, relative: bool = False) -> None:
@@ -86,31 +130,16 @@ def check_element(case: Case, mean: np.ndarray, cov: np.ndarray, label: str, *, 
     variances = np.diagonal(cov)
     assert (variances > 0.0).all(), f"{label}: variances {variances}"
     assert (variances <= np.minimum(np.diagonal(s1), np.diagonal(s2))).all(), f"{label}: C_ii > min(S1_ii, S2_ii)"
-    cond = float(np.linalg.cond(unit_diagonal(s1 + s2)))
-    k = K_ND * n * cond * EPS
+    exact = reference(m1, s1, m2, s2)
     with mpmath.workdps(DPS):
-        a, b = mpmath.matrix(s1.tolist()), mpmath.matrix(s2.tolist())
-        x1, x2 = mpmath.matrix(m1.tolist()), mpmath.matrix(m2.tolist())
-        info1, info2 = mp_inverse_spd(a), mp_inverse_spd(b)
-        # C = (S1^-1 + S2^-1)^-1, mean = C (S1^-1 m1 + S2^-1 m2)
-        exact_cov = mp_inverse_spd(info1 + info2)
-        exact_mean = exact_cov * (info1 * x1 + info2 * x2)
-        inverse = mp_inverse_spd(a + b).apply(abs)
-        mean_magnitude = b.apply(abs) * inverse * x1.apply(abs) + a.apply(abs) * inverse * x2.apply(abs)
-        cov_magnitude = a.apply(abs) * inverse * b.apply(abs)
-        tight = K_ND * n * max(np.linalg.cond(unit_diagonal(s1)), np.linalg.cond(unit_diagonal(s2))) * EPS
         for i in range(n):
-            error = abs(mpmath.mpf(mean[i]) - exact_mean[i])
-            bound = k * mean_magnitude[i] + 2 * SUB
-            if relative:
-                bound = min(bound, tight * (abs(exact_mean[i]) + mpmath.sqrt(exact_cov[i, i])) + 2 * SUB)
-            assert error <= bound, f"{label}: mean[{i}] = {mean[i]!r}, exact {mpmath.nstr(exact_mean[i], 5)}"
+            error = abs(mpmath.mpf(mean[i]) - exact.mean[i])
+            bound = min(exact.mean_bound[i], exact.mean_tight[i]) if relative else exact.mean_bound[i]
+            assert error <= bound, f"{label}: mean[{i}] = {mean[i]!r}, exact {mpmath.nstr(exact.mean[i], 5)}"
             for j in range(n):
-                error = abs(mpmath.mpf(cov[i, j]) - exact_cov[i, j])
-                bound = k * mpmath.sqrt(cov_magnitude[i, i] * cov_magnitude[j, j]) + 2 * SUB
-                if relative:
-                    bound = min(bound, tight * mpmath.sqrt(exact_cov[i, i] * exact_cov[j, j]) + 2 * SUB)
-                assert error <= bound, f"{label}: cov[{i},{j}] = {cov[i, j]!r}, exact {mpmath.nstr(exact_cov[i, j], 5)}"
+                error = abs(mpmath.mpf(cov[i, j]) - exact.cov[i][j])
+                bound = min(exact.cov_bound[i][j], exact.cov_tight[i][j]) if relative else exact.cov_bound[i][j]
+                assert error <= bound, f"{label}: cov[{i},{j}] = {cov[i, j]!r}, exact {mpmath.nstr(exact.cov[i][j], 5)}"
 
 
 def check_batch(

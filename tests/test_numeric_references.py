@@ -6,7 +6,8 @@ assumed away), and for ``logpdf`` absolute error ≤ 1e-12·max(|logpdf|, 1).
 
 Every mpmath reference evaluates the *textbook* formula at 50 significant digits
 from the float inputs converted exactly (``mpmath.mpf(float)``), so it judges the
-floating-point evaluation only, never the rounding of the inputs themselves.
+floating-point evaluation only, never the rounding of the inputs themselves. The references are computed once
+per input and precision in a process (``tests/memo.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scipy.integrate import quad
 
 from kfsym.numeric import Gaussian, add, cdf, evidence, logpdf, multiply, pdf
 from tests import tolerance
+from tests.memo import memoised
 
 RTOL = 1e-12
 TINY = 1e-300  # below this (or above 1/TINY) a value is outside the standard
@@ -46,25 +48,30 @@ def mpf(value: float) -> mpmath.mpf:
     return mpmath.mpf(float(value))
 
 
+@memoised
 def ref_pdf(x: float, mean: float, var: float) -> mpmath.mpf:
     x, mean, var = mpf(x), mpf(mean), mpf(var)
     return mpmath.exp(-((x - mean) ** 2) / (2 * var)) / mpmath.sqrt(2 * mpmath.pi * var)
 
 
+@memoised
 def ref_logpdf(x: float, mean: float, var: float) -> mpmath.mpf:
     x, mean, var = mpf(x), mpf(mean), mpf(var)
     return -((x - mean) ** 2) / (2 * var) - mpmath.log(2 * mpmath.pi * var) / 2
 
 
+@memoised
 def ref_cdf(x: float, mean: float, var: float) -> mpmath.mpf:
     return mpmath.ncdf(mpf(x), mu=mpf(mean), sigma=mpmath.sqrt(mpf(var)))
 
 
+@memoised
 def ref_multiply(m1: float, v1: float, m2: float, v2: float) -> tuple[mpmath.mpf, mpmath.mpf]:
     m1, v1, m2, v2 = mpf(m1), mpf(v1), mpf(m2), mpf(v2)
     return (m1 * v2 + m2 * v1) / (v1 + v2), v1 * v2 / (v1 + v2)
 
 
+@memoised
 def ref_evidence(m1: float, v1: float, m2: float, v2: float) -> mpmath.mpf:
     m1, v1, m2, v2 = mpf(m1), mpf(v1), mpf(m2), mpf(v2)
     total = v1 + v2
@@ -308,14 +315,24 @@ def moderate_arrays(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return mean + z * np.sqrt(var), mean, var
 
 
+@memoised
+def scipy_norm(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scipy.stats.norm's (pdf, logpdf, cdf) at ``x`` (read-only: shared by every caller)."""
+    frozen = scipy.stats.norm(loc=mean, scale=np.sqrt(var))
+    values = frozen.pdf(x), frozen.logpdf(x), frozen.cdf(x)
+    for value in values:
+        value.flags.writeable = False
+    return values
+
+
 @MANY
 @given(moderate_arrays())
 def test_scipy_norm_agrees(arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     x, mean, var = arrays
-    frozen = scipy.stats.norm(loc=mean, scale=np.sqrt(var))
-    np.testing.assert_allclose(pdf(x, mean, var), frozen.pdf(x), rtol=RTOL, atol=0)
-    np.testing.assert_allclose(logpdf(x, mean, var), frozen.logpdf(x), rtol=RTOL, atol=RTOL)
-    np.testing.assert_allclose(cdf(x, mean, var), frozen.cdf(x), rtol=RTOL, atol=0)
+    want_pdf, want_logpdf, want_cdf = scipy_norm(x, mean, var)
+    np.testing.assert_allclose(pdf(x, mean, var), want_pdf, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(logpdf(x, mean, var), want_logpdf, rtol=RTOL, atol=RTOL)
+    np.testing.assert_allclose(cdf(x, mean, var), want_cdf, rtol=RTOL, atol=0)
 
 
 def test_scipy_scale_is_std_not_var() -> None:
