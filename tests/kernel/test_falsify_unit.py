@@ -22,12 +22,17 @@ from kfsym.derive.kernel.falsify import (
     _as_mpc,
     _candidate,
     _differ,
+    _free,
     _functions_for,
+    _instantiate,
     _matrix_for,
     _numbers,
     _quadrature,
+    _replace_draws,
     _safe_names,
     _value_for,
+    _weights_for,
+    _with_functions,
     falsify,
     seed_for,
 )
@@ -511,3 +516,114 @@ def test_the_points_after_an_unevaluable_one_are_still_tried() -> None:
     poles = sp.Mul(*[n - j for j in range(-6, 7) if j])  # zero at every integer drawn but 0
     tested, found = falsify(1 / poles, 1 / poles, points=40)
     assert found is None and tested >= 2  # n = 0 is drawn at several of the 40 points, not only before the first pole
+
+
+# --- the helpers of one point, each on its own (falsify reaches them only several calls deep) ----------------
+
+
+def test_each_concrete_draw_gets_one_admissible_value_and_a_symbolic_one_none() -> None:
+    """_replace_draws gives X[1], X[2] values satisfying the base's assumptions, X[1] the same one each time
+    (recorded in ``draws``), and leaves X[i] with a symbolic index alone."""
+    X = sp.IndexedBase("X", positive=True)
+    i = sp.Symbol("i", integer=True)
+    draws: dict[sp.Expr, sp.Expr] = {}
+    value = _replace_draws(X[1] + 2 * X[1] + X[2] * X[i], draws, random.Random(0))
+    assert set(draws) == {X[1], X[2]}
+    assert all(v.is_positive and v.is_Rational for v in draws.values())
+    assert value == 3 * draws[X[1]] + draws[X[2]] * X[i]
+    # a draw already made is reused, not drawn again
+    again = _replace_draws(X[1] - X[3], draws, random.Random(1))
+    assert set(draws) == {X[1], X[2], X[3]} and again == draws[X[1]] - draws[X[3]]
+    assert _replace_draws(X[i] ** 2, draws, random.Random(0)) == X[i] ** 2
+
+
+def test_draws_in_a_matrix_are_replaced_entry_by_entry_and_an_impossible_one_is_an_error() -> None:
+    """An explicit matrix gets the same values as a scalar would; a base no number satisfies raises ValueError."""
+    X = sp.IndexedBase("X", real=True)
+    draws: dict[sp.Expr, sp.Expr] = {}
+    matrix = _replace_draws(sp.Matrix([[X[1], X[2]], [x, X[1] ** 2]]), draws, random.Random(4))
+    assert isinstance(matrix, sp.MatrixBase) and set(draws) == {X[1], X[2]}
+    assert matrix == sp.Matrix([[draws[X[1]], draws[X[2]]], [x, draws[X[1]] ** 2]])
+    Q = sp.IndexedBase("Q", infinite=True)
+    with pytest.raises(ValueError, match="no admissible value"):
+        _replace_draws(Q[0] + 1, {}, random.Random(0))
+
+
+def test_instantiating_substitutes_the_point_and_the_matrices_and_evaluates_finite_sums_of_draws() -> None:
+    """_instantiate puts in the point (alone or with matrices), expands a sum of draws whose bounds the point
+    makes finite, and gives each draw its value, in a scalar and in an explicit matrix."""
+    X = sp.IndexedBase("X", real=True)
+    i = sp.Symbol("i", integer=True)
+    draws: dict[sp.Expr, sp.Expr] = {}
+    rng = random.Random(0)
+    assert _instantiate(x * y + 1, {x: sp.Integer(2), y: sp.Integer(5)}, {}, draws, rng) == 11
+    A = sp.MatrixSymbol("A", 2, 2)
+    entries = sp.ImmutableMatrix([[1, 2], [3, 4]])
+    assert _instantiate(A, {}, {A: entries}, draws, rng) == entries
+    assert _instantiate(A + x * sp.Identity(2), {x: sp.Integer(1)}, {A: entries}, draws, rng).as_explicit() == (
+        entries + sp.eye(2)
+    )
+    value = _instantiate(sp.Sum(X[i], (i, 1, k)) + x, {k: sp.Integer(2), x: sp.Integer(3)}, {}, draws, rng)
+    assert set(draws) == {X[1], X[2]} and value == draws[X[1]] + draws[X[2]] + 3
+    matrix = _instantiate(sp.Matrix([sp.Sum(X[i], (i, 1, 3)), x]), {x: sp.Integer(7)}, {}, draws, rng)
+    assert matrix == sp.Matrix([draws[X[1]] + draws[X[2]] + draws[X[3]], 7])
+    assert _instantiate(x + 1, {}, {}, draws, rng) == x + 1  # nothing to put in: the side as it is
+
+
+def test_weights_over_an_integer_range_are_positive_and_sum_to_one() -> None:
+    """_weights_for draws P[lo..hi] (the bounds read at the point) positive, summing to one, every index of the
+    range and no other; a single weight is one; several bases each sum to one."""
+    P = sp.IndexedBase("P", real=True)
+    Q = sp.IndexedBase("Q", real=True)
+    rng = random.Random(7)
+    for _ in range(5):
+        draws = _weights_for({P: (1, k), Q: (0, 1)}, {k: sp.Integer(3)}, rng)
+        assert set(draws) == {P[1], P[2], P[3], Q[0], Q[1]}
+        assert all(v.is_Rational and 0 < v < 1 for v in draws.values())
+        assert draws[P[1]] + draws[P[2]] + draws[P[3]] == 1 and draws[Q[0]] + draws[Q[1]] == 1
+    assert len({tuple(_weights_for({P: (1, 3)}, {}, rng).values()) for _ in range(10)}) > 1  # random, not fixed
+    assert _weights_for({P: (2, 2)}, {}, rng) == {P[2]: 1}
+    assert _weights_for({P: (n, n + 1)}, {n: sp.Integer(-1)}, rng).keys() == {P[-1], P[0]}
+
+
+def test_weights_over_anything_but_an_integer_range_are_not_drawn() -> None:
+    """A reversed range, a non-integer end or an end the point leaves symbolic gives no weights."""
+    P = sp.IndexedBase("P", real=True)
+    rng = random.Random(0)
+    half = sp.Rational(1, 2)
+    for low, high in ((3, 1), (half, 2), (0, 5 * half), (1, k), (half, 5 * half)):
+        assert _weights_for({P: (low, high)}, {}, rng) == {}, (low, high)
+
+
+def test_concrete_functions_replace_only_their_own_applications() -> None:
+    """_with_functions puts f's polynomial in for every f(...) (any argument), leaves g alone, works entry by entry
+    in an explicit matrix, and returns anything that is no expression unchanged."""
+    f, g = sp.Function("f"), sp.Function("g")
+    a = sp.Dummy("a")
+    functions = {f: sp.Lambda((a,), a**2 + 1)}
+    assert _with_functions(f(x) + g(x) + f(2), functions) == x**2 + 1 + g(x) + 5
+    assert _with_functions(sp.Matrix([f(y), g(y)]), functions) == sp.Matrix([y**2 + 1, g(y)])
+    assert _with_functions(f(x), {}) == f(x)
+    assert _with_functions(3, functions) == 3
+
+
+def test_several_free_functions_beside_opaque_ones_all_get_polynomials() -> None:
+    """Functions with assumptions are skipped wherever they occur, never the end of the search: the free ones
+    beside twenty of them, each applied twice, all get a polynomial in as many variables as arguments."""
+    free = [sp.Function(f"h{j}") for j in range(3)]
+    opaque = [sp.Function(f"r{j}", real=True) for j in range(20)]
+    lhs = sum(h(x) + h(y) for h in free) + sum(r(x) for r in opaque)
+    found = _functions_for(lhs, sp.Integer(0), random.Random(0))
+    assert set(found) == set(free)
+    two = _functions_for(sp.Function("F")(x, y), sp.Integer(0), random.Random(0))
+    assert all(len(polynomial.variables) == 2 for polynomial in two.values())
+
+
+def test_the_free_symbols_of_a_side_and_of_anything_else() -> None:
+    """_free lists the free symbols of an expression or a matrix (matrix symbols included), and none of a
+    number or of anything that is not SymPy's."""
+    A = sp.MatrixSymbol("A", 2, 2)
+    assert _free(x + y**2) == {x, y}
+    assert _free(sp.Matrix([x, 1])) == {x}
+    assert _free(A * x) == {A, x}
+    assert _free(3) == set() and _free([x]) == set()
