@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from kfsym.numeric import expectation, kf_update, mvn_logpdf, std, variance
+from kfsym.numeric import expectation, kf_predict, kf_update, mvn_logpdf, std, variance
 from kfsym.numeric._validate import first_indefinite_index, real
 from kfsym.numeric.moments import PROBABILITY_TOLERANCE
 from tests.tolerance import assert_rel
@@ -55,6 +55,19 @@ def test_an_error_about_one_covariance_of_a_batch_names_its_batch_index() -> Non
     asymmetric = np.stack([np.eye(2), np.array([[1.0, 0.5], [0.0, 1.0]])]).reshape(1, 2, 2, 2)
     with pytest.raises(ValueError, match=r"at batch index \(0, 1\)"):
         kf_update(np.zeros((1, 2, 2)), asymmetric, np.zeros((1, 2, 1)), np.ones((1, 2, 1, 2)), np.eye(1))
+
+
+def test_a_zero_variance_with_a_nonzero_row_is_refused_naming_the_variance_and_the_entry() -> None:
+    """A semi-definite matrix with A_ii = 0 has a zero row i: the error names that variance, the entry that breaks
+    it (row and column) and its value, and the batch element it is in."""
+    P = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.25], [0.0, 0.25, 1.0]])
+    expected = r"^P must be positive semi-definite; variance \(1, 1\) is 0 but its row has 0.25 at \(1, 2\)$"
+    with pytest.raises(ValueError, match=expected):
+        kf_predict(np.zeros(3), P, np.eye(3), np.zeros((3, 3)))
+    batch = np.stack([np.eye(3), P])
+    in_batch = r"at batch index \(1,\); variance \(1, 1\) is 0 but its row has 0.25 at \(1, 2\)$"
+    with pytest.raises(ValueError, match=in_batch):
+        kf_predict(np.zeros((2, 3)), batch, np.eye(3), np.zeros((3, 3)))
 
 
 def test_probabilities_must_match_the_values() -> None:
