@@ -8,6 +8,7 @@ side. ``E[...]`` prints as E[...].
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -20,9 +21,13 @@ from kfsym.derive.kernel.operators import (
     _canonical_dummies,
     _canonical_index,
     _collapse,
+    _expect,
+    _factors,
     _fresh_like,
+    _gather,
     _inside_sum,
     _into_sum,
+    _is_random,
     expectation_residual,
     normal_sums,
     unknown_random_objects,
@@ -243,3 +248,115 @@ def test_normal_sums_repeats_its_passes_while_anything_changes_up_to_six() -> No
     chain = {y[k]: y[k - 1] for k in range(1, 8)}
     assert normal_sums(y[3], chain) == y[0]
     assert normal_sums(y[7], chain) == y[1]  # seven steps: stopped after six passes, one short
+
+
+# --- the helpers behind E[...]: _is_random, _factors, _gather, _expect ------------------------------------------
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """a = b once every sum is written out for N = 3 (bound indices, renamed or not, disappear)."""
+    return bool(sp.expand(sp.sympify(a).subs(N, 3).doit() - sp.sympify(b).subs(N, 3).doit()) == 0)
+
+
+def is_random_sum(expr: Any) -> bool:
+    return isinstance(expr, sp.Sum) and bool(expr.atoms(sp.Indexed))
+
+
+def gathered(expr: Any) -> bool:
+    """No random sum is a factor of a product or the base of a power anywhere in ``expr``."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Mul) and any(is_random_sum(f.as_base_exp()[0]) for f in node.args):
+            return False
+        if isinstance(node, sp.Pow) and is_random_sum(node.base):
+            return False
+    return True
+
+
+def test_random_means_holding_an_indexed_draw() -> None:
+    """_is_random is True exactly when an indexed draw x[i] occurs somewhere in the expression (a bool)."""
+    for expr in (x[i], c * x[i] + 1, sp.sin(x[i]) ** 2, total, sp.Sum(x[j] * c, (j, 1, N)) / N, E(x[i])):
+        assert _is_random(expr) is True, expr
+    for expr in (sp.Integer(3), c, mu**2 * sigma, sp.Sum(j * c, (j, 1, N)), x, sp.KroneckerDelta(i, j)):
+        assert _is_random(sp.sympify(expr)) is False, expr
+
+
+def test_factors_write_out_integer_powers_of_random_sums_and_keep_the_product() -> None:
+    """Factors multiply back to the product; a random sum to an integer power above 1 becomes that many copies."""
+    for power in (2, 3, 5):
+        expr = c * total**power * x[i]
+        got = _factors(expr)
+        assert Counter(got) == Counter({c: 1, total: power, x[i]: 1}), power
+        assert sp.Mul(*got) == expr
+    assert _factors(total) == [total] and _factors(x[i]) == [x[i]]
+    assert Counter(_factors(3 * c * x[i])) == Counter({3: 1, c: 1, x[i]: 1})
+
+
+def test_factors_keep_other_powers_whole() -> None:
+    """Negative, symbolic and fractional powers of random sums, powers of constant sums or of draws stay whole."""
+    constant_sum = sp.Sum(j * c, (j, 1, N))
+    for factor in (total**-1, total**-2, total**N, total ** sp.Rational(3, 2), constant_sum**2, x[i] ** 2, c**3):
+        assert _factors(mu * factor) in ([mu, factor], [factor, mu]), factor
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        total**2,
+        total**3,
+        c * x[i] * total,
+        total * sp.Sum(x[i] ** 2, (i, 1, N)) + c * total + 2,
+        (total + x[i]) * (total - c),
+        sp.Sum(x[i] * total, (i, 1, N)),
+        sp.Sum(x[i] * total**2, (i, 1, N)) - total,
+        mu * sp.sin(x[i]) * total * c,
+    ],
+)
+def test_gather_leaves_no_product_or_power_of_random_sums_and_keeps_the_value(expr: Any) -> None:
+    """Every product or integer power of random sums becomes a nested sum, at any depth, with the same value."""
+    got = _gather(expr)
+    assert gathered(got), got
+    assert same_value(got, expr)
+
+
+def test_gather_leaves_an_expression_without_random_sums_expanded_but_unchanged() -> None:
+    """Without a random sum there is nothing to gather: the expression comes back expanded, sums of constants too."""
+    constant_sum = sp.Sum(j * c, (j, 1, N))
+    for expr in ((c + 1) ** 2, x[i] * (x[j] + c), constant_sum * c, (x[i] + 1) * constant_sum, total**N, total**-1):
+        assert _gather(expr) == sp.expand(expr), expr
+
+
+def test_gather_nests_the_rest_of_a_product_inside_the_sum() -> None:
+    """c x[i] Sum_j x[j] = Sum_j c x[i] x[j]: the factors before and after the sum all move inside, once."""
+    assert sp.Mul.make_args(c * x[i] * total * sp.sin(x[i]))[2] == total  # factors on both sides of the sum
+    assert _gather(c * x[i] * total * sp.sin(x[i])) == sp.Sum(c * x[i] * x[j] * sp.sin(x[i]), (j, 1, N))
+    assert _gather(c * total) == sp.Sum(c * x[j], (j, 1, N))
+    assert _gather(total) == total
+
+
+def test_expect_of_a_constant_is_the_constant() -> None:
+    """E[c] = c for everything without a draw (rule 1)."""
+    for expr in (sp.Integer(0), sp.Integer(1), c, mu**2 + sigma, sp.Sum(j * c, (j, 1, N))):
+        assert _expect(sp.sympify(expr)) == expr
+
+
+def test_expect_is_linear_and_keeps_a_product_of_draws_together() -> None:
+    """E[a + b] = E[a] + E[b], E[k a] = k E[a] for k free of draws; the random factors stay in one E[...]."""
+    assert _expect(x[i]) == E(x[i])
+    assert _expect(x[i] * x[j]) == E(x[i] * x[j])
+    assert _expect(x[i] ** 2) == E(x[i] ** 2)
+    assert _expect(-x[i]) == -E(x[i])
+    assert _expect(3 * c * x[i] * sp.sin(x[j])) == 3 * c * E(x[i] * sp.sin(x[j]))
+    assert _expect(x[i] + c * x[j] + mu) == E(x[i]) + c * E(x[j]) + mu
+    assert _expect(x[i] * x[j] - 2 * x[i]) == E(x[i] * x[j]) - 2 * E(x[i])
+
+
+def test_expect_moves_inside_sums_and_gathers_their_products() -> None:
+    """E[Sum_j f] = Sum_j E[f] (rule 2), with products of random sums in f gathered first: no E[...] holds a sum."""
+    assert _expect(sp.Sum(c * x[j], (j, 1, N))) == sp.Sum(c * E(x[j]), (j, 1, N))
+    got = _expect(sp.Sum(x[i] * total, (i, 1, N)))
+    assert got == sp.Sum(E(x[i] * x[j]), (j, 1, N), (i, 1, N))
+    got = _expect(sp.Sum(2 * x[i] * total**2, (i, 1, N)) + total)
+    for node in sp.preorder_traversal(got):
+        if isinstance(node, E):
+            assert not node.args[0].atoms(sp.Sum) and not isinstance(node.args[0], sp.Add), node
+            assert all(_is_random(f) for f in sp.Mul.make_args(node.args[0])), node
