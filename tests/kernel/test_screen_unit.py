@@ -16,7 +16,14 @@ import pytest
 import sympy as sp
 
 from kfsym.derive.kernel.operators import Expectation
-from kfsym.derive.kernel.screen import _index_assumptions_hold, _outside, foreign_nodes, screen
+from kfsym.derive.kernel.screen import (
+    _index_assumptions_hold,
+    _outside,
+    _strictly_inside,
+    _unbounded,
+    foreign_nodes,
+    screen,
+)
 
 x, y = sp.symbols("x y", real=True)
 a = sp.Symbol("a", real=True)
@@ -454,3 +461,46 @@ def test_a_divisor_with_an_integral_or_a_sum_is_not_simplified_here() -> None:
     with_sum = sp.Sum(sp.sin(i) ** 2 + sp.cos(i) ** 2, (i, 1, 2)) - 2
     admitted(x / with_integral, x / with_integral)
     admitted(x / with_sum, x / with_sum)
+
+
+def test_strictly_inside_means_provably_inside_the_open_interval() -> None:
+    """True only when point - low and high - point are both provably positive: never at an end, outside or unknown."""
+    tiny = sp.Rational(1, 10**30)
+    for point, low, high in ((1, 0, 2), (tiny, 0, 1), (1 - tiny, 0, 1), (0, neg, pos), (pos, 0, pos + 1)):
+        assert _strictly_inside(point, low, high) is True, (point, low, high)
+    for point, low, high in (
+        (0, 0, 1),  # at the lower end
+        (1, 0, 1),  # at the upper end
+        (-tiny, 0, 1),  # just below
+        (1 + tiny, 0, 1),  # just above
+        (3, 0, 2),
+        (-1, 0, 2),
+        (1, 2, 0),  # a reversed range is empty as an open interval (low, high)
+        (a, 0, 1),  # not known
+        (pos, 0, 1),
+        (sp.I, -1, 1),
+        (sp.oo, 0, sp.oo),
+    ):
+        assert _strictly_inside(point, low, high) is False, (point, low, high)
+
+
+@pytest.mark.xfail(strict=True, reason="SymPy: oo.is_positive is False (positive implies finite)")
+def test_a_finite_point_is_strictly_inside_a_range_with_an_infinite_end() -> None:
+    """1 lies inside (0, oo), -1 inside (-oo, 0), 0 inside (-oo, oo): a delta there is not at an end point."""
+    assert _strictly_inside(sp.Integer(1), sp.Integer(0), sp.oo) is True
+    assert _strictly_inside(sp.Integer(-1), -sp.oo, sp.Integer(0)) is True
+    assert _strictly_inside(sp.Integer(0), -sp.oo, sp.oo) is True
+
+
+def test_a_limit_is_unbounded_when_oo_minus_oo_or_zoo_occurs_in_either_bound() -> None:
+    """Each infinity counts on its own, at either end, also nested in a bound; the index itself is not a bound."""
+    k = sp.Symbol("k", integer=True)
+    g = sp.Function("g")
+    for infinity in (sp.oo, -sp.oo, sp.zoo):
+        assert _unbounded(sp.Tuple(k, infinity, 0)) is True, infinity
+        assert _unbounded(sp.Tuple(k, 0, infinity)) is True, infinity
+        assert _unbounded(sp.Tuple(k, 1, g(infinity))) is True, infinity
+        assert _unbounded(sp.Tuple(k, g(infinity), 1)) is True, infinity
+    assert _unbounded(sp.Tuple(k, -sp.oo, sp.oo)) is True
+    for bounds in ((0, 1), (1, i), (-i, g(i)), (0, 10**400)):
+        assert _unbounded(sp.Tuple(k, *bounds)) is False, bounds
