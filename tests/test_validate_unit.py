@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kfsym.numeric import expectation, kf_predict, kf_update, mvn_logpdf, std, variance
-from kfsym.numeric._validate import first_indefinite_index, real
+from kfsym.numeric._validate import _compatible, broadcast_shapes, first_indefinite_index, real
 from kfsym.numeric.moments import PROBABILITY_TOLERANCE
 from tests.tolerance import assert_rel
 
@@ -188,3 +188,39 @@ def test_the_smoothers_singular_pivot_floor_is_four_n_machine_epsilons() -> None
 
     eps = np.finfo(np.float64).eps
     assert [singular_pivot_floor(n) for n in (1, 2, 3, 10)] == [4 * eps, 8 * eps, 12 * eps, 40 * eps]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "compatible"),
+    [
+        ((), (), True),
+        ((), (5,), True),
+        ((3,), (3,), True),
+        ((1,), (4,), True),
+        ((4,), (1,), True),
+        ((2, 1), (3,), True),
+        ((2, 3), (3,), True),
+        ((7, 1, 3), (2, 1), True),
+        ((0,), (1,), True),
+        ((3,), (2,), False),
+        ((2, 3), (2,), False),
+        ((2, 3), (3, 3), False),
+        ((0,), (2,), False),
+        ((5, 2, 3), (4, 3), False),
+    ],
+)
+def test_two_shapes_are_compatible_exactly_when_numpy_broadcasts_them(
+    first: tuple[int, ...], second: tuple[int, ...], compatible: bool
+) -> None:
+    """_compatible(a, b) is True when every trailing pair of sizes is equal or has a 1, in either order, else False."""
+    assert _compatible(first, second) is compatible
+    assert _compatible(second, first) is compatible
+
+
+def test_a_broadcast_clash_names_the_first_shape_incompatible_with_the_newcomer() -> None:
+    """Among the shapes seen so far, the error names the one that clashes with the new shape, not merely the first."""
+    with pytest.raises(ValueError, match=r"^mean with shape \(2, 3\) and cov with shape \(4,\) cannot be broadcast"):
+        broadcast_shapes(x=(1,), mean=(2, 3), w=(1,), cov=(4,))
+    with pytest.raises(ValueError, match=r"^x with shape \(2,\) and cov with shape \(3,\) cannot be broadcast"):
+        broadcast_shapes(x=(2,), mean=(1,), cov=(3,))
+    assert broadcast_shapes(x=(1,), mean=(2, 1), w=(4,)) == (2, 4)
