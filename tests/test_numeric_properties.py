@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, note, settings
+from hypothesis import Phase, assume, example, given, note, settings
 from hypothesis import strategies as st
 
 from kfsym.numeric import (
@@ -955,6 +955,38 @@ def test_kf_update_matches_mpmath_within_k_n_cond_eps_of_its_work(case: tuple[np
                 assert error <= k * ref["cov_work"][i][j] + 2 * SUB, (i, j, mpmath.nstr(error, 3))
 
 
+def from_hex(shape: tuple[int, ...], *values: str) -> np.ndarray:
+    """An array of the doubles written in ``float.hex`` form (exact, unlike a decimal repr), in ``shape``."""
+    return np.array([float.fromhex(value) for value in values]).reshape(shape)
+
+
+#: A case of the defect below found by the derandomized search (n = 3, m = 2; F and Q are not used): x+[1] is
+#: 1.46e14 where the exact value is 1.35e10 (P's variances 1.9e6, 1.0e52 and 2.5e-27). An explicit example, so that
+#: the xfail does not depend on which examples a run happens to generate (they differ under mutmut's trampolines).
+KF_UPDATE_CANCELLATION = (
+    from_hex((3,), "-0x1.0972df6e9bfe4p+34", "0x1.91653b998f2cap+33", "0x1.7e5180e78d0dfp+14"),
+    from_hex(
+        (3, 3),
+        *("0x1.c60ae65c20699p+20", "0x1.4319972e04265p+96", "-0x1.a5bbf2583cf8dp-36"),
+        *("0x1.4319972e04265p+96", "0x1.b6fc443efe067p+172", "-0x1.3ffff5958bccfp+41"),
+        *("-0x1.a5bbf2583cf8dp-36", "-0x1.3ffff5958bccfp+41", "0x1.8bdb078eba7eap-89"),
+    ),
+    np.eye(3),
+    np.zeros((3, 3)),
+    from_hex((2,), "0x1.791ca132b74d6p+30", "0x1.f1ec8b79e971fp+72"),
+    from_hex(
+        (2, 3),
+        *("-0x1.ac643e69916c2p-3", "-0x1.4617c3124dbcbp-3", "0x1.14e9b664d2b5bp-1"),
+        *("0x1.b79f33b79f514p-3", "0x1.6be6d2ccde9a7p-2", "-0x1.4ec29f9d48276p-1"),
+    ),
+    from_hex(
+        (2, 2),
+        *("0x1.5d08673d0da9bp-164", "0x1.874b9f2091497p-10"),
+        *("0x1.874b9f2091497p-10", "0x1.0b5448105c147p+145"),
+    ),
+)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="kf_update (n or m >= 2) forms K = P H^T S^-1 with cancellation when P is badly scaled: a component of "
@@ -966,6 +998,7 @@ def test_kf_update_matches_mpmath_within_k_n_cond_eps_of_its_work(case: tuple[np
 )
 @NO_SHRINK
 @given(kf_cases())
+@example(KF_UPDATE_CANCELLATION)
 def test_kf_update_matches_mpmath_componentwise_within_k_n_cond_eps(case: tuple[np.ndarray, ...]) -> None:
     """|d x+| <= 64 n cond(S) eps (|x| + |K||z - Hx| + |K||H||x|), |d P+| <= 64 n cond(S) eps (M|P|M^T + |K||R||K|^T).
 
