@@ -51,6 +51,17 @@ def test_node_classes_not_from_sympy_are_refused() -> None:
         admit(Liar("l") + 1, "where")
 
 
+def test_a_node_class_without_a_module_is_refused_by_name() -> None:
+    """A class body run without ``__name__`` in its globals may delete ``__module__``: such a class is not
+    SymPy's either, and is refused with the TypeError that names it, not an AttributeError."""
+    namespace: dict[str, object] = {"sp": sp}
+    exec("class Liar(sp.Symbol):\n    del __module__", namespace)
+    liar = namespace["Liar"]
+    assert isinstance(liar, type) and not hasattr(liar, "__module__")
+    with pytest.raises(TypeError, match=r"^where: contains nodes of classes not from SymPy \(None\.Liar\)"):
+        admit(liar("l") + 1, "where")
+
+
 def test_floats_in_lists_every_float_of_an_expression_or_matrix_in_order() -> None:
     assert floats_in(x * sp.Float("0.5") + sp.Float("0.25")) == [sp.Float("0.25"), sp.Float("0.5")]
     assert floats_in(sp.Matrix([[sp.Float("2.5"), x], [1, sp.Float("1.5")]])) == [sp.Float("2.5"), sp.Float("1.5")]
