@@ -21,6 +21,7 @@ from kfsym.derive.kernel.operators import (
     _canonical_dummies,
     _canonical_index,
     _collapse,
+    _delta_factor,
     _expect,
     _factors,
     _fresh_like,
@@ -28,6 +29,7 @@ from kfsym.derive.kernel.operators import (
     _inside_sum,
     _into_sum,
     _is_random,
+    apply_facts,
     expectation_residual,
     normal_sums,
     unknown_random_objects,
@@ -360,3 +362,22 @@ def test_expect_moves_inside_sums_and_gathers_their_products() -> None:
         if isinstance(node, E):
             assert not node.args[0].atoms(sp.Sum) and not isinstance(node.args[0], sp.Add), node
             assert all(_is_random(f) for f in sp.Mul.make_args(node.args[0])), node
+
+
+def test_a_delta_collapses_onto_the_enclosing_index_whatever_delta_comes_before_it() -> None:
+    """Rule 5 looks at every delta factor of the summand: delta(i, 3), against a number and not an enclosing
+    index, does not hide delta(i, j), so sum_j sum_i delta(i, 3) delta(i, j) x_i = sum_j delta(j, 3) x_j."""
+    summand = sp.KroneckerDelta(i, 3) * sp.KroneckerDelta(i, j) * x[i]
+    assert _delta_factor(summand, i) == (sp.KroneckerDelta(i, j), j)
+    assert _delta_factor(sp.KroneckerDelta(i, 3) * x[i], i) is None
+    double = sp.Sum(sp.Sum(summand, (i, 1, N)), (j, 1, N))
+    assert expectation_residual(double, sp.Sum(sp.KroneckerDelta(j, 3) * x[j], (j, 1, N)), {}) == 0
+
+
+def test_a_fact_is_applied_once_also_where_its_pattern_occurs_literally() -> None:
+    """apply_facts rewrites each match of a fact once: f(k) -> f(k) + 1 turns f(k) (the Wild pattern itself, in
+    the statement) into f(k) + 1, as it turns f(3) into f(3) + 1."""
+    f = sp.Function("f")
+    facts = {f(ka): f(ka) + 1}
+    assert apply_facts(f(3), facts) == f(3) + 1
+    assert apply_facts(f(ka), facts) == f(ka) + 1
