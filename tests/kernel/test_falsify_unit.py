@@ -627,3 +627,25 @@ def test_the_free_symbols_of_a_side_and_of_anything_else() -> None:
     assert _free(sp.Matrix([x, 1])) == {x}
     assert _free(A * x) == {A, x}
     assert _free(3) == set() and _free([x]) == set()
+
+
+def test_a_free_function_beside_an_opaque_one_that_drops_out_is_tested() -> None:
+    """g (free) gets a polynomial while f, under an integral, stays opaque; with a draw d[1] the statement is
+    done (doit) before it is evaluated, the zero-width integral of f drops out, and every point is tested."""
+    f, g = sp.Function("f"), sp.Function("g")
+    t = sp.Symbol("t", real=True)
+    d = sp.IndexedBase("d")
+    assert falsify(g(y) + d[1] + sp.Integral(f(t), (t, 1, 1)), g(y) + d[1]) == (3, None)
+    tested, found = falsify(g(y) + d[1] + sp.Integral(f(t), (t, 1, 1)), g(y) + d[1] + 1)
+    assert tested >= 1 and found is not None
+
+
+def test_an_integrand_with_a_wild_is_not_evaluated() -> None:
+    """A Wild is a pattern, not a variable: an integrand containing one is refused like one with f(x) or a matrix
+    entry, so an integral over a Wild is skipped at every point (never counted as evidence)."""
+    w = sp.Wild("w")
+    with pytest.raises(ValueError, match="not evaluated"):
+        _safe_names(w**2, [w])
+    with pytest.raises(ValueError, match="not evaluated"):
+        _safe_names(w * x, [x])
+    assert falsify(sp.Integral(w**2, (w, 0, 1)), sp.Rational(1, 3)) == (0, None)
