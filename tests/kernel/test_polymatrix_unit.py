@@ -243,3 +243,18 @@ def test_the_shift_leaves_alone_what_it_may_not_change() -> None:
     instances = _instances(A, B)
     _shift(((A + B.I).I,), instances, set())  # A -> T - B^-1 would not be polynomial
     assert instances == _instances(A, B)
+
+
+def test_the_shift_leaves_alone_a_matrix_symbol_it_has_no_entries_for() -> None:
+    """A matrix symbol of symbolic size has no instance: _shift does not touch a sum of such symbols, and a
+    statement with one is refused by naming it, also after every integer point was singular (so the symbolic
+    stage runs)."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    Mn, Nn = sp.MatrixSymbol("M", n, n), sp.MatrixSymbol("N", n, n)
+    instances = _instances(A)
+    _shift(((Mn + Nn).I, A.I), instances, set())
+    assert instances == _instances(A)
+    X = sp.MatrixSymbol("X", 1, 1)
+    singular_at_every_integer = sp.MatMul(*[X + k * sp.Identity(1) for k in range(-9, 10)])
+    with pytest.raises(ValueError, match=r"cannot evaluate matrix expression of type MatrixSymbol: M$"):
+        concrete_residual(singular_at_every_integer.I, (Mn + Nn).I, set())
