@@ -16,6 +16,7 @@ from kfsym.derive.kernel.checks import (
     _log_ratio,
     _parametrise,
     bound_symbols,
+    by_parts,
     change_of_variables,
     is_zero,
     rebuild,
@@ -257,3 +258,11 @@ def test_a_change_of_several_variables_must_be_real() -> None:
     left = sp.Integral(sp.exp(-(x**2) - y**2), (x, -oo, oo), (y, -oo, oo))
     right = sp.Integral(sp.exp(-((z + sp.I * w) ** 2) - w**2), (z, -oo, oo), (w, -oo, oo))
     assert "map is not provably real" in str(change_of_variables(left, right, ((x, z + sp.I * w), (y, w))))
+
+
+def test_by_parts_refuses_a_boundary_term_that_is_not_finite() -> None:
+    """With u = x^2, v = 1 over the real line [u v] is oo - oo = nan: by_parts says the boundary term is not
+    finite (whatever the right side), before it looks at the right side at all."""
+    zero = sp.Integral(0, (x, -oo, oo))
+    for right in (zero, sp.Integer(0)):
+        assert str(by_parts(zero, right, ((x**2, 1),))) == "<the boundary term [u v] = nan is not finite>"
