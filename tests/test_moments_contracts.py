@@ -179,3 +179,9 @@ def test_a_matrix_with_no_variables_is_refused_as_empty() -> None:
     """covariance of shape (0, 5): no variable, so the ValueError names x as empty."""
     with pytest.raises(ValueError, match="x is empty"):
         covariance(np.empty((0, 5)))
+
+
+def test_p_of_another_shape_than_a_one_dimensional_x_is_refused_naming_both_shapes() -> None:
+    """x of shape (4,) reduced along axis 0 with p of shape (2,): the ValueError gives both shapes."""
+    with pytest.raises(ValueError, match=r"^p has shape \(2,\) but x has shape \(4,\); they must match$"):
+        expectation([1, 2, 3, 4], p=[0.5, 0.5], axis=0)
