@@ -484,12 +484,24 @@ def test_strictly_inside_means_provably_inside_the_open_interval() -> None:
         assert _strictly_inside(point, low, high) is False, (point, low, high)
 
 
-@pytest.mark.xfail(strict=True, reason="SymPy: oo.is_positive is False (positive implies finite)")
 def test_a_finite_point_is_strictly_inside_a_range_with_an_infinite_end() -> None:
-    """1 lies inside (0, oo), -1 inside (-oo, 0), 0 inside (-oo, oo): a delta there is not at an end point."""
+    """1 lies inside (0, oo), -1 inside (-oo, 0), 0 inside (-oo, oo): a delta there is not at an end point; an
+    infinite point is inside no range, and oo is not inside (0, oo)."""
     assert _strictly_inside(sp.Integer(1), sp.Integer(0), sp.oo) is True
     assert _strictly_inside(sp.Integer(-1), -sp.oo, sp.Integer(0)) is True
     assert _strictly_inside(sp.Integer(0), -sp.oo, sp.oo) is True
+    assert _strictly_inside(sp.oo, sp.Integer(0), sp.oo) is False
+    assert _strictly_inside(-sp.oo, -sp.oo, sp.oo) is False
+    assert _strictly_inside(sp.zoo, -sp.oo, sp.oo) is False
+    assert _strictly_inside(sp.Symbol("w", extended_real=True), -sp.oo, sp.oo) is False  # w may be +-oo
+
+
+def test_a_delta_inside_an_infinite_range_is_admitted_and_one_at_its_finite_end_is_not() -> None:
+    """delta(x - 1) e^(-x^2) over the real line or over (0, oo) may be checked (its support is strictly inside); the
+    same delta at the finite end 0 of (0, oo) stays refused (the value there is a convention)."""
+    admitted(sp.Integral(sp.DiracDelta(x - 1) * sp.exp(-(x**2)), (x, -sp.oo, sp.oo)), sp.exp(-1))
+    admitted(sp.Integral(sp.DiracDelta(x - 1) * sp.exp(-(x**2)), (x, 0, sp.oo)), sp.exp(-1))
+    assert "end point" in refused(sp.Integral(sp.DiracDelta(x) * sp.exp(-(x**2)), (x, 0, sp.oo)), sp.Rational(1, 2))
 
 
 def test_a_limit_is_unbounded_when_oo_minus_oo_or_zoo_occurs_in_either_bound() -> None:

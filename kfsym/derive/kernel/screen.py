@@ -171,7 +171,16 @@ def _integral_refusal(integral: Any) -> str | None:
 
 
 def _strictly_inside(point: Any, low: Any, high: Any) -> bool:
-    return bool(sp.sympify(point - low).is_positive is True and sp.sympify(high - point).is_positive is True)
+    """A finite ``point`` provably in the open range (low, high); either end may be infinite.
+
+    ``is_extended_positive``: oo - 1 is positive in the extended reals, while SymPy's ``is_positive`` (positive
+    implies finite) is False for it and would refuse a point inside (0, oo).
+    """
+    if sp.sympify(point).is_finite is not True:
+        return False
+    return bool(
+        sp.sympify(point - low).is_extended_positive is True and sp.sympify(high - point).is_extended_positive is True
+    )
 
 
 def _delta_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> str | None:
