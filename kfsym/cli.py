@@ -186,7 +186,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if args.list:
         width = max(len(name) for name in plot.FIGURES)
         for name, draw in plot.FIGURES.items():
-            summary = (draw.__doc__ or "").strip().splitlines()[0]
+            # the docstring's first line; under `python -OO` there are no docstrings: the derivation it illustrates
+            lines = (draw.__doc__ or "").strip().splitlines()
+            summary = lines[0] if lines else f"(illustrates {plot.FIGURE_INFO[name].illustrates})"
             _out(f"{name:<{width}}  {summary}")
         return 0
     if args.name is None or args.name not in plot.FIGURES:

@@ -156,6 +156,22 @@ def test_plot_list_gives_each_figure_its_one_line_summary(capsys: pytest.Capture
         assert line.split()[0] == name and line.endswith("  " + summary)
 
 
+def test_plot_list_works_without_docstrings_as_under_python_OO(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -OO` strips docstrings: each figure is still listed, with the derivation it illustrates."""
+    from kfsym import plot
+
+    for draw in plot.FIGURES.values():
+        monkeypatch.setattr(draw, "__doc__", None)
+    status, out, _ = run(capsys, "plot", "--list")
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) == len(plot.FIGURES)
+    for line, name in zip(lines, plot.FIGURES, strict=True):
+        assert line.split()[0] == name and line.endswith(f"  (illustrates {plot.FIGURE_INFO[name].illustrates})")
+
+
 def test_bench_hands_its_options_to_the_benchmark_it_names(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
