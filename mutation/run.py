@@ -26,6 +26,13 @@ changes, both to ``mutmut run`` only:
   raises for code without a file (a dataclass's generated ``__init__`` is ``<string>``, a ``python -m`` subprocess
   of a test starts in ``<frozen runpy>``), and a test's subprocess would run that unpatched walk.
 
+One setting, not a replacement: **Numba's fork-safe threading layer.** mutmut forks every mutant's test run from a
+process that has already run the tests, and so the compiled filters' parallel loops. Numba picks GNU OpenMP where
+it can, and a child forked after OpenMP started kills itself with SIGTERM at its first parallel loop (Numba's guard
+against OpenMP's undefined behaviour after ``fork``): 49 mutants of a full run ended that way, counted as survivors,
+some of which their tests do kill. ``NUMBA_THREADING_LAYER=workqueue`` (fork-safe; not thread-safe, and mutmut's
+runs are single-threaded) is set unless the environment already chooses a layer.
+
 The replacements are written against mutmut 3.8.1 (the version the ``mutate`` extra pins); another version is
 refused rather than patched blindly.
 """
@@ -36,6 +43,7 @@ import ast
 import functools
 import importlib.metadata
 import inspect
+import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -194,6 +202,8 @@ def main() -> None:
             f"mutation/run.py replaces functions of mutmut {MUTMUT_VERSION}; mutmut {installed} is installed "
             "(reinstall the `mutate` extra, or update this module against the new version)"
         )
+    # fork-safe parallel loops in the forked test runs (see the module docstring); set before any Numba import
+    os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
     mutmut_cli.filter_mutants_with_type_checker = filter_mutants_with_type_checker
     mutmut_stats.record_trampoline_hit = record_trampoline_hit
     mutmut_trampoline.record_trampoline_hit = record_trampoline_hit
