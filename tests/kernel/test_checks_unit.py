@@ -266,3 +266,16 @@ def test_by_parts_refuses_a_boundary_term_that_is_not_finite() -> None:
     zero = sp.Integral(0, (x, -oo, oo))
     for right in (zero, sp.Integer(0)):
         assert str(by_parts(zero, right, ((x**2, 1),))) == "<the boundary term [u v] = nan is not finite>"
+
+
+@pytest.mark.parametrize("method", ["expand", "simplify", "cancel", "algebra", "sums"])
+def test_residual_screens_what_it_is_handed_so_a_false_statement_the_screen_refuses_is_never_proved(
+    method: str,
+) -> None:
+    """residual() is a door of its own (not only behind a Derivation's step screen): the sum of floor(k) over
+    k = -1/2, 1/2 (-1 in truth) would come out 0 by `expand`, and the delta at an end point 1 by evaluation, if
+    residual did not screen its statement; each is refused with the screen's reason, by every method."""
+    k = sp.Symbol("k", integer=True)
+    half = sp.Rational(1, 2)
+    assert "index k" in why(sp.Sum(sp.floor(k), (k, -half, half)), 0, method)
+    assert "DiracDelta(x) is supported at x = 0" in why(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 1, method)
