@@ -723,7 +723,12 @@ def _weighted(d: Any, a: Any, solved: Any, *, factor: tuple[Any, Any, Any], expo
 
 
 def _times_power(x: Any, y: Any, exponents: Any) -> Any:
-    """x y 2^k with one rounding: the mantissas multiplied, the exponents added (no intermediate under- or overflow)."""
+    """x y 2^k without intermediate under- or overflow: the mantissas multiplied, the exponents added.
+
+    One rounding where the result is a normal double (or overflows); a subnormal result is rounded twice (the
+    mantissa product, then ``ldexp`` onto the subnormal grid), so it may be one step of 2^-1074 from the correctly
+    rounded value.
+    """
     x_mantissa, x_exponent = np.frexp(x)
     y_mantissa, y_exponent = np.frexp(y)
     return np.ldexp(x_mantissa * y_mantissa, x_exponent + y_exponent + exponents)
