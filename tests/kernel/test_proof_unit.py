@@ -7,17 +7,20 @@ exact SymPy objects are refused with a TypeError naming the argument.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import sympy as sp
 
+from kfsym.derive.kernel.cases import Case
 from kfsym.derive.kernel.checks import by_parts, nonnegative_residual
 from kfsym.derive.kernel.errors import ProofError
 from kfsym.derive.kernel.proof import (
     Step,
     _normalised_weights,
     _sampleable,
+    check_statement,
     prove_equal,
     prove_nonnegative,
     verify_chain,
@@ -219,3 +222,137 @@ def test_a_definition_must_show_each_assumption_of_its_symbol() -> None:
     with pytest.raises(ProofError, match="definition of p is not provably"):
         verify_chain("chain", p, p, (), where=((p, slow),), timeout=1e-3)
     verify_chain("chain", p, p, (), where=((p, slow),))  # within the default limit it is shown
+
+
+def test_a_steps_sides_and_replacements_are_admitted_as_sympy_objects_or_refused_by_name() -> None:
+    """Step admits expr, lhs and change (an int becomes an Integer, pairs a tuple) and names the field it refuses."""
+    step = Step(x, "admitted", lhs=3, change=[(x, 1)])
+    assert isinstance(step.lhs, sp.Integer) and step.lhs == 3
+    assert isinstance(step.change, tuple) and step.change == ((x, sp.Integer(1)),)
+    with pytest.raises(TypeError, match=r"^Step expr: strings are never parsed"):
+        Step("a", "a string")
+    with pytest.raises(TypeError, match=r"^Step lhs: strings are never parsed"):
+        Step(x, "a string", lhs="a")
+    with pytest.raises(TypeError, match=r"^Step change: strings are never parsed"):
+        Step(x, "a string", change=(("a", x),))
+
+
+def test_a_definition_is_never_substituted_under_a_binder_of_its_own_variables() -> None:
+    """t := s under an integral over s would prove 1/3 = t/2; refused on either side, in a matrix too."""
+    s, t = sp.Symbol("s", real=True), sp.Symbol("t")
+    captured = sp.Integral(t * s, (s, 0, 1))  # t/2, not 1/3
+    third = sp.Rational(1, 3)
+    for lhs, rhs in ((third, captured), (captured, third), (sp.Matrix([[third]]), sp.Matrix([[captured]]))):
+        with pytest.raises(ProofError, match=r"the definition of t uses \['s'\], bound in the step"):
+            verify_chain("capture", x, x, (Step(rhs, "capture", lhs=lhs),), where=((t, s),))
+
+
+def test_a_defined_or_stated_symbol_that_is_also_bound_in_the_step_is_refused() -> None:
+    """Replacing s = y in the integral over s would prove the false 1/3 = y/2 (a fact) or [[1/3]] = [[y/2]]."""
+    s, y = sp.Symbol("s", real=True), sp.Symbol("y", real=True)
+    integral = sp.Integral(s * y, (s, 0, 1))  # y/2
+    third = sp.Rational(1, 3)
+    for lhs, rhs in ((integral, third), (third, integral)):
+        with pytest.raises(ProofError, match=r"\['s'\] is defined or replaced but also bound in the step"):
+            verify_chain("capture", x, x, (Step(rhs, "capture", lhs=lhs),), given=((s, y),))
+    with pytest.raises(ProofError, match=r"\['s'\] is defined or replaced but also bound in the step"):
+        verify_chain(
+            "capture", x, x, (Step(sp.Matrix([[integral]]), "capture", lhs=sp.Matrix([[third]])),), where=((s, y),)
+        )
+
+
+def test_a_step_that_is_the_same_once_stated_facts_are_substituted_checks_nothing() -> None:
+    y = sp.Symbol("y", real=True)
+    with pytest.raises(ProofError, match="same expression once definitions and stated facts are substituted"):
+        verify_chain("facts", x, x, (Step(2 * y, "restates", lhs=x),), given=((x, 2 * y),))
+
+
+def test_a_step_resting_on_a_stated_fact_is_not_falsified_at_points_that_ignore_the_fact() -> None:
+    """x(x + 1) = 4y^2 + 2y holds only where x = 2y: proved, and no random point is tested (the report says 0)."""
+    y = sp.Symbol("y", real=True)
+    step = Step(4 * y**2 + 2 * y, "x = 2y", method="expand", lhs=x * (x + 1))
+    report = verify_chain("facts", x, x, (step,), given=((x, 2 * y),))
+    assert report.falsifier_points == (0,)
+
+
+def test_a_restatement_is_checked_as_one_and_tests_no_points() -> None:
+    report = verify_chain("same", x, x, (Step(x, "the same", lhs=x, restatement=True),))
+    assert report.falsifier_points == (0,)
+    same = check_statement(
+        "same", 1, x, x, Step(x, "the same"), definitions={}, facts={}, timeout=10.0, restatement_allowed=True
+    )
+    assert same == 0
+
+
+def test_matrix_sizes_prove_a_step_for_positive_integer_sizes_of_a_pure_dimension_only() -> None:
+    """AB = BA holds for 1x1 matrices: proved for n = 1 and falsified there; other listed sizes are refused."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    A, B = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("B", n, n)
+
+    def commute(*sizes: dict[sp.Basic, sp.Basic]) -> tuple[int, ...]:
+        step = Step(B * A, "1x1 matrices commute", method="matrices", lhs=A * B, cases=sizes)
+        return verify_chain("sizes", x, x, (step,)).falsifier_points
+
+    assert commute({n: 1}) == (3,)
+    product = Step(A * B + A * B.T, "distributive", method="matrices", lhs=A * (B + B.T), cases=({n: 1}, {n: 2}))
+    assert verify_chain("sizes", x, x, (product,)).falsifier_points == (6,)  # three points at each size
+    refused = "has no condition; only matrix sizes"
+    for size in ({n: 0}, {n: -1}, {n: sp.Rational(3, 2)}, {n: sp.Symbol("m", positive=True)}, {2 * n: 2}):
+        with pytest.raises(ProofError, match=refused):
+            commute(size)
+    trace = sp.Trace(sp.Identity(n))
+    for lhs, rhs in ((trace, n), (n, trace)):  # n is also a number on one side, not only a dimension
+        with pytest.raises(ProofError, match=refused):
+            verify_chain("sizes", x, x, (Step(rhs, "trace", method="matrices", lhs=lhs, cases=({n: 2},)),))
+
+
+def test_a_case_split_that_is_not_exhaustive_is_refused_naming_its_conditions() -> None:
+    y = sp.Symbol("y", real=True)
+    cases = (Case(y > 0, {sp.Abs(y): y}), Case(y < 0, {sp.Abs(y): -y}))
+    with pytest.raises(ProofError, match=r"not proved exhaustive: y > 0 or y < 0 does not cover every value"):
+        verify_chain("cases", y, y, (Step(y * sp.sign(y), "split", lhs=sp.Abs(y), cases=cases),))
+
+
+def test_a_case_split_or_replacement_about_a_bound_variable_is_refused() -> None:
+    """Cases split no range of integration: a condition or replacement naming the x of an integral over x is refused."""
+    y = sp.Symbol("y", real=True)
+    integral = sp.Integral(x, (x, 0, 1))
+    split = "uses \\['x'\\], bound \\(integrated or summed over\\) in the step"
+    for cases in (
+        (Case(x <= 0), Case(x >= 0)),
+        (Case(sp.And(x <= 0, y >= 0), {sp.Abs(y): y}), Case(x >= 0)),
+    ):
+        with pytest.raises(ProofError, match=f"case {re.escape(str(cases[0].condition))} {split}"):
+            verify_chain("cases", y, y, (Step(sp.Rational(1, 2), "split", lhs=integral, cases=cases),))
+    minimum = sp.Integral(sp.Min(x, 1), (x, 0, 1))
+    cases = (Case(y <= 0, {sp.Min(x, 1): 1}), Case(y >= 0, {sp.Min(x, 1): 1}))
+    with pytest.raises(ProofError, match=split):
+        verify_chain("cases", y, y, (Step(sp.Integer(1), "split", lhs=minimum, cases=cases),))
+    for change in (((x, y),), ((x, y), (y, y)), ((x * y, 2 * x),)):
+        step = Step(sp.Integral(y, (x, 0, 1)), "replace", method="substitute", lhs=integral, change=change)
+        with pytest.raises(ProofError, match=r"the replacements use \['x'\], bound in the step"):
+            verify_chain("substitute", y, y, (step,))
+
+
+def test_substitute_checks_its_replacement_on_the_stated_form() -> None:
+    """With c := a + b, replacing c x by a x + b x in c x + 1 is proved (c x no longer occurs once c is substituted)."""
+    a, b, c = sp.symbols("a b c", real=True)
+    step = Step(a * x + b * x + 1, "c = a + b", method="substitute", lhs=c * x + 1, change=((c * x, a * x + b * x),))
+    verify_chain("substitute", x, x, (step,), where=((c, a + b),))
+
+
+def test_the_screen_sees_each_side_both_as_stated_and_with_definitions_substituted() -> None:
+    """A sum over 1..m is refused although m := 3; a divisor that the definition makes identically zero is refused."""
+    k, m, d = sp.Symbol("k", integer=True), sp.Symbol("m", integer=True), sp.Symbol("d")
+    total = sp.Sum(k, (k, 1, m))
+    for lhs, rhs in ((total, sp.Integer(6)), (sp.Integer(6), total)):
+        with pytest.raises(
+            ProofError, match=r"refused before checking: the range 1\.\.m of k is not provably nonempty"
+        ):
+            verify_chain("screen", x, x, (Step(rhs, "sum", lhs=lhs),), where=((m, 3),))
+    zero = 1 - sp.sin(p) ** 2 - sp.cos(p) ** 2
+    for lhs, rhs in ((x / d, x + 1), (x + 1, x / d)):
+        with pytest.raises(ProofError, match=r"refused before checking: the divisor .* is identically zero"):
+            verify_chain("screen", x, x, (Step(rhs, "divide", lhs=lhs),), where=((d, zero),))
+    with pytest.raises(ProofError, match=r"refused before checking: screening the statement timed out after 1e-09 s"):
+        prove_equal(sp.Integral(sp.exp(-(x**2)), (x, 0, sp.oo)), sp.Integer(1), timeout=1e-9)
