@@ -279,3 +279,15 @@ def test_residual_screens_what_it_is_handed_so_a_false_statement_the_screen_refu
     half = sp.Rational(1, 2)
     assert "index k" in why(sp.Sum(sp.floor(k), (k, -half, half)), 0, method)
     assert "DiracDelta(x) is supported at x = 0" in why(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 1, method)
+
+
+def test_residual_screens_the_statement_as_stated_and_after_the_definitions_are_put_in() -> None:
+    """Both forms are screened: a delta at x = t is not provably inside (0, 1) as stated, so the statement is
+    refused even though t := 1/2 would put it inside; and a definition that puts a refused sum in is refused too."""
+    t = sp.Symbol("t", real=True)
+    k = sp.Symbol("k", integer=True)
+    stated = sp.Integral(sp.DiracDelta(x - t), (x, 0, 1))
+    assert "not provably inside" in why(stated, 1, "expand", {t: sp.Rational(1, 2)})
+    F = sp.Symbol("F")
+    half = sp.Rational(1, 2)
+    assert "index k" in why(F, 0, "expand", {F: sp.Sum(sp.floor(k), (k, -half, half))})
