@@ -563,3 +563,32 @@ def test_an_undefined_function_with_attributes_of_its_own_is_refused_naming_them
     monkeypatch.setattr(tagged, "b", 2, raising=False)
     assert foreign_nodes(tagged(x) + 1) == ["tagged (with a, b)"]
     assert refused(tagged(x), x) == "expression nodes of classes not from SymPy: tagged (with a, b)"
+
+
+@pytest.mark.parametrize(
+    ("integrand", "reason"),
+    [
+        (sp.DiracDelta(1 - x, 1) * sp.exp(-(x**2)), "chain rule"),  # SymPy gives 2/e; the value is -2/e
+        (x * sp.DiracDelta(2 * x - 2, 1), "chain rule"),  # SymPy gives -1; the value is -1/4
+        (sp.DiracDelta(x - 1) ** 2 * sp.exp(-(x**2)), "inside Pow"),
+        (sp.exp(sp.DiracDelta(x - 1)), "inside exp"),
+        (sp.DiracDelta(x - 1) * (sp.DiracDelta(x - 1) + 1), "product of Dirac deltas"),
+        (sp.DiracDelta(x - 1) * sp.Heaviside(x - 1), "convention"),
+        (sp.DiracDelta(x - 1, 1) * sp.Abs(x - 1), "convention"),
+        (sp.DiracDelta(x - 1) * sp.Max(0, x - 1), "convention"),
+    ],
+)
+def test_a_delta_sympy_does_not_integrate_as_a_distribution_is_refused(integrand: Any, reason: str) -> None:
+    """Outside the plain forms (a delta, or a derivative delta of x - c, as a factor, beside smooth functions) the
+    value is wrong in SymPy or a convention: refused, on an infinite range and on a finite one alike."""
+    for low, high in ((-sp.oo, sp.oo), (0, 2)):
+        assert reason in refused(sp.Integral(integrand, (x, low, high)))
+
+
+def test_the_plain_delta_forms_are_admitted() -> None:
+    """A delta of any function with simple roots, a derivative delta of x - c, and a delta in another variable
+    beside a non-smooth function stay admitted."""
+    admitted(sp.Integral(sp.DiracDelta(x**2 - 1) * sp.exp(-(x**2)), (x, -sp.oo, sp.oo)), sp.exp(-1))
+    admitted(sp.Integral(sp.DiracDelta(x - 1, 1) * sp.exp(-(x**2)), (x, -sp.oo, sp.oo)), 2 * sp.exp(-1))
+    admitted(sp.Integral(x * sp.DiracDelta(2 * x - 2), (x, -sp.oo, sp.oo)), sp.Rational(1, 2))
+    admitted(sp.Integral(sp.DiracDelta(y - 1) * sp.Abs(x), (x, 0, 1)), sp.DiracDelta(y - 1) / 2)

@@ -879,6 +879,23 @@ FALSE: list[tuple[str, Thunk]] = [
     ("Dirac delta at the lower end: int_0^1 delta(x) = 0", eq(sp.Integral(sp.DiracDelta(x), (x, 0, 1)), 0)),
     ("Dirac delta at the upper end: int_0^1 delta(x - 1) = 1", eq(sp.Integral(sp.DiracDelta(x - 1), (x, 0, 1)), 1)),
     ("Dirac delta at a parameter: int_0^1 delta(x - a) = 1", eq(sp.Integral(sp.DiracDelta(x - a), (x, 0, 1)), 1)),
+    # SymPy ignores the chain rule for a derivative delta of anything but x - c (the true value is -2/e)
+    (
+        "derivative delta of 1 - x: int delta'(1 - x) e^(-x^2) over R = 2/e",
+        eq(sp.Integral(sp.DiracDelta(1 - x, 1) * sp.exp(-(x**2)), (x, -oo, oo)), 2 * sp.exp(-1), "expand"),
+    ),
+    (
+        "derivative delta of 2x - 2: int x delta'(2x - 2) over R = -1 (true: -1/4)",
+        eq(sp.Integral(x * sp.DiracDelta(2 * x - 2, 1), (x, -oo, oo)), -1, "expand"),
+    ),
+    (
+        "a squared delta: int delta(x - 1)^2 |x - 1| over R = 0",
+        eq(sp.Integral(sp.DiracDelta(x - 1) ** 2 * sp.Abs(x - 1), (x, -oo, oo)), 0, "expand"),
+    ),
+    (
+        "a delta beside a step at its support: int delta(x - 1) H(x - 1) e^(-x^2) = 1/(2e), a convention",
+        eq(sp.Integral(sp.DiracDelta(x - 1) * sp.Heaviside(x - 1) * sp.exp(-(x**2)), (x, -oo, oo)), sp.exp(-1) / 2),
+    ),
     (
         "where: a definition whose value is captured by an integral",
         chain(
