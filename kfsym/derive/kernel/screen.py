@@ -188,7 +188,12 @@ def _strictly_inside(point: Any, low: Any, high: Any) -> bool:
 _NOT_SMOOTH = (sp.Heaviside, sp.Abs, sp.sign, sp.Max, sp.Min, sp.Piecewise, sp.floor, sp.ceiling, sp.frac)
 
 
-def _delta_form_refusal(function: Any, variable: Any) -> str | None:
+def _deltas_in(expr: Any, variable: Any) -> list[Any]:
+    """The Dirac deltas in ``expr`` whose argument depends on ``variable`` (derivative deltas included)."""
+    return [delta for delta in expr.atoms(sp.DiracDelta) if variable in delta.args[0].free_symbols]
+
+
+def _delta_form_refusal(function: Any, variable: Any, deltas: list[Any]) -> str | None:
     """Refuse a delta in ``variable`` that is not a plain factor of a term, or that SymPy integrates wrongly.
 
     - A delta inside a power or any other function (delta^2, exp(delta)) has no value as a distribution.
@@ -196,8 +201,9 @@ def _delta_form_refusal(function: Any, variable: Any) -> str | None:
     - A derivative delta^(k)(g(x)), k >= 1, is integrated correctly by SymPy only for g = x - c: for
       delta'(1 - x) and delta'(2 x - 2) it ignores the chain rule (measured: -2/e proved to be 2/e).
     - A function that is not smooth (``_NOT_SMOOTH``) beside a delta.
+
+    ``deltas`` are ``_deltas_in(function, variable)``.
     """
-    deltas = [delta for delta in function.atoms(sp.DiracDelta) if variable in delta.args[0].free_symbols]
     if not deltas:
         return None
     for delta in deltas:
@@ -208,14 +214,11 @@ def _delta_form_refusal(function: Any, variable: Any) -> str | None:
     if rough:
         return f"{', '.join(rough)} beside a Dirac delta in {variable}: its value at the support is a convention"
 
-    def has_delta(node: Any) -> bool:
-        return any(variable in atom.args[0].free_symbols for atom in node.atoms(sp.DiracDelta))
-
     for node in sp.preorder_traversal(function):
-        if isinstance(node, sp.Add | sp.DiracDelta) or not has_delta(node):
+        if isinstance(node, sp.Add | sp.DiracDelta) or not _deltas_in(node, variable):
             continue
         if isinstance(node, sp.Mul):
-            if sum(1 for factor in node.args if has_delta(factor)) > 1:
+            if sum(1 for factor in node.args if _deltas_in(factor, variable)) > 1:
                 return f"a product of Dirac deltas in {variable}: {node}"
             continue
         return f"a Dirac delta in {variable} inside {node.func.__name__}: {node}"
@@ -228,13 +231,12 @@ def _delta_refusal(function: Any, variable: Any, ordered: tuple[Any, Any]) -> st
 
     At an end point the value of the integral is a convention (0, 1/2 or 1), never a fact.
     """
-    form = _delta_form_refusal(function, variable)
+    deltas = _deltas_in(function, variable)
+    form = _delta_form_refusal(function, variable, deltas)
     if form is not None:
         return form
     real = sp.Dummy(variable.name, real=True)
-    for delta in function.atoms(sp.DiracDelta):
-        if variable not in delta.args[0].free_symbols:
-            continue
+    for delta in deltas:
         try:
             roots = sp.solveset(delta.args[0].xreplace({variable: real}), real, sp.S.Reals)
         except Exception:
